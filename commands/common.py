@@ -1,0 +1,117 @@
+"""What every command shares: the store option, output formats, errors, the lazy command group.
+
+Kept light on purpose: nothing heavy is imported until a command actually runs, so
+``gridtool --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from gridtool.i18n import t
+
+if TYPE_CHECKING:
+    from gridtool.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when used (``name -> "module:attr"``)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, _, attr = self.lazy[cmd_name].partition(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, cmd_name)
+
+
+class Env:
+    """Per-invocation state: which store, opened at most once."""
+
+    def __init__(self, db: str | None) -> None:
+        self.db = db
+        self._store: Store | None = None
+
+    @property
+    def path(self) -> Path:
+        from gridtool.paths import default_store_path
+
+        return Path(self.db) if self.db else default_store_path()
+
+    def store(self) -> Store:
+        if self._store is None:
+            from gridtool.store import Store
+
+            self._store = Store(self.path)
+        return self._store
+
+
+pass_env = click.make_pass_decorator(Env, ensure=True)
+
+
+def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices or ("table", "json", "csv")),
+        default=default,
+        show_default=True,
+        help=t("Output: an aligned table for people, json or csv for scripts."),
+    )
+
+
+show_pii_option = click.option(
+    "--show-pii", is_flag=True, help=t("Show ID numbers and phone numbers in full (masked by default).")
+)
+actor_option = click.option(
+    "--actor", metavar="NAME", help=t("Who is making this change (recorded in the store's history).")
+)
+
+
+def echo(text: str, err: bool = False) -> None:
+    click.echo(text, err=err)
+
+
+def success(message: str) -> None:
+    click.echo(click.style("✓ ", fg="green") + message, err=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    click.echo(click.style(t("error.prefix"), fg="red", bold=True) + message, err=True)
+    sys.exit(code)
+
+
+def report_errors(func: F) -> F:
+    """Turn the library's errors into a clear message and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from gridtool.errors import GridtoolError, ValidationError
+
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as bad:
+            lines = [p.message() for p in bad.problems]
+            head = (bad.where + ": ") if bad.where else ""
+            if len(lines) == 1:
+                fail(head + lines[0], bad.exit_code)
+            fail(head + t("error.problems", count=len(lines)) + "\n  " + "\n  ".join(lines), bad.exit_code)
+        except GridtoolError as err:
+            fail(err.message(), err.exit_code)
+
+    return wrapper  # type: ignore[return-value]

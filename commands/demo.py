@@ -1,0 +1,73 @@
+"""``gridtool demo``: a fictional community to explore, and large generated stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gridtool.i18n import t
+
+from .common import echo, report_errors, success
+
+DEFAULT_DIR = "gridtool-demo"
+
+
+@click.group(
+    invoke_without_command=True, help=t("Load the shipped fictional community into a fresh store at --path.")
+)
+@click.option(
+    "--path",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=DEFAULT_DIR,
+    show_default=True,
+    help=t("Folder for the demo store (created; must not hold a store already)."),
+)
+@click.pass_context
+@report_errors
+def group(ctx: click.Context, directory: str) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from gridtool.demo import shipped
+
+    _create(Path(directory), shipped())
+
+
+@group.command("generate", help=t("Generate a large realistic store for benchmarks (all names invented)."))
+@click.option("--households", type=click.IntRange(1), default=30000, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--path",
+    "directory",
+    type=click.Path(file_okay=False),
+    default="gridtool-generated",
+    show_default=True,
+    help=t("Folder for the generated store."),
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    help=t("Write the dataset as JSON to this file instead of creating a store."),
+)
+@report_errors
+def generate_cmd(households: int, seed: int, directory: str, output: str | None) -> None:
+    from gridtool.demo import generate
+
+    dataset = generate(households=households, seed=seed)
+    if output:
+        import orjson
+
+        Path(output).write_bytes(orjson.dumps(dataset, option=orjson.OPT_INDENT_2) + b"\n")
+        success(t("demo.written", path=output, households=len(dataset["households"])))
+        return
+    _create(Path(directory), dataset)
+
+
+def _create(directory: Path, dataset: dict) -> None:  # type: ignore[type-arg]
+    from gridtool.demo import create_store
+
+    path = directory / "gridtool.json"
+    store, counts = create_store(path, dataset)
+    success(t("demo.created", path=str(store.path), **counts))
+    echo(t("demo.try", path=str(store.path)))

@@ -1,0 +1,81 @@
+"""The one translation layer: every user-facing string goes through :func:`t`.
+
+Messages live in ``data/i18n/<area>.<lang>.json`` (one file per area of the tool, merged)
+as flat ``key -> template`` maps using ``str.format`` placeholders. The language comes from
+``GRIDTOOL_LANG`` (``zh`` or ``en``), else from the locale variables, else English.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import orjson
+
+from gridtool.paths import data_file
+
+LANGUAGES = ("zh", "en")
+_current: str | None = None
+
+
+def detect_language(environ: dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    chosen = env.get("GRIDTOOL_LANG", "").strip().lower()
+    if chosen:
+        return "zh" if chosen.startswith("zh") else "en"
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = env.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def language() -> str:
+    global _current
+    if _current is None:
+        _current = detect_language()
+    return _current
+
+
+def set_language(lang: str | None) -> None:
+    """Pick the language for this process; ``None`` goes back to detecting it."""
+    global _current
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    _current = lang
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for path in sorted(data_file("i18n").glob(f"*.{lang}.json")):
+        merged.update(orjson.loads(path.read_bytes()))
+    return merged
+
+
+def t(key: str, /, **params: object) -> str:
+    """The message ``key`` in the current language, with ``params`` filled in.
+
+    A key missing from the current language falls back to English, then to the key itself: help
+    texts use their English sentence as the key, so only the Chinese catalog lists them.
+    """
+    lang = language()
+    template = catalog(lang).get(key)
+    if template is None and lang != "en":
+        template = catalog("en").get(key)
+    if template is None:
+        template = key
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def has(key: str) -> bool:
+    return key in catalog("en")
+
+
+def field_label(field: str) -> str:
+    """The translated name of a record field, as shown in headers and error messages."""
+    key = f"field.{field}"
+    return t(key) if has(key) else field

@@ -1,0 +1,642 @@
+"""The register (台账): grid cells, buildings, leads and households.
+
+Every write validates the whole record against the current store *inside* the store's
+transaction, so two shells adding at once are both checked against what the other wrote.
+A refused write raises :class:`ValidationError` naming each field and reason; nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gridtool.errors import InputError, NotFound, Problem, ValidationError
+from gridtool.search import text_matches
+from gridtool.store import Index, Store, Transaction
+from gridtool.validate import Invalid, birth_date_of, check_id_number, check_mobile, sex_of
+
+ROLES = ("building-lead", "party-member", "five-elders", "volunteer", "team")
+COMMON_TAGS = ("独居老人", "空巢老人", "脱贫户", "低保户", "残疾人", "留守儿童", "党员户", "退役军人")
+MAX_TEXT = 200
+
+
+class _Problems:
+    """Collects every problem with a record, so the user fixes them all in one go."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, field: str, key: str, value: Any = None, **params: object) -> None:
+        self.items.append(Problem(field, key, dict(params), None if value is None else str(value)))
+
+    def raise_if_any(self, where: str | None = None) -> None:
+        if self.items:
+            raise ValidationError(self.items, where)
+
+    def text(self, data: dict[str, Any], field: str, required: bool = False) -> str:
+        value = data.get(field)
+        text = "" if value is None else str(value).strip()
+        if required and not text:
+            self.add(field, "invalid.required")
+        elif len(text) > MAX_TEXT:
+            self.add(field, "invalid.too_long", max=MAX_TEXT)
+        return text
+
+    def integer(
+        self, data: dict[str, Any], field: str, minimum: int = 1, required: bool = False
+    ) -> int | None:
+        value = data.get(field)
+        if value is None or value == "":
+            if required:
+                self.add(field, "invalid.required")
+            return None
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.add(field, "invalid.integer", value)
+            return None
+        if number < minimum:
+            self.add(field, "invalid.minimum", value, minimum=minimum)
+            return None
+        return number
+
+    def mobile(self, data: dict[str, Any], field: str) -> str:
+        value = data.get(field)
+        if value is None or str(value).strip() == "":
+            return ""
+        try:
+            return check_mobile(str(value))
+        except Invalid as bad:
+            self.add(field, bad.key, None, **bad.params)
+            return str(value)
+
+    def strings(self, data: dict[str, Any], field: str) -> list[str]:
+        value = data.get(field) or []
+        if isinstance(value, str):
+            value = re.split(r"[,，、;；|]", value)
+        seen: dict[str, None] = {}
+        for item in value:
+            text = str(item).strip()
+            if text:
+                seen[text] = None
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the register knows about one kind of record."""
+
+    name: str
+    table: str
+    clean: Callable[[Store, dict[str, Any], str | None, _Problems], dict[str, Any]]
+    natural_key: Callable[[dict[str, Any]], Hashable | None]
+
+
+# -- grid cells ---------------------------------------------------------------------------------
+
+
+def _clean_grid_cell(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+    code = p.text(data, "code", required=True).upper()
+    if code and not re.fullmatch(r"[A-Z0-9][A-Z0-9_\-]{0,31}", code):
+        p.add("code", "invalid.code", code)
+    return {
+        "code": code,
+        "name": p.text(data, "name", required=True),
+        "community": p.text(data, "community"),
+        "town": p.text(data, "town"),
+        "worker": p.text(data, "worker"),
+        "worker_phone": p.mobile(data, "worker_phone"),
+        "notes": p.text(data, "notes"),
+    }
+
+
+# -- buildings ----------------------------------------------------------------------------------
+
+
+def _building_number(value: Any) -> str:
+    text = str(value or "").strip()
+    return re.sub(r"(号楼|栋|幢|号|楼)$", "", text)
+
+
+def _clean_building(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+    grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref, required=True)
+    number = _building_number(data.get("number"))
+    if not number:
+        p.add("number", "invalid.required")
+    return {
+        "grid_cell": grid_id or "",
+        "compound": p.text(data, "compound", required=True),
+        "number": number,
+        "units": p.integer(data, "units") or 1,
+        "floors": p.integer(data, "floors"),
+        "notes": p.text(data, "notes"),
+    }
+
+
+# -- leads --------------------------------------------------------------------------------------
+
+
+def _clean_lead(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+    roles = []
+    for role in p.strings(data, "roles"):
+        canonical = _ROLE_ALIASES.get(role.lower(), role.lower())
+        if canonical in ROLES:
+            roles.append(canonical)
+        else:
+            p.add("roles", "invalid.role", role, allowed=", ".join(ROLES))
+    buildings = []
+    for ref in p.strings(data, "buildings"):
+        try:
+            buildings.append(building_by_ref(store, ref)["id"])
+        except NotFound as missing:
+            p.add("buildings", "invalid.missing_ref", ref, what=missing.message())
+    grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref)
+    if not grid_id and buildings:
+        grid_id = store.records("buildings")[buildings[0]]["grid_cell"]
+    active = data.get("active", True)
+    if isinstance(active, str):
+        active = active.strip().lower() not in ("0", "false", "no", "n", "否", "")
+    return {
+        "name": p.text(data, "name", required=True),
+        "phone": p.mobile(data, "phone"),
+        "roles": list(dict.fromkeys(roles)),
+        "buildings": list(dict.fromkeys(buildings)),
+        "grid_cell": grid_id or "",
+        "active": bool(active),
+        "notes": p.text(data, "notes"),
+    }
+
+
+_ROLE_ALIASES = {
+    "楼栋长": "building-lead",
+    "党员": "party-member",
+    "五老": "five-elders",
+    "志愿者": "volunteer",
+    "队伍": "team",
+    "building_lead": "building-lead",
+    "party_member": "party-member",
+    "five_elders": "five-elders",
+}
+
+
+# -- households ---------------------------------------------------------------------------------
+
+
+def parse_member(spec: str) -> dict[str, str]:
+    """``"程金娇,43010519790312002X,户主"`` (name, ID number, relation) as a member dict."""
+    parts = [part.strip() for part in re.split(r"[,，]", spec)]
+    parts += [""] * (3 - len(parts))
+    return {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
+
+
+def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> list[dict[str, Any]]:
+    members: list[dict[str, Any]] = []
+    if not raw:
+        return members
+    if isinstance(raw, str):
+        raw = [parse_member(spec) for spec in raw.split(";") if spec.strip()]
+    used = store.index("households", "member_ids", _member_id_keys)
+    seen: set[str] = set()
+    for position, member in enumerate(raw, start=1):
+        if isinstance(member, str):
+            member = parse_member(member)
+        name = str(member.get("name") or "").strip()
+        field = "members"
+        if not name:
+            p.add(field, "invalid.member_name", None, n=position)
+        id_number = str(member.get("id_number") or "").strip()
+        record: dict[str, Any] = {"name": name, "relation": str(member.get("relation") or "").strip()}
+        if id_number:
+            try:
+                id_number = check_id_number(id_number)
+            except Invalid as bad:
+                p.add("id_number", bad.key, _masked_id(id_number), n=position, **bad.params)
+            else:
+                if id_number in seen:
+                    p.add("id_number", "invalid.member_duplicate", _masked_id(id_number), n=position)
+                others = used.lookup(id_number) - {own_id}
+                if others:
+                    p.add(
+                        "id_number",
+                        "invalid.member_elsewhere",
+                        _masked_id(id_number),
+                        household=address(store, store.records("households")[min(others)]),
+                    )
+                seen.add(id_number)
+                born = birth_date_of(id_number)
+                record["birth_date"] = born.isoformat() if born else ""
+                record["sex"] = sex_of(id_number)
+        record["id_number"] = id_number
+        if not id_number and member.get("birth_date"):
+            record["birth_date"] = str(member["birth_date"])
+        if member.get("phone"):
+            record["phone"] = p.mobile(member, "phone")
+        members.append(record)
+    return members
+
+
+def _masked_id(value: str) -> str:
+    from gridtool.validate import mask_id_number
+
+    return mask_id_number(value)
+
+
+def _member_id_keys(record: dict[str, Any]) -> list[str]:
+    return [m["id_number"] for m in record.get("members", ()) if m.get("id_number")]
+
+
+def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+    building_id = _ref_field(store, p, data, "building", building_by_ref, required=True)
+    building = store.records("buildings").get(building_id or "")
+    grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref)
+    if building is not None:
+        if grid_id and building["grid_cell"] != grid_id:
+            p.add(
+                "building",
+                "invalid.building_grid",
+                building_label(store, building),
+                grid=grid_code(store, building["grid_cell"]),
+            )
+        grid_id = building["grid_cell"]
+    elif not grid_id and data.get("grid_cell") in (None, ""):
+        p.add("grid_cell", "invalid.required")
+    unit = p.integer(data, "unit", required=True)
+    if unit and building is not None and building.get("units") and unit > building["units"]:
+        p.add("unit", "invalid.unit_range", unit, units=building["units"])
+    room = p.text(data, "room", required=True)
+    if room.isdigit() and building is not None and building.get("floors") and len(room) >= 3:
+        floor = int(room[:-2])
+        if floor > building["floors"]:
+            p.add("room", "invalid.room_floor", room, floors=building["floors"])
+    return {
+        "grid_cell": grid_id or "",
+        "building": building_id or "",
+        "unit": unit,
+        "room": room,
+        "head": p.text(data, "head", required=True),
+        "phone": p.mobile(data, "phone"),
+        "members": _clean_members(store, data.get("members"), own_id, p),
+        "tags": p.strings(data, "tags"),
+        "notes": p.text(data, "notes"),
+        **({"extras": data["extras"]} if data.get("extras") else {}),
+    }
+
+
+def _ref_field(
+    store: Store,
+    p: _Problems,
+    data: dict[str, Any],
+    field: str,
+    lookup: Callable[[Store, str], dict[str, Any]],
+    required: bool = False,
+) -> str | None:
+    ref = data.get(field)
+    if ref is None or str(ref).strip() == "":
+        if required:
+            p.add(field, "invalid.required")
+        return None
+    try:
+        return lookup(store, str(ref).strip())["id"]
+    except NotFound as missing:
+        p.add(field, "invalid.missing_ref", ref, what=missing.message())
+        return None
+
+
+KINDS: dict[str, Kind] = {
+    "grid_cell": Kind("grid_cell", "grid_cells", _clean_grid_cell, lambda r: r.get("code") or None),
+    "building": Kind(
+        "building",
+        "buildings",
+        _clean_building,
+        lambda r: (r.get("grid_cell"), r.get("compound"), r.get("number")),
+    ),
+    "lead": Kind("lead", "leads", _clean_lead, lambda r: None),
+    "household": Kind(
+        "household",
+        "households",
+        _clean_household,
+        lambda r: (r.get("building"), r.get("unit"), r.get("room")),
+    ),
+}
+
+
+def kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise InputError("error.unknown_kind", kind=name, allowed=", ".join(KINDS)) from None
+
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+def grid_cell_by_ref(store: Store, ref: str) -> dict[str, Any]:
+    """A grid cell by its code (any case) or its id."""
+    ids = natural_index(store, KINDS["grid_cell"]).lookup(ref.strip().upper())
+    if ids:
+        return store.records("grid_cells")[min(ids)]
+    return store.records("grid_cells")[store.resolve("grid_cells", ref)]
+
+
+def building_by_ref(store: Store, ref: str) -> dict[str, Any]:
+    """A building by id (or id suffix), or by ``compound/number`` such as ``湘离小区/5``."""
+    if "/" in ref:
+        compound, _, number = ref.rpartition("/")
+        number = _building_number(number)
+        found = [
+            b
+            for b in store.records("buildings").values()
+            if b["compound"] == compound.strip() and b["number"] == number
+        ]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise NotFound("error.ambiguous", table="buildings", ref=ref, count=len(found), length=8)
+    return store.records("buildings")[store.resolve("buildings", ref)]
+
+
+def lead_by_ref(store: Store, ref: str) -> dict[str, Any]:
+    """A lead by id (or id suffix), or by name when exactly one lead has it."""
+    named = [r for r in store.records("leads").values() if r["name"] == ref.strip()]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise NotFound("error.ambiguous", table="leads", ref=ref, count=len(named), length=8)
+    return store.records("leads")[store.resolve("leads", ref)]
+
+
+def household_by_ref(store: Store, ref: str) -> dict[str, Any]:
+    """A household by id (or id suffix), or by its head's name when exactly one has it."""
+    records = store.records("households")
+    try:
+        return records[store.resolve("households", ref)]
+    except NotFound:
+        named = [h for h in records.values() if h["head"] == ref.strip()]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise NotFound(
+                "error.ambiguous", table="households", ref=ref, count=len(named), length=8
+            ) from None
+        raise
+
+
+LOOKUPS: dict[str, Callable[[Store, str], dict[str, Any]]] = {
+    "grid_cell": grid_cell_by_ref,
+    "building": building_by_ref,
+    "lead": lead_by_ref,
+    "household": household_by_ref,
+}
+
+
+def get(store: Store, kind_name: str, ref: str) -> dict[str, Any]:
+    return LOOKUPS[kind(kind_name).name](store, ref)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def validate(
+    store: Store, kind_name: str, data: dict[str, Any], own_id: str | None = None, where: str | None = None
+) -> dict[str, Any]:
+    """The cleaned record, or :class:`ValidationError` listing every problem with it."""
+    k = kind(kind_name)
+    p = _Problems()
+    clean = k.clean(store, data, own_id, p)
+    key = k.natural_key(clean)
+    if key is not None and not p.items and (not isinstance(key, tuple) or all(key)):
+        clash = natural_index(store, k).lookup(key) - {own_id}
+        if clash:
+            p.add(
+                _natural_field(k.name),
+                "invalid.duplicate",
+                None,
+                existing=describe(store, k.name, store.records(k.table)[min(clash)]),
+            )
+    p.raise_if_any(where)
+    return clean
+
+
+def natural_index(store: Store, k: Kind) -> Index:
+    """Records of a kind by natural key (grid code; building address; household address)."""
+    return store.index(k.table, "natural", lambda record: (k.natural_key(record),))
+
+
+def _natural_field(kind_name: str) -> str:
+    return {"grid_cell": "code", "building": "number", "household": "room"}.get(kind_name, "id")
+
+
+def stage_add(tx: Transaction, kind_name: str, data: dict[str, Any], where: str | None = None) -> str:
+    """Validate and add a record inside an open transaction (imports add many in one)."""
+    clean = validate(tx.store, kind_name, data, where=where)
+    return tx.create(kind(kind_name).table, clean)
+
+
+def add(store: Store, kind_name: str, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
+    with store.transaction(actor=actor) as tx:
+        rid = stage_add(tx, kind_name, data)
+    return store.records(kind(kind_name).table)[rid]
+
+
+def stage_edit(
+    tx: Transaction,
+    kind_name: str,
+    ref: str,
+    changes: dict[str, Any],
+    add_items: dict[str, Iterable[Any]] | None = None,
+    remove_items: dict[str, Iterable[str]] | None = None,
+) -> str:
+    store = tx.store
+    k = kind(kind_name)
+    current = get(store, kind_name, ref)
+    merged = {key: value for key, value in current.items() if not key.startswith("_")}
+    merged.update({key: value for key, value in changes.items() if value is not None})
+    for field, items in (add_items or {}).items():
+        merged[field] = list(merged.get(field) or []) + list(items)
+    for field, items in (remove_items or {}).items():
+        drop = {str(i).strip() for i in items}
+        merged[field] = [v for v in merged.get(field) or [] if not _matches_item(v, drop, store, field)]
+    clean = validate(store, kind_name, merged, own_id=current["id"])
+    tx.update(k.table, current["id"], clean)
+    return current["id"]
+
+
+def _matches_item(value: Any, drop: set[str], store: Store, field: str) -> bool:
+    if isinstance(value, dict):
+        return value.get("name") in drop or value.get("id_number") in drop
+    if field == "buildings":
+        return value in drop or any(len(d) >= 4 and value.endswith(d.upper()) for d in drop)
+    return str(value) in drop
+
+
+def edit(
+    store: Store,
+    kind_name: str,
+    ref: str,
+    changes: dict[str, Any],
+    add_items: dict[str, Iterable[Any]] | None = None,
+    remove_items: dict[str, Iterable[str]] | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Change some fields of a record; list fields can also gain or lose items."""
+    with store.transaction(actor=actor) as tx:
+        rid = stage_edit(tx, kind_name, ref, changes, add_items, remove_items)
+    return store.records(kind(kind_name).table)[rid]
+
+
+def dependents(store: Store, kind_name: str, record_id: str) -> dict[str, int]:
+    """What still points at a record, by table; removal is refused while this is not empty."""
+    counts: dict[str, int] = {}
+    if kind_name == "grid_cell":
+        counts["buildings"] = sum(
+            1 for b in store.records("buildings").values() if b["grid_cell"] == record_id
+        )
+        counts["households"] = sum(
+            1 for h in store.records("households").values() if h["grid_cell"] == record_id
+        )
+    elif kind_name == "building":
+        counts["households"] = sum(
+            1 for h in store.records("households").values() if h["building"] == record_id
+        )
+    return {table: n for table, n in counts.items() if n}
+
+
+def remove(store: Store, kind_name: str, ref: str, actor: str | None = None) -> dict[str, Any]:
+    """Delete a record (a tombstone in the log), refusing while others still point at it."""
+    k = kind(kind_name)
+    with store.transaction(actor=actor) as tx:
+        current = get(store, kind_name, ref)
+        blocking = dependents(store, kind_name, current["id"])
+        if blocking:
+            raise InputError(
+                "error.has_dependents",
+                what=describe(store, kind_name, current),
+                counts=", ".join(f"{n} {table}" for table, n in blocking.items()),
+            )
+        if kind_name == "building":
+            for lead in list(store.records("leads").values()):
+                if current["id"] in lead.get("buildings", ()):
+                    tx.update(
+                        "leads",
+                        lead["id"],
+                        {"buildings": [b for b in lead["buildings"] if b != current["id"]]},
+                    )
+        tx.delete(k.table, current["id"])
+    return current
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def grid_code(store: Store, grid_id: str) -> str:
+    grid = store.records("grid_cells").get(grid_id)
+    return grid["code"] if grid else ""
+
+
+def building_label(store: Store, building: dict[str, Any] | None) -> str:
+    if not building:
+        return ""
+    return f"{building['compound']}{building['number']}栋"
+
+
+def address(store: Store, household: dict[str, Any]) -> str:
+    """The address a worker recognises: 湘离小区5栋2单元0502."""
+    building = store.records("buildings").get(household.get("building", ""))
+    return f"{building_label(store, building)}{household.get('unit')}单元{household.get('room')}"
+
+
+def describe(store: Store, kind_name: str, record: dict[str, Any]) -> str:
+    """A one-line name for a record in messages."""
+    if kind_name == "grid_cell":
+        return f"{record['code']} {record['name']}"
+    if kind_name == "building":
+        return f"{building_label(store, record)} ({grid_code(store, record['grid_cell'])})"
+    if kind_name == "household":
+        return f"{address(store, record)} {record['head']}"
+    return str(record.get("name", record.get("id")))
+
+
+def _natural_sort(text: str) -> tuple[Any, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+def household_sort_key(store: Store) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    buildings = store.records("buildings")
+
+    def key(h: dict[str, Any]) -> tuple[Any, ...]:
+        b = buildings.get(h["building"], {})
+        return (
+            grid_code(store, h["grid_cell"]),
+            b.get("compound", ""),
+            _natural_sort(b.get("number", "")),
+            h.get("unit") or 0,
+            _natural_sort(h.get("room", "")),
+        )
+
+    return key
+
+
+def list_records(
+    store: Store,
+    kind_name: str,
+    grid: str | None = None,
+    tag: str | None = None,
+    building: str | None = None,
+    query: str | None = None,
+) -> list[dict[str, Any]]:
+    """Records of one kind, filtered and in the order a worker reads them."""
+    k = kind(kind_name)
+    records: Iterable[dict[str, Any]] = store.records(k.table).values()
+    if grid:
+        grid_id = grid_cell_by_ref(store, grid)["id"]
+        if kind_name == "grid_cell":
+            records = [r for r in records if r["id"] == grid_id]
+        else:
+            records = [r for r in records if r.get("grid_cell") == grid_id]
+    if building:
+        building_id = building_by_ref(store, building)["id"]
+        if kind_name == "lead":
+            records = [r for r in records if building_id in r.get("buildings", ())]
+        else:
+            records = [r for r in records if r.get("building") == building_id]
+    if tag:
+        records = [r for r in records if tag in r.get("tags", ())]
+    if query:
+        records = [r for r in records if record_matches(store, kind_name, r, query)]
+    result = list(records)
+    if kind_name == "household":
+        result.sort(key=household_sort_key(store))
+    elif kind_name == "grid_cell":
+        result.sort(key=lambda r: _natural_sort(r["code"]))
+    elif kind_name == "building":
+        result.sort(
+            key=lambda r: (grid_code(store, r["grid_cell"]), r["compound"], _natural_sort(r["number"]))
+        )
+    else:
+        result.sort(key=lambda r: (grid_code(store, r.get("grid_cell", "")), r["name"]))
+    return result
+
+
+def record_matches(store: Store, kind_name: str, record: dict[str, Any], query: str) -> bool:
+    """Free-text match: names, address, phone tail, tags, pinyin initials (``cjj`` → 程金娇)."""
+    q = query.strip()
+    if q.isdigit():
+        phones = [record.get("phone"), record.get("worker_phone")]
+        phones += [m.get("phone") for m in record.get("members", ())]
+        if any(p and p.endswith(q) for p in phones):
+            return True
+    if kind_name == "household":
+        names = [record["head"], *(m["name"] for m in record.get("members", ()))]
+        return text_matches(q, *names, address(store, record), *record.get("tags", ()), record.get("notes"))
+    if kind_name == "building":
+        return text_matches(q, building_label(store, record))
+    if kind_name == "grid_cell":
+        return text_matches(q, record["code"], record["name"], record.get("worker"), record.get("community"))
+    return text_matches(q, record.get("name"))
+
+
+def find_households(store: Store, query: str, limit: int | None = None) -> list[dict[str, Any]]:
+    found = list_records(store, "household", query=query)
+    return found[:limit] if limit else found

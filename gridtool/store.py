@@ -1,0 +1,575 @@
+"""The store: a TinyDB checkpoint plus an append-only operation log that doubles as its WAL.
+
+Why this shape (see "Guarantees the store gives" in DESIGN.md):
+
+* ``NAME.json`` is a TinyDB database written by our own orjson storage, and only ever replaced
+  whole (temp file + fsync + ``os.replace``), so a crash leaves the old or the new file.
+* ``NAME.json.log`` holds one line per committed transaction, each a list of operations
+  ``{id: [origin, seq], hlc, t, r, set | del, pred}``. A small edit appends one fsynced line
+  instead of rewriting the whole store; the sync layer ships these same operations.
+* Opening loads the checkpoint and replays the log past the offset the checkpoint recorded.
+  When the unreplayed tail grows past :data:`CHECKPOINT_BYTES` the checkpoint is rewritten.
+* Writers hold an exclusive ``flock`` on ``NAME.json.lock`` around read-modify-write and replay
+  what other processes appended first, so concurrent shells never lose each other's rows.
+
+Records are keyed by ULID (TinyDB's document id *is* the ULID), never by TinyDB's integer ids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Table
+
+from gridtool.errors import NotFound, StoreError
+from gridtool.ids import SHORT_LEN, new_id
+
+SCHEMA_VERSION = 1
+LOG_FORMAT = 1
+CHECKPOINT_BYTES = 1 << 20
+LOCK_TIMEOUT_S = 30.0
+META = "_meta"
+TABLES = ("grid_cells", "buildings", "leads", "households")
+
+# Migrations from version N to N + 1, applied to the raw view (tables -> id -> record).
+Migration = Callable[[dict[str, dict[str, dict[str, Any]]]], None]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+class RecordTable(Table):
+    """A TinyDB table whose document ids are our cross-replica string ids."""
+
+    document_id_class = str
+
+
+class ViewStorage(Storage):
+    """Hands TinyDB the in-memory view. Disk I/O is the Store's job, not TinyDB's."""
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        self.view = view
+
+    def read(self) -> dict[str, Any]:
+        return self.view
+
+    def write(self, data: dict[str, Any]) -> None:
+        self.view = data
+
+
+class _Lock:
+    """An inter-process lock on a sidecar file (flock on POSIX, msvcrt on Windows)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._depth = 0
+        self._exclusive = False
+
+    @contextlib.contextmanager
+    def hold(self, exclusive: bool) -> Iterator[None]:
+        if self._depth and (self._exclusive or not exclusive):
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        if self._depth:  # upgrading shared -> exclusive is a deadlock risk; refuse loudly
+            raise RuntimeError("cannot upgrade a shared store lock to exclusive")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self._acquire(fd, exclusive)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd, self._depth, self._exclusive = fd, 1, exclusive
+        try:
+            yield
+        finally:
+            self._depth = 0
+            self._fd = None
+            self._release(fd)
+            os.close(fd)
+
+    def _acquire(self, fd: int, exclusive: bool) -> None:
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                if sys.platform == "win32":
+                    import msvcrt
+
+                    msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                else:
+                    import fcntl
+
+                    fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StoreError("store.locked", path=str(self.path)) from None
+                time.sleep(0.01)
+
+    @staticmethod
+    def _release(fd: int) -> None:
+        if sys.platform == "win32":
+            import msvcrt
+
+            with contextlib.suppress(OSError):
+                msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically with ``data``; the new file is mode 0600."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{new_id()[-6:]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if sys.platform == "win32":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without the store's bookkeeping keys (those starting with ``_``)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+class Index:
+    """A secondary index kept up to date as operations are applied: key -> set of record ids."""
+
+    def __init__(self, keys: Callable[[dict[str, Any]], Iterable[Any]]) -> None:
+        self.keys = keys
+        self.map: dict[Any, set[str]] = {}
+        self.built = False
+
+    def add(self, record_id: str, record: dict[str, Any]) -> None:
+        for key in self.keys(record):
+            if key is not None:
+                self.map.setdefault(key, set()).add(record_id)
+
+    def remove(self, record_id: str, record: dict[str, Any]) -> None:
+        for key in self.keys(record):
+            ids = self.map.get(key)
+            if ids is not None:
+                ids.discard(record_id)
+                if not ids:
+                    del self.map[key]
+
+    def lookup(self, key: Any) -> set[str]:
+        return self.map.get(key, set())
+
+
+class Transaction:
+    """The operations of one command. Applied to the view as they are made, written on commit."""
+
+    def __init__(self, store: Store, actor: str | None, at: datetime | None) -> None:
+        self.store = store
+        self.actor = actor
+        self.at = at
+        self.ops: list[dict[str, Any]] = []
+
+    def create(self, table: str, fields: dict[str, Any], record_id: str | None = None) -> str:
+        rid = record_id or new_id()
+        if rid in self.store.records(table):
+            raise StoreError("store.duplicate_id", table=table, id=rid)
+        self._emit(table, rid, {"set": dict(fields)}, pred=[])
+        return rid
+
+    def update(self, table: str, record_id: str, fields: dict[str, Any]) -> bool:
+        """Record the fields that actually change; returns whether anything did."""
+        current = self.store.records(table).get(record_id)
+        if current is None:
+            raise NotFound("error.not_found", table=table, ref=record_id)
+        changed = {k: v for k, v in fields.items() if current.get(k) != v}
+        if not changed:
+            return False
+        self._emit(table, record_id, {"set": changed}, pred=[current["_op"]] if "_op" in current else [])
+        return True
+
+    def delete(self, table: str, record_id: str) -> None:
+        current = self.store.records(table).get(record_id)
+        if current is None:
+            raise NotFound("error.not_found", table=table, ref=record_id)
+        self._emit(table, record_id, {"del": True}, pred=[current["_op"]] if "_op" in current else [])
+
+    def _emit(self, table: str, rid: str, change: dict[str, Any], pred: list[Any]) -> None:
+        store = self.store
+        meta = store.meta
+        meta["seq"] += 1
+        op = {
+            "id": [meta["replica"], meta["seq"]],
+            "hlc": store._tick(),
+            "t": table,
+            "r": rid,
+            "pred": pred,
+            **change,
+        }
+        store._apply(op)
+        self.ops.append(op)
+
+
+class Store:
+    """A gridtool store on disk: open it, read its tables, and write through transactions."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.log_path = self.path.with_name(self.path.name + ".log")
+        self.lock = _Lock(self.path.with_name(self.path.name + ".lock"))
+        self.generation = 0
+        self._indexes: dict[str, dict[str, Index]] = {}
+        self._view: dict[str, Any] = {}
+        self._offset = 0
+        self._log_identity: tuple[int, int] | None = None
+        self._torn_at: int | None = None
+        self._stale = True
+        if not self.path.exists():
+            raise StoreError("store.missing", path=str(self.path))
+        with self.lock.hold(exclusive=False):
+            self._load()
+        if self.meta["schema"] < SCHEMA_VERSION:
+            with self.lock.hold(exclusive=True):
+                self._load()
+                self._migrate()
+
+    # -- creating -----------------------------------------------------------------------------
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], name: str | None = None) -> Store:
+        """Create an empty store with a new replica id; refuses to touch an existing file."""
+        target = Path(path)
+        if target.exists():
+            raise StoreError("store.exists", path=str(target))
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        meta = {
+            "schema": SCHEMA_VERSION,
+            "replica": new_id(),
+            "name": name or "",
+            "seq": 0,
+            "hlc": [0, 0],
+            "log_offset": 0,
+            "created": datetime.now().isoformat(timespec="seconds"),
+        }
+        view: dict[str, Any] = {META: {"store": meta}}
+        for table in TABLES:
+            view[table] = {}
+        lock = _Lock(target.with_name(target.name + ".lock"))
+        with lock.hold(exclusive=True):
+            if target.exists():
+                raise StoreError("store.exists", path=str(target))
+            log_path = target.with_name(target.name + ".log")
+            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.close(fd)
+            _write_private(target, orjson.dumps(view))
+        return cls(target)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self._view[META]["store"]
+
+    @property
+    def replica(self) -> str:
+        return self.meta["replica"]
+
+    def records(self, table: str) -> dict[str, dict[str, Any]]:
+        """The live records of ``table`` by id (the raw view: do not mutate)."""
+        return self._view.setdefault(table, {})
+
+    def get(self, table: str, record_id: str) -> dict[str, Any] | None:
+        return self.records(table).get(record_id)
+
+    def table(self, name: str) -> Table:
+        """A TinyDB table over the current view, for queries with ``tinydb.Query``."""
+        return self._db.table(name)
+
+    def resolve(self, table: str, ref: str) -> str:
+        """The id of the record that ``ref`` names: a full id or a unique id suffix (4+ chars)."""
+        records = self.records(table)
+        if ref in records:
+            return ref
+        needle = ref.strip().upper()
+        if needle in records:
+            return needle
+        if len(needle) >= 4:
+            matches = [rid for rid in records if rid.endswith(needle)]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise NotFound("error.ambiguous", table=table, ref=ref, count=len(matches), length=SHORT_LEN)
+        raise NotFound("error.not_found", table=table, ref=ref)
+
+    def index(self, table: str, name: str, keys: Callable[[dict[str, Any]], Iterable[Any]]) -> Index:
+        """A secondary index on ``table``, built on first use and maintained on every write."""
+        per_table = self._indexes.setdefault(table, {})
+        idx = per_table.get(name)
+        if idx is None:
+            idx = per_table[name] = Index(keys)
+        if not idx.built:
+            for rid, record in self.records(table).items():
+                idx.add(rid, record)
+            idx.built = True
+        return idx
+
+    # -- keeping up with other processes ------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Take in what other processes wrote since we last looked; returns whether anything did."""
+        if not self._stale and self._log_unchanged():
+            return False
+        before = self.generation
+        with self.lock.hold(exclusive=False):
+            self._catch_up()
+        return self.generation != before
+
+    def _log_unchanged(self) -> bool:
+        try:
+            st = os.stat(self.log_path)
+        except FileNotFoundError:
+            return False
+        return (st.st_ino, st.st_dev) == self._log_identity and st.st_size == self._offset
+
+    def _catch_up(self) -> None:
+        """Under a lock: replay the log's new lines, or reload whole if the files were replaced."""
+        if self._stale:
+            self._load()
+            return
+        try:
+            st = os.stat(self.log_path)
+        except FileNotFoundError:
+            self._load()
+            return
+        if (st.st_ino, st.st_dev) != self._log_identity or st.st_size < self._offset:
+            self._load()
+        elif st.st_size > self._offset:
+            self._replay()
+
+    def _load(self) -> None:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError("store.missing", path=str(self.path)) from None
+        try:
+            view = orjson.loads(raw)
+            meta = view[META]["store"]
+            schema = int(meta["schema"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise StoreError("store.corrupt", path=str(self.path), reason=str(exc)[:120]) from None
+        if schema > SCHEMA_VERSION:
+            raise StoreError("store.too_new", path=str(self.path), found=schema, supported=SCHEMA_VERSION)
+        for table in TABLES:
+            view.setdefault(table, {})
+        self._view = view
+        self._db = TinyDB(storage=ViewStorage, view=view)
+        self._db.table_class = RecordTable
+        self._offset = int(meta.get("log_offset", 0))
+        self._checkpoint_offset = self._offset
+        self._log_identity = None
+        self._torn_at = None
+        for per_table in self._indexes.values():
+            for idx in per_table.values():
+                idx.map.clear()
+                idx.built = False
+        self._stale = False
+        self._replay()
+        self.generation += 1
+
+    def _replay(self) -> None:
+        try:
+            fh = open(self.log_path, "rb")  # noqa: SIM115 - closed below, stat taken on the same fd
+        except FileNotFoundError:
+            if self._offset:
+                raise StoreError("store.log_missing", path=str(self.log_path)) from None
+            self._log_identity = None
+            return
+        with fh:
+            st = os.fstat(fh.fileno())
+            if st.st_size < self._offset:
+                raise StoreError(
+                    "store.log_short", path=str(self.log_path), size=st.st_size, offset=self._offset
+                )
+            fh.seek(self._offset)
+            tail = fh.read()
+        self._log_identity = (st.st_ino, st.st_dev)
+        if not tail:
+            return
+        end = tail.rfind(b"\n") + 1
+        if end < len(tail):  # a line cut short by a crash: never committed, so not applied
+            self._torn_at = self._offset + end
+        pos = 0
+        applied = False
+        for line in tail[:end].splitlines():
+            try:
+                entry = orjson.loads(line)
+                if entry.get("v", 1) > LOG_FORMAT:
+                    raise StoreError(
+                        "store.too_new", path=str(self.log_path), found=entry["v"], supported=LOG_FORMAT
+                    )
+                for op in entry["ops"]:
+                    self._apply(op)
+            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                raise StoreError(
+                    "store.log_corrupt",
+                    path=str(self.log_path),
+                    offset=self._offset + pos,
+                    reason=str(exc)[:120],
+                ) from None
+            pos += len(line) + 1
+            applied = True
+        self._offset += end
+        if applied:
+            self.generation += 1
+
+    # -- writing ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self, actor: str | None = None, at: datetime | None = None) -> Iterator[Transaction]:
+        """One command's writes: validated and applied inside, committed as one log line.
+
+        Anything raised inside leaves the files untouched and the view reloaded from disk.
+        """
+        with self.lock.hold(exclusive=True):
+            self._catch_up()
+            tx = Transaction(self, actor, at)
+            try:
+                yield tx
+                if tx.ops:
+                    self._commit(tx)
+            except BaseException:
+                if tx.ops:
+                    self._stale = True
+                    with contextlib.suppress(StoreError):
+                        self._load()
+                raise
+        if tx.ops and self._offset - self._checkpoint_offset > CHECKPOINT_BYTES:
+            self.checkpoint()
+
+    def _commit(self, tx: Transaction) -> None:
+        entry: dict[str, Any] = {"v": LOG_FORMAT, "tx": new_id(), "ops": tx.ops}
+        if tx.actor:
+            entry["actor"] = tx.actor
+        if tx.at:
+            entry["at"] = tx.at.isoformat(timespec="seconds")
+        line = orjson.dumps(entry) + b"\n"
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            start = self._torn_at if self._torn_at is not None else self._offset
+            os.ftruncate(fd, start)  # drop a torn tail left by a crash before appending after it
+            os.lseek(fd, start, os.SEEK_SET)
+            try:
+                view = memoryview(line)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
+                raise StoreError("store.write_failed", path=str(self.log_path), reason=str(exc)) from None
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        self._torn_at = None
+        self._offset = start + len(line)
+        self._log_identity = (st.st_ino, st.st_dev)
+        self.generation += 1
+
+    def checkpoint(self) -> None:
+        """Rewrite the TinyDB file from the current view so opening replays a short tail."""
+        with self.lock.hold(exclusive=True):
+            self._catch_up()
+            self._write_checkpoint()
+
+    def _write_checkpoint(self) -> None:
+        self.meta["log_offset"] = self._offset
+        _write_private(self.path, orjson.dumps(self._view))
+        self._checkpoint_offset = self._offset
+
+    def _migrate(self) -> None:
+        while self.meta["schema"] < SCHEMA_VERSION:
+            version = self.meta["schema"]
+            migration = MIGRATIONS.get(version)
+            if migration is None:
+                raise StoreError(
+                    "store.no_migration", path=str(self.path), found=version, supported=SCHEMA_VERSION
+                )
+            tables = {name: recs for name, recs in self._view.items() if name != META}
+            migration(tables)
+            self.meta["schema"] = version + 1
+        self._write_checkpoint()
+        self._load()
+
+    # -- applying operations ------------------------------------------------------------------
+
+    def _tick(self) -> list[int]:
+        """Advance the hybrid logical clock: wall milliseconds, or a counter when they tie."""
+        now = time.time_ns() // 1_000_000
+        ms, counter = self.meta["hlc"]
+        clock = [now, 0] if now > ms else [ms, counter + 1]
+        self.meta["hlc"] = clock
+        return clock
+
+    def _apply(self, op: dict[str, Any]) -> None:
+        table = self._view.setdefault(op["t"], {})
+        rid = op["r"]
+        indexes = self._indexes.get(op["t"])
+        current = table.get(rid)
+        if indexes and current is not None:
+            for idx in indexes.values():
+                if idx.built:
+                    idx.remove(rid, current)
+        if op.get("del"):
+            table.pop(rid, None)
+        else:
+            record = dict(current) if current is not None else {"id": rid}
+            record.update(op["set"])
+            record["_op"] = op["id"]
+            table[rid] = record
+            if indexes:
+                for idx in indexes.values():
+                    if idx.built:
+                        idx.add(rid, record)
+        meta = self.meta
+        origin, seq = op["id"]
+        if origin == meta["replica"] and seq > meta["seq"]:
+            meta["seq"] = seq
+        if op["hlc"] > meta["hlc"]:
+            meta["hlc"] = list(op["hlc"])
+        if hasattr(self, "_db"):
+            self._db.table(op["t"]).clear_cache()
+
+    def operations(self) -> Iterator[dict[str, Any]]:
+        """Every committed operation in log order (the history sync will exchange)."""
+        with self.lock.hold(exclusive=False), open(self.log_path, "rb") as fh:
+            for line in fh:
+                if line.endswith(b"\n"):
+                    yield from orjson.loads(line)["ops"]

@@ -1,0 +1,104 @@
+"""Validators for what grid workers type in, and the masks that keep personal data private.
+
+Each ``check_*`` returns the normalised value or raises :class:`Invalid` with a message key; the
+record layer turns that into a :class:`gridtool.errors.Problem` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+# GB/T 2260 province-level codes: the first two digits of every resident ID number.
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43"  # noqa: SIM905
+    " 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split()
+)
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+class Invalid(ValueError):
+    """A value was refused; ``key`` names the translated reason, ``params`` fill it in."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits of an ID number."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def check_id_number(value: str, today: date | None = None) -> str:
+    """A Chinese resident ID number (居民身份证号码), normalised to upper-case ``X``."""
+    text = str(value).strip().replace(" ", "").upper()
+    if _SCIENTIFIC.match(text):
+        raise Invalid("invalid.id_scientific")
+    if len(text) == 15 and text.isdigit():
+        raise Invalid("invalid.id_old15")
+    if len(text) != 18:
+        raise Invalid("invalid.id_length", length=len(text))
+    if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+        raise Invalid("invalid.id_chars")
+    if text[:2] not in PROVINCES:
+        raise Invalid("invalid.id_region", code=text[:2])
+    born = birth_date_of(text)
+    if born is None:
+        raise Invalid("invalid.id_birth", digits=text[6:14])
+    if born > (today or date.today()) or born.year < 1900:
+        raise Invalid("invalid.id_birth", digits=text[6:14])
+    if id_check_char(text[:17]) != text[17]:
+        raise Invalid("invalid.id_checksum")
+    return text
+
+
+def birth_date_of(id_number: str) -> date | None:
+    try:
+        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def sex_of(id_number: str) -> str:
+    """``"M"`` or ``"F"`` from the 17th digit (odd for men)."""
+    return "M" if int(id_number[16]) % 2 else "F"
+
+
+def check_mobile(value: str) -> str:
+    """An 11-digit mainland mobile number; spaces, dashes and a +86 prefix are dropped."""
+    text = re.sub(r"[\s\-()]", "", str(value))
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
+    if not text.isdigit():
+        raise Invalid("invalid.phone_chars")
+    if len(text) != 11:
+        raise Invalid("invalid.phone_length", length=len(text))
+    if not _MOBILE.fullmatch(text):
+        raise Invalid("invalid.phone_prefix")
+    return text
+
+
+def mask_id_number(value: str | None) -> str:
+    """``4301**********002X``: the region and the last four stay, the birth date does not."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """``135****5678``."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

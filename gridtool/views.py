@@ -1,0 +1,168 @@
+"""What a person sees of a record: the columns of a list, the fields of a detail, masked by default.
+
+Shared by the command line and the dashboard, so both mask personal data the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridtool.i18n import t
+from gridtool.ids import short
+from gridtool.register import address, building_label, grid_code
+from gridtool.store import Store, public
+from gridtool.validate import mask_id_number, mask_phone
+
+LIST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "grid_cell": (
+        "id",
+        "code",
+        "name",
+        "community",
+        "town",
+        "worker",
+        "worker_phone",
+        "buildings",
+        "households",
+    ),
+    "building": ("id", "grid_cell", "compound", "number", "units", "floors", "leads", "households"),
+    "lead": ("id", "name", "phone", "roles", "grid_cell", "buildings", "active"),
+    "household": ("id", "grid_cell", "address", "head", "phone", "members", "tags"),
+}
+
+
+def masked(record: dict[str, Any], show_pii: bool) -> dict[str, Any]:
+    """A public copy of a record with ID numbers, phones and birth dates masked."""
+    out = public(record)
+    if show_pii:
+        return out
+    for field in ("phone", "worker_phone"):
+        if out.get(field):
+            out[field] = mask_phone(out[field])
+    if out.get("members"):
+        out["members"] = [_masked_member(m) for m in out["members"]]
+    return out
+
+
+def _masked_member(member: dict[str, Any]) -> dict[str, Any]:
+    m = dict(member)
+    m["id_number"] = mask_id_number(m.get("id_number"))
+    if m.get("phone"):
+        m["phone"] = mask_phone(m["phone"])
+    if m.get("birth_date"):
+        m["birth_date"] = m["birth_date"][:4]
+    return m
+
+
+def _counts(store: Store, field: str, table: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in store.records(table).values():
+        key = record.get(field)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def list_rows(
+    store: Store,
+    kind_name: str,
+    records: list[dict[str, Any]],
+    show_pii: bool = False,
+    full_ids: bool = False,
+) -> list[dict[str, Any]]:
+    """One flat row per record, keyed by stable English column names (for tables, CSV, JSON)."""
+    rows = []
+    extra: dict[str, dict[str, int]] = {}
+    if kind_name == "grid_cell":
+        extra = {
+            "buildings": _counts(store, "grid_cell", "buildings"),
+            "households": _counts(store, "grid_cell", "households"),
+        }
+    elif kind_name == "building":
+        extra = {"households": _counts(store, "building", "households")}
+        leads_by_building: dict[str, list[str]] = {}
+        for lead in store.records("leads").values():
+            for b in lead.get("buildings", ()):
+                leads_by_building.setdefault(b, []).append(lead["name"])
+    for record in records:
+        r = masked(record, show_pii)
+        row: dict[str, Any] = {"id": r["id"] if full_ids else short(r["id"])}
+        if kind_name == "grid_cell":
+            row.update({k: r.get(k, "") for k in LIST_COLUMNS["grid_cell"][1:7]})
+            row["buildings"] = extra["buildings"].get(r["id"], 0)
+            row["households"] = extra["households"].get(r["id"], 0)
+        elif kind_name == "building":
+            row.update(
+                grid_cell=grid_code(store, r["grid_cell"]),
+                compound=r["compound"],
+                number=r["number"],
+                units=r.get("units"),
+                floors=r.get("floors"),
+                leads="、".join(leads_by_building.get(r["id"], [])),
+                households=extra["households"].get(r["id"], 0),
+            )
+        elif kind_name == "lead":
+            buildings = store.records("buildings")
+            row.update(
+                name=r["name"],
+                phone=r.get("phone", ""),
+                roles="、".join(t(f"role.{role}") for role in r.get("roles", ())),
+                grid_cell=grid_code(store, r.get("grid_cell", "")),
+                buildings="、".join(building_label(store, buildings.get(b)) for b in r.get("buildings", ())),
+                active=r.get("active", True),
+            )
+        else:
+            row.update(
+                grid_cell=grid_code(store, r["grid_cell"]),
+                address=address(store, record),
+                head=r["head"],
+                phone=r.get("phone", ""),
+                members=len(r.get("members", ())),
+                tags="、".join(r.get("tags", ())),
+            )
+        rows.append(row)
+    return rows
+
+
+def json_rows(
+    store: Store, kind_name: str, records: list[dict[str, Any]], show_pii: bool = False
+) -> list[dict[str, Any]]:
+    """Whole records for scripts: lists stay lists, references also given by their readable names."""
+    buildings = store.records("buildings")
+    rows = []
+    for record in records:
+        row = masked(record, show_pii)
+        if "grid_cell" in row:
+            row["grid_code"] = grid_code(store, row["grid_cell"])
+        if kind_name == "household":
+            row["building_label"] = building_label(store, buildings.get(row["building"]))
+            row["address"] = address(store, record)
+        rows.append(row)
+    return rows
+
+
+def detail(store: Store, kind_name: str, record: dict[str, Any], show_pii: bool = False) -> dict[str, Any]:
+    """Everything about one record, references spelled out, personal data masked unless asked."""
+    r = masked(record, show_pii)
+    out: dict[str, Any] = dict(r)
+    if "grid_cell" in r:
+        out["grid_cell"] = grid_code(store, r["grid_cell"])
+    if kind_name == "household":
+        out["building"] = building_label(store, store.records("buildings").get(r["building"]))
+        out["address"] = address(store, record)
+        out["leads"] = [
+            lead["name"]
+            for lead in store.records("leads").values()
+            if record["building"] in lead.get("buildings", ())
+        ]
+    elif kind_name == "lead":
+        buildings = store.records("buildings")
+        out["buildings"] = [building_label(store, buildings.get(b)) for b in r.get("buildings", ())]
+        out["roles"] = [t(f"role.{role}") for role in r.get("roles", ())]
+    elif kind_name == "building":
+        out["leads"] = [
+            lead["name"]
+            for lead in store.records("leads").values()
+            if record["id"] in lead.get("buildings", ())
+        ]
+        out["households"] = sum(1 for h in store.records("households").values() if h["building"] == r["id"])
+    return out

@@ -1,0 +1,1 @@
+"""The Textual dashboard (gridtool.tui). It calls the gridtool library only."""
