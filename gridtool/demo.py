@@ -108,7 +108,7 @@ def generate(
         number = 0
         while grid_made < per_grid and made < households:
             number += 1
-            units, floors = rng.choice([(2, 6), (3, 7), (3, 6), (2, 11), (4, 18)])
+            units, floors = rng.choice([(2, 6), (3, 6), (2, 5), (1, 7), (3, 7)])
             key = f"{code}/{number}"
             dataset["buildings"].append(
                 {

@@ -1,0 +1,203 @@
+"""The store's guarantees: atomic, private, one log line per transaction, no lost updates."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import orjson
+import pytest
+
+from gridtool import store as store_module
+from gridtool.errors import StoreError
+from gridtool.store import Store
+from tests.conftest import snapshot
+
+
+def _log_lines(store: Store) -> list[dict]:
+    return [orjson.loads(line) for line in store.log_path.read_bytes().splitlines()]
+
+
+def test_init_creates_private_files_and_refuses_to_overwrite(store_path: Path) -> None:
+    store = Store.init(store_path)
+    for path in (store.path, store.log_path, store.lock.path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    with pytest.raises(StoreError, match="already exists"):
+        Store.init(store_path)
+
+
+def test_opening_a_missing_store_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="gridtool init"):
+        Store(tmp_path / "nothing.json")
+
+
+def test_a_transaction_is_one_log_line_and_survives_reopening(store: Store) -> None:
+    with store.transaction(actor="刘丹") as tx:
+        first = tx.create("households", {"head": "程金娇"})
+        tx.create("households", {"head": "谭石泉"})
+        tx.update("households", first, {"phone": "13512345678"})
+    lines = _log_lines(store)
+    assert len(lines) == 1 and len(lines[0]["ops"]) == 3 and lines[0]["actor"] == "刘丹"
+    reopened = Store(store.path)
+    assert reopened.get("households", first)["phone"] == "13512345678"
+    assert {r["head"] for r in reopened.records("households").values()} == {"程金娇", "谭石泉"}
+
+
+def test_operations_carry_replica_sequence_clock_and_predecessor(store: Store) -> None:
+    with store.transaction() as tx:
+        rid = tx.create("grid_cells", {"code": "A"})
+    with store.transaction() as tx:
+        tx.update("grid_cells", rid, {"code": "B"})
+    with store.transaction() as tx:
+        tx.delete("grid_cells", rid)
+    ops = list(store.operations())
+    assert [op["id"] for op in ops] == [[store.replica, 1], [store.replica, 2], [store.replica, 3]]
+    assert ops[0]["pred"] == [] and ops[1]["pred"] == [ops[0]["id"]] and ops[2]["pred"] == [ops[1]["id"]]
+    assert ops[2]["del"] is True  # a deletion is a tombstone in the log, not a lost line
+    assert ops[0]["hlc"] < ops[1]["hlc"] < ops[2]["hlc"]
+    assert Store(store.path).get("grid_cells", rid) is None
+
+
+def test_an_update_that_changes_nothing_writes_nothing(store: Store) -> None:
+    with store.transaction() as tx:
+        rid = tx.create("grid_cells", {"code": "A"})
+    before = snapshot(store.path)
+    with store.transaction() as tx:
+        assert tx.update("grid_cells", rid, {"code": "A"}) is False
+    assert snapshot(store.path) == before
+
+
+def test_an_error_inside_a_transaction_leaves_the_files_and_the_view_untouched(store: Store) -> None:
+    with store.transaction() as tx:
+        rid = tx.create("grid_cells", {"code": "A"})
+    before = snapshot(store.path)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.update("grid_cells", rid, {"code": "B"})
+        tx.create("grid_cells", {"code": "C"})
+        raise RuntimeError("interrupted")
+    assert snapshot(store.path) == before
+    assert [r["code"] for r in store.records("grid_cells").values()] == ["A"]
+
+
+def test_a_checkpoint_replaces_the_file_and_opening_replays_only_the_tail(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "CHECKPOINT_BYTES", 200)
+    with store.transaction() as tx:
+        for n in range(20):
+            tx.create("households", {"head": f"户主{n}"})
+    checkpoint = orjson.loads(store.path.read_bytes())
+    assert checkpoint["_meta"]["store"]["log_offset"] == store.log_path.stat().st_size
+    assert len(checkpoint["households"]) == 20
+    with store.transaction() as tx:
+        tx.create("households", {"head": "最后一户"})
+    assert len(Store(store.path).records("households")) == 21
+
+
+def test_a_corrupt_store_file_is_named_and_never_overwritten(store: Store) -> None:
+    store.path.write_bytes(b'{"_meta": {"store": ')
+    before = snapshot(store.path)
+    with pytest.raises(StoreError) as refused:
+        Store(store.path)
+    assert str(store.path) in str(refused.value) and "damaged" in str(refused.value)
+    assert snapshot(store.path) == before
+
+
+def test_a_damaged_log_line_is_reported_with_its_place(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.create("grid_cells", {"code": "A"})
+    with open(store.log_path, "ab") as fh:
+        fh.write(b"not json\n")
+    with pytest.raises(StoreError, match="damaged at byte"):
+        Store(store.path)
+
+
+def test_a_line_cut_short_by_a_crash_is_ignored_then_replaced(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.create("grid_cells", {"code": "A"})
+    with open(store.log_path, "ab") as fh:
+        fh.write(b'{"v":1,"ops":[{"id":')  # the process died mid-append
+    reopened = Store(store.path)
+    assert len(reopened.records("grid_cells")) == 1
+    with reopened.transaction() as tx:
+        tx.create("grid_cells", {"code": "B"})
+    assert len(_log_lines(reopened)) == 2
+    assert {r["code"] for r in Store(store.path).records("grid_cells").values()} == {"A", "B"}
+
+
+def test_a_store_from_a_newer_gridtool_is_refused_clearly(store: Store) -> None:
+    data = orjson.loads(store.path.read_bytes())
+    data["_meta"]["store"]["schema"] = store_module.SCHEMA_VERSION + 1
+    store.path.write_bytes(orjson.dumps(data))
+    before = snapshot(store.path)
+    with pytest.raises(StoreError, match="newer gridtool"):
+        Store(store.path)
+    assert snapshot(store.path) == before
+
+
+def test_an_older_store_is_migrated_on_open(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    with store.transaction() as tx:
+        rid = tx.create("households", {"head": "程金娇", "phone": "13512345678"})
+
+    def add_tags(tables: dict) -> None:
+        for record in tables["households"].values():
+            record.setdefault("tags", [])
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(store_module.MIGRATIONS, 1, add_tags)
+    migrated = Store(store.path)
+    assert migrated.meta["schema"] == 2
+    assert migrated.get("households", rid)["tags"] == []
+    assert orjson.loads(store.path.read_bytes())["_meta"]["store"]["schema"] == 2
+
+
+def test_a_long_lived_reader_sees_another_writers_changes(store: Store) -> None:
+    other = Store(store.path)
+    assert other.refresh() is False
+    with store.transaction() as tx:
+        rid = tx.create("grid_cells", {"code": "A"})
+    assert other.refresh() is True
+    assert other.get("grid_cells", rid)["code"] == "A"
+    with other.transaction() as tx:  # the writer re-reads before writing: nothing is lost
+        tx.create("grid_cells", {"code": "B"})
+    store.refresh()
+    assert {r["code"] for r in store.records("grid_cells").values()} == {"A", "B"}
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from gridtool import register
+    from gridtool.store import Store
+
+    store = Store(sys.argv[1])
+    building = sys.argv[2]
+    for n in range(int(sys.argv[4])):
+        register.add(store, "household", {"building": building, "unit": 1, "room": f"{sys.argv[3]}{n:03d}",
+                                          "head": f"住户{sys.argv[3]}{n}"})
+    """
+)
+
+
+def test_two_processes_adding_households_at_once_both_keep_their_rows(store: Store) -> None:
+    from gridtool import register
+
+    register.add(store, "grid_cell", {"code": "TL-03", "name": "三网格"})
+    building = register.add(store, "building", {"grid_cell": "TL-03", "compound": "湘离小区", "number": "5"})
+    count = 40
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(store.path), building["id"], prefix, str(count)], env=env
+        )
+        for prefix in ("A", "B")
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    final = Store(store.path)
+    rooms = {h["room"] for h in final.records("households").values()}
+    assert len(rooms) == 2 * count
+    assert len(_log_lines(final)) == 2 + 2 * count

@@ -1,0 +1,95 @@
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridtool.validate import (
+    Invalid,
+    birth_date_of,
+    check_id_number,
+    check_mobile,
+    id_check_char,
+    mask_id_number,
+    mask_phone,
+    sex_of,
+)
+
+VALID_ID = "43010519790312002X"
+
+
+def test_a_valid_id_number_is_normalised_to_upper_case_x() -> None:
+    assert check_id_number(" 43010519790312002x ") == VALID_ID
+    assert birth_date_of(VALID_ID) == date(1979, 3, 12)
+    assert sex_of(VALID_ID) == "F"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("4.30105E+17", "invalid.id_scientific"),
+        ("430105790312002", "invalid.id_old15"),
+        ("4301051979031200", "invalid.id_length"),
+        ("43010519790312002Y", "invalid.id_chars"),
+        ("00010519790312002X", "invalid.id_region"),
+        ("430105" + "19790231" + "0029", "invalid.id_birth"),  # 31 February
+        ("430105" + "20990101" + "0011", "invalid.id_birth"),  # born in the future
+        ("430105197903120021", "invalid.id_checksum"),
+    ],
+)
+def test_bad_id_numbers_are_refused_with_their_reason(value: str, reason: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        check_id_number(value)
+    assert refused.value.key == reason
+
+
+def _with_check(first17: str) -> str:
+    return first17 + id_check_char(first17)
+
+
+ids = st.builds(
+    lambda region, born, seq: _with_check(f"{region}0105{born:%Y%m%d}{seq:03d}"),
+    st.sampled_from(["11", "31", "43", "44", "65"]),
+    st.dates(date(1900, 1, 1), date(2020, 12, 31)),
+    st.integers(0, 999),
+)
+
+
+@given(ids)
+def test_every_well_formed_id_number_is_accepted(value: str) -> None:
+    assert check_id_number(value) == value
+
+
+@given(ids, st.integers(0, 17), st.integers(1, 9))
+def test_any_single_mistyped_character_is_caught(value: str, position: int, shift: int) -> None:
+    chars = "0123456789X" if position == 17 else "0123456789"
+    wrong = chars[(chars.index(value[position]) + shift) % len(chars)]
+    typo = value[:position] + wrong + value[position + 1 :]
+    with pytest.raises(Invalid):
+        check_id_number(typo)
+
+
+@pytest.mark.parametrize("value", ["13512345678", "135 1234 5678", "135-1234-5678", "+8613512345678"])
+def test_mobile_numbers_are_normalised(value: str) -> None:
+    assert check_mobile(value) == "13512345678"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1351234567", "invalid.phone_length"),
+        ("12512345678", "invalid.phone_prefix"),
+        ("0731-8888888", "invalid.phone_prefix"),
+        ("135123456ab", "invalid.phone_chars"),
+    ],
+)
+def test_bad_mobile_numbers_are_refused(value: str, reason: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        check_mobile(value)
+    assert refused.value.key == reason
+
+
+def test_masks_keep_only_what_a_worker_needs_to_recognise_a_record() -> None:
+    assert mask_id_number(VALID_ID) == "4301**********002X"
+    assert mask_phone("13512345678") == "135****5678"
+    assert mask_id_number("") == "" and mask_phone(None) == ""
