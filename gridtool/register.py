@@ -197,7 +197,8 @@ def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> 
         return members
     if isinstance(raw, str):
         raw = [parse_member(spec) for spec in raw.split(";") if spec.strip()]
-    used = store.index("households", "member_ids", _member_id_keys)
+    used = store.index("members", "id_number", _member_id_key)
+    people = store.records("members")
     seen: set[str] = set()
     for position, member in enumerate(raw, start=1):
         if isinstance(member, str):
@@ -208,6 +209,8 @@ def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> 
             p.add(field, "invalid.member_name", None, n=position)
         id_number = str(member.get("id_number") or "").strip()
         record: dict[str, Any] = {"name": name, "relation": str(member.get("relation") or "").strip()}
+        if member.get("id"):
+            record["id"] = member["id"]
         if id_number:
             try:
                 id_number = check_id_number(id_number)
@@ -216,7 +219,7 @@ def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> 
             else:
                 if id_number in seen:
                     p.add("id_number", "invalid.member_duplicate", _masked_id(id_number), n=position)
-                others = used.lookup(id_number) - {own_id}
+                others = {people[m]["household"] for m in used.lookup(id_number)} - {own_id}
                 if others:
                     p.add(
                         "id_number",
@@ -225,9 +228,6 @@ def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> 
                         household=address(store, store.records("households")[min(others)]),
                     )
                 seen.add(id_number)
-                born = birth_date_of(id_number)
-                record["birth_date"] = born.isoformat() if born else ""
-                record["sex"] = sex_of(id_number)
         record["id_number"] = id_number
         if not id_number and member.get("birth_date"):
             record["birth_date"] = str(member["birth_date"])
@@ -243,8 +243,31 @@ def _masked_id(value: str) -> str:
     return mask_id_number(value)
 
 
-def _member_id_keys(record: dict[str, Any]) -> list[str]:
-    return [m["id_number"] for m in record.get("members", ()) if m.get("id_number")]
+def _member_id_key(member: dict[str, Any]) -> tuple[str | None]:
+    return (member.get("id_number") or None,)
+
+
+def members_of(store: Store, household_id: str) -> list[dict[str, Any]]:
+    """The people of a household, head first, in the order they were registered.
+
+    Members are records of their own (table ``members``), not a list inside the household, so
+    two laptops that each add a person to the same household both keep theirs after sync, and
+    listing households does not parse every person in the register.
+    """
+    people = store.records("members")
+    ids = store.index("members", "household", lambda m: (m.get("household"),)).lookup(household_id)
+    return sorted((people[i] for i in ids), key=lambda m: (m.get("relation") != "户主", m["id"]))
+
+
+def member_details(member: dict[str, Any]) -> dict[str, Any]:
+    """A member with what the ID number tells: birth date and sex."""
+    out = {k: v for k, v in member.items() if not k.startswith("_") and k not in ("household",)}
+    number = member.get("id_number")
+    if number:
+        born = birth_date_of(number)
+        out["birth_date"] = born.isoformat() if born else ""
+        out["sex"] = sex_of(number)
+    return out
 
 
 def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
@@ -277,7 +300,7 @@ def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: 
         "room": room,
         "head": p.text(data, "head", required=True),
         "phone": p.mobile(data, "phone"),
-        "members": _clean_members(store, data.get("members"), own_id, p),
+        **({"members": _clean_members(store, data["members"], own_id, p)} if "members" in data else {}),
         "tags": p.strings(data, "tags"),
         "notes": p.text(data, "notes"),
         **({"extras": data["extras"]} if data.get("extras") else {}),
@@ -431,7 +454,11 @@ def _natural_field(kind_name: str) -> str:
 def stage_add(tx: Transaction, kind_name: str, data: dict[str, Any], where: str | None = None) -> str:
     """Validate and add a record inside an open transaction (imports add many in one)."""
     clean = validate(tx.store, kind_name, data, where=where)
-    return tx.create(kind(kind_name).table, clean)
+    members = clean.pop("members", None)
+    rid = tx.create(kind(kind_name).table, clean)
+    for member in members or ():
+        tx.create("members", {"household": rid, **member})
+    return rid
 
 
 def add(store: Store, kind_name: str, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
@@ -453,14 +480,42 @@ def stage_edit(
     current = get(store, kind_name, ref)
     merged = {key: value for key, value in current.items() if not key.startswith("_")}
     merged.update({key: value for key, value in changes.items() if value is not None})
-    for field, items in (add_items or {}).items():
-        merged[field] = list(merged.get(field) or []) + list(items)
-    for field, items in (remove_items or {}).items():
+    add_items = {f: list(v) for f, v in (add_items or {}).items() if v}
+    remove_items = {f: list(v) for f, v in (remove_items or {}).items() if v}
+    before: list[dict[str, Any]] = []
+    if kind_name == "household" and (
+        "members" in merged or "members" in add_items or "members" in remove_items
+    ):
+        before = members_of(store, current["id"])
+        if "members" not in merged:
+            merged["members"] = [dict(m) for m in before]
+    for field, items in add_items.items():
+        merged[field] = list(merged.get(field) or []) + items
+    for field, items in remove_items.items():
         drop = {str(i).strip() for i in items}
         merged[field] = [v for v in merged.get(field) or [] if not _matches_item(v, drop, store, field)]
     clean = validate(store, kind_name, merged, own_id=current["id"])
+    members = clean.pop("members", None)
     tx.update(k.table, current["id"], clean)
+    if members is not None:
+        _save_members(tx, current["id"], before, members)
     return current["id"]
+
+
+def _save_members(
+    tx: Transaction, household_id: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> None:
+    """Write the difference between a household's old and new members, person by person."""
+    kept = {m["id"] for m in after if m.get("id")}
+    for old in before:
+        if old["id"] not in kept:
+            tx.delete("members", old["id"])
+    for member in after:
+        fields = {k: v for k, v in member.items() if k != "id"}
+        if member.get("id"):
+            tx.update("members", member["id"], fields)
+        else:
+            tx.create("members", {"household": household_id, **fields})
 
 
 def _matches_item(value: Any, drop: set[str], store: Store, field: str) -> bool:
@@ -515,6 +570,9 @@ def remove(store: Store, kind_name: str, ref: str, actor: str | None = None) -> 
                 what=describe(store, kind_name, current),
                 counts=", ".join(f"{n} {table}" for table, n in blocking.items()),
             )
+        if kind_name == "household":
+            for member in members_of(store, current["id"]):
+                tx.delete("members", member["id"])
         if kind_name == "building":
             for lead in list(store.records("leads").values()):
                 if current["id"] in lead.get("buildings", ()):
@@ -624,11 +682,12 @@ def record_matches(store: Store, kind_name: str, record: dict[str, Any], query: 
     q = query.strip()
     if q.isdigit():
         phones = [record.get("phone"), record.get("worker_phone")]
-        phones += [m.get("phone") for m in record.get("members", ())]
+        if kind_name == "household":
+            phones += [m.get("phone") for m in members_of(store, record["id"])]
         if any(p and p.endswith(q) for p in phones):
             return True
     if kind_name == "household":
-        names = [record["head"], *(m["name"] for m in record.get("members", ()))]
+        names = [record["head"], *(m["name"] for m in members_of(store, record["id"]))]
         return text_matches(q, *names, address(store, record), *record.get("tags", ()), record.get("notes"))
     if kind_name == "building":
         return text_matches(q, building_label(store, record))

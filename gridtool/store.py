@@ -9,6 +9,9 @@ Why this shape (see "Guarantees the store gives" in DESIGN.md):
   instead of rewriting the whole store; the sync layer ships these same operations.
 * Opening loads the checkpoint and replays the log past the offset the checkpoint recorded.
   When the unreplayed tail grows past :data:`CHECKPOINT_BYTES` the checkpoint is rewritten.
+* The register tables live in ``NAME.json``; every other table (issues, events, ...) has its own
+  checkpoint ``NAME.json.<table>`` with its own log offset, loaded only when first read, so listing
+  households does not parse 100,000 issues and a report on issues does not parse their events.
 * Writers hold an exclusive ``flock`` on ``NAME.json.lock`` around read-modify-write and replay
   what other processes appended first, so concurrent shells never lose each other's rows.
 
@@ -18,6 +21,7 @@ Records are keyed by ULID (TinyDB's document id *is* the ULID), never by TinyDB'
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import time
@@ -39,7 +43,7 @@ LOG_FORMAT = 1
 CHECKPOINT_BYTES = 1 << 20
 LOCK_TIMEOUT_S = 30.0
 META = "_meta"
-TABLES = ("grid_cells", "buildings", "leads", "households")
+TABLES = ("grid_cells", "buildings", "leads", "households")  # kept in NAME.json; others load lazily
 
 # Migrations from version N to N + 1, applied to the raw view (tables -> id -> record).
 Migration = Callable[[dict[str, dict[str, dict[str, Any]]]], None]
@@ -158,6 +162,18 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _parse(raw: bytes) -> Any:
+    """orjson.loads with the cyclic GC paused: a big store is a million small objects, and the
+    collector would otherwise rescan them over and over while they are built (0.55 s -> 0.3 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return orjson.loads(raw)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def public(record: dict[str, Any]) -> dict[str, Any]:
     """A record without the store's bookkeeping keys (those starting with ``_``)."""
     return {k: v for k, v in record.items() if not k.startswith("_")}
@@ -247,6 +263,7 @@ class Store:
         self.generation = 0
         self._indexes: dict[str, dict[str, Index]] = {}
         self._view: dict[str, Any] = {}
+        self._lazy_loaded: set[str] = set()
         self._offset = 0
         self._log_identity: tuple[int, int] | None = None
         self._torn_at: int | None = None
@@ -303,7 +320,33 @@ class Store:
 
     def records(self, table: str) -> dict[str, dict[str, Any]]:
         """The live records of ``table`` by id (the raw view: do not mutate)."""
+        if table not in TABLES and table not in self._lazy_loaded:
+            self._load_table(table)
         return self._view.setdefault(table, {})
+
+    def table_path(self, table: str) -> Path:
+        """The checkpoint file of a table kept outside the main file."""
+        return self.path.with_name(f"{self.path.name}.{table}")
+
+    def _load_table(self, table: str) -> None:
+        """Read a lazily kept table's checkpoint and replay the log lines written since it."""
+        with self.lock.hold(exclusive=False):
+            path = self.table_path(table)
+            try:
+                data = _parse(path.read_bytes())
+                records = data[table]
+                offset = int(data[META]["table"]["log_offset"])
+            except FileNotFoundError:
+                records, offset = {}, 0
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise StoreError("store.corrupt", path=str(path), reason=str(exc)[:120]) from None
+            self._view[table] = records
+            self._lazy_loaded.add(table)
+            if offset < self._offset:
+                for _, entry in self._read_log(offset, self._offset):
+                    for op in entry["ops"]:
+                        if op["t"] == table:
+                            self._apply(op)
 
     def get(self, table: str, record_id: str) -> dict[str, Any] | None:
         return self.records(table).get(record_id)
@@ -379,7 +422,7 @@ class Store:
         except FileNotFoundError:
             raise StoreError("store.missing", path=str(self.path)) from None
         try:
-            view = orjson.loads(raw)
+            view = _parse(raw)
             meta = view[META]["store"]
             schema = int(meta["schema"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -389,6 +432,7 @@ class Store:
         for table in TABLES:
             view.setdefault(table, {})
         self._view = view
+        self._lazy_loaded = set()
         self._db = TinyDB(storage=ViewStorage, view=view)
         self._db.table_class = RecordTable
         self._offset = int(meta.get("log_offset", 0))
@@ -404,50 +448,55 @@ class Store:
         self.generation += 1
 
     def _replay(self) -> None:
+        """Apply the log lines written since our view, to the tables we hold."""
+        applied = False
+        for _, entry in self._read_log(self._offset):
+            for op in entry["ops"]:
+                self._apply(op)
+            applied = True
+        if applied:
+            self.generation += 1
+
+    def _read_log(self, start: int, end: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The committed entries of the log from byte ``start`` (to ``end``), with their offsets.
+
+        Reading to the end also advances the view's offset and remembers a torn last line.
+        """
         try:
             fh = open(self.log_path, "rb")  # noqa: SIM115 - closed below, stat taken on the same fd
         except FileNotFoundError:
-            if self._offset:
+            if start:
                 raise StoreError("store.log_missing", path=str(self.log_path)) from None
             self._log_identity = None
             return
         with fh:
             st = os.fstat(fh.fileno())
-            if st.st_size < self._offset:
-                raise StoreError(
-                    "store.log_short", path=str(self.log_path), size=st.st_size, offset=self._offset
-                )
-            fh.seek(self._offset)
-            tail = fh.read()
-        self._log_identity = (st.st_ino, st.st_dev)
-        if not tail:
-            return
-        end = tail.rfind(b"\n") + 1
-        if end < len(tail):  # a line cut short by a crash: never committed, so not applied
-            self._torn_at = self._offset + end
+            if st.st_size < (end if end is not None else start):
+                raise StoreError("store.log_short", path=str(self.log_path), size=st.st_size, offset=start)
+            fh.seek(start)
+            tail = fh.read() if end is None else fh.read(end - start)
+        if end is None:
+            self._log_identity = (st.st_ino, st.st_dev)
+        stop = tail.rfind(b"\n") + 1
+        if end is None and stop < len(tail):  # a line cut short by a crash: never committed, so not applied
+            self._torn_at = start + stop
         pos = 0
-        applied = False
-        for line in tail[:end].splitlines():
+        for line in tail[:stop].splitlines():
             try:
                 entry = orjson.loads(line)
                 if entry.get("v", 1) > LOG_FORMAT:
                     raise StoreError(
                         "store.too_new", path=str(self.log_path), found=entry["v"], supported=LOG_FORMAT
                     )
-                for op in entry["ops"]:
-                    self._apply(op)
-            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                entry["ops"][0]["t"]
+            except (orjson.JSONDecodeError, KeyError, TypeError, IndexError, AttributeError) as exc:
                 raise StoreError(
-                    "store.log_corrupt",
-                    path=str(self.log_path),
-                    offset=self._offset + pos,
-                    reason=str(exc)[:120],
+                    "store.log_corrupt", path=str(self.log_path), offset=start + pos, reason=str(exc)[:120]
                 ) from None
+            yield start + pos, entry
             pos += len(line) + 1
-            applied = True
-        self._offset += end
-        if applied:
-            self.generation += 1
+        if end is None:
+            self._offset = start + stop
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -510,8 +559,15 @@ class Store:
             self._write_checkpoint()
 
     def _write_checkpoint(self) -> None:
+        # Table files first, the main file last: a crash in between leaves table files that are
+        # newer than the main file's offset, and replaying operations already applied is harmless
+        # because every operation assigns absolute values.
+        for table in sorted(self._lazy_loaded):
+            data = {META: {"table": {"log_offset": self._offset}}, table: self._view.get(table, {})}
+            _write_private(self.table_path(table), orjson.dumps(data))
         self.meta["log_offset"] = self._offset
-        _write_private(self.path, orjson.dumps(self._view))
+        main = {name: value for name, value in self._view.items() if name == META or name in TABLES}
+        _write_private(self.path, orjson.dumps(main))
         self._checkpoint_offset = self._offset
 
     def _migrate(self) -> None:
@@ -522,6 +578,10 @@ class Store:
                 raise StoreError(
                     "store.no_migration", path=str(self.path), found=version, supported=SCHEMA_VERSION
                 )
+            for path in self.path.parent.glob(f"{self.path.name}.*"):
+                table = path.name[len(self.path.name) + 1 :]
+                if table not in ("log", "lock") and not table.endswith(".tmp"):
+                    self.records(table)
             tables = {name: recs for name, recs in self._view.items() if name != META}
             migration(tables)
             self.meta["schema"] = version + 1
@@ -539,6 +599,14 @@ class Store:
         return clock
 
     def _apply(self, op: dict[str, Any]) -> None:
+        meta = self.meta
+        origin, seq = op["id"]
+        if origin == meta["replica"] and seq > meta["seq"]:
+            meta["seq"] = seq
+        if op["hlc"] > meta["hlc"]:
+            meta["hlc"] = list(op["hlc"])
+        if op["t"] not in TABLES and op["t"] not in self._lazy_loaded:
+            return  # replayed from that table's own checkpoint when it is first read
         table = self._view.setdefault(op["t"], {})
         rid = op["r"]
         indexes = self._indexes.get(op["t"])
@@ -558,12 +626,6 @@ class Store:
                 for idx in indexes.values():
                     if idx.built:
                         idx.add(rid, record)
-        meta = self.meta
-        origin, seq = op["id"]
-        if origin == meta["replica"] and seq > meta["seq"]:
-            meta["seq"] = seq
-        if op["hlc"] > meta["hlc"]:
-            meta["hlc"] = list(op["hlc"])
         if hasattr(self, "_db"):
             self._db.table(op["t"]).clear_cache()
 

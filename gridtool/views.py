@@ -9,7 +9,7 @@ from typing import Any
 
 from gridtool.i18n import t
 from gridtool.ids import short
-from gridtool.register import address, building_label, grid_code
+from gridtool.register import address, building_label, grid_code, member_details, members_of
 from gridtool.store import Store, public
 from gridtool.validate import mask_id_number, mask_phone
 
@@ -27,7 +27,7 @@ LIST_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "building": ("id", "grid_cell", "compound", "number", "units", "floors", "leads", "households"),
     "lead": ("id", "name", "phone", "roles", "grid_cell", "buildings", "active"),
-    "household": ("id", "grid_cell", "address", "head", "phone", "members", "tags"),
+    "household": ("id", "grid_cell", "address", "head", "phone", "tags"),
 }
 
 
@@ -39,9 +39,12 @@ def masked(record: dict[str, Any], show_pii: bool) -> dict[str, Any]:
     for field in ("phone", "worker_phone"):
         if out.get(field):
             out[field] = mask_phone(out[field])
-    if out.get("members"):
-        out["members"] = [_masked_member(m) for m in out["members"]]
     return out
+
+
+def members(store: Store, household_id: str, show_pii: bool) -> list[dict[str, Any]]:
+    people = [member_details(m) for m in members_of(store, household_id)]
+    return people if show_pii else [_masked_member(m) for m in people]
 
 
 def _masked_member(member: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +119,6 @@ def list_rows(
                 address=address(store, record),
                 head=r["head"],
                 phone=r.get("phone", ""),
-                members=len(r.get("members", ())),
                 tags="、".join(r.get("tags", ())),
             )
         rows.append(row)
@@ -136,6 +138,7 @@ def json_rows(
         if kind_name == "household":
             row["building_label"] = building_label(store, buildings.get(row["building"]))
             row["address"] = address(store, record)
+            row["members"] = members(store, record["id"], show_pii)
         rows.append(row)
     return rows
 
@@ -149,6 +152,7 @@ def detail(store: Store, kind_name: str, record: dict[str, Any], show_pii: bool 
     if kind_name == "household":
         out["building"] = building_label(store, store.records("buildings").get(r["building"]))
         out["address"] = address(store, record)
+        out["members"] = members(store, record["id"], show_pii)
         out["leads"] = [
             lead["name"]
             for lead in store.records("leads").values()

@@ -201,3 +201,35 @@ def test_two_processes_adding_households_at_once_both_keep_their_rows(store: Sto
     rooms = {h["room"] for h in final.records("households").values()}
     assert len(rooms) == 2 * count
     assert len(_log_lines(final)) == 2 + 2 * count
+
+
+def test_tables_beyond_the_register_are_kept_apart_and_read_only_when_needed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with store.transaction() as tx:
+        household = tx.create("households", {"head": "程金娇"})
+        issue = tx.create("issues", {"title": "卫生间下水道返水", "household": household})
+        tx.create("events", {"issue": issue, "type": "reported"})
+    store.checkpoint()
+    assert "issues" not in orjson.loads(store.path.read_bytes())
+    assert (
+        orjson.loads(store.table_path("issues").read_bytes())["issues"][issue]["title"] == "卫生间下水道返水"
+    )
+
+    with store.transaction() as tx:  # written after the checkpoint: must come back from the log
+        tx.update("issues", issue, {"status": "assigned"})
+    reader = Store(store.path)
+    assert reader.get("households", household)["head"] == "程金娇"
+    assert "issues" not in reader._view and "events" not in reader._view
+    assert reader.get("issues", issue)["status"] == "assigned"
+    assert "events" not in reader._view
+    assert [e["type"] for e in reader.records("events").values()] == ["reported"]
+
+
+def test_a_reader_that_opened_before_a_table_was_written_still_sees_it(store: Store) -> None:
+    early = Store(store.path)
+    with store.transaction() as tx:
+        issue = tx.create("issues", {"title": "飞线充电"})
+    store.checkpoint()
+    early.refresh()
+    assert early.get("issues", issue)["title"] == "飞线充电"

@@ -1,0 +1,110 @@
+"""Foundation benchmarks on a generated store of 30,000 households (issue #2's speed targets).
+
+    python bench/bench_foundation.py                 # generates a store in a temp dir
+    python bench/bench_foundation.py --store PATH    # reuses a store made by `gridtool demo generate`
+
+Prints wall-clock figures (median and best of several runs) against each target; whole-process
+figures run the installed ``gridtool`` as a user would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGETS = {"help": 0.15, "list": 0.4, "edit_api": 0.020, "edit_cli": 0.5}
+
+
+def _gridtool() -> list[str]:
+    beside = Path(sys.executable).with_name("gridtool")
+    found = str(beside) if beside.exists() else shutil.which("gridtool")
+    return [found] if found else [sys.executable, "-m", "gridtool.commands"]
+
+
+def _time_process(args: list[str], runs: int, env: dict[str, str]) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _line(name: str, times: list[float], target: float | None = None, unit: str = "s") -> None:
+    scale = 1000 if unit == "ms" else 1
+    median, best = statistics.median(times) * scale, min(times) * scale
+    verdict = ""
+    if target is not None:
+        verdict = f"  target < {target * scale:g} {unit}: {'ok' if median < target * scale else 'MISSED'}"
+    print(f"{name:<46} median {median:8.3f} {unit}   best {best:8.3f} {unit}{verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, help="an existing store to measure (default: generate one)")
+    parser.add_argument("--households", type=int, default=30000)
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+
+    from gridtool import register
+    from gridtool.demo import create_store, generate
+    from gridtool.store import Store
+
+    workdir = Path(tempfile.mkdtemp(prefix="gridtool-bench-"))
+    try:
+        path = args.store
+        if path is None:
+            path = workdir / "gridtool.json"
+            start = time.perf_counter()
+            create_store(path, generate(households=args.households))
+            print(
+                f"generated {args.households} households in {time.perf_counter() - start:.2f} s "
+                f"(one transaction, then a checkpoint)"
+            )
+        store = Store(path)
+        sizes = ", ".join(
+            f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in sorted(path.parent.glob(path.name + "*"))
+        )
+        print(f"store: {len(store.records('households'))} households; files: {sizes}")
+        env = {**os.environ, "GRIDTOOL_DB": str(path), "GRIDTOOL_LANG": "zh"}
+        grids = register.list_records(store, "grid_cell")
+        grid = grids[len(grids) // 2]["code"]
+        rows = len(register.list_records(store, "household", grid=grid))
+        print()
+
+        base = _time_process([sys.executable, "-c", "pass"], args.runs, env)
+        _line("python -c pass (reference)", base)
+        _line("gridtool --help", _time_process([*_gridtool(), "--help"], args.runs * 2, env), TARGETS["help"])
+        _line(
+            f"gridtool household list --grid {grid} ({rows} rows)",
+            _time_process([*_gridtool(), "household", "list", "--grid", grid], args.runs, env),
+            TARGETS["list"],
+        )
+
+        households = list(store.records("households"))[:200]
+        times = []
+        for n, rid in enumerate(households):
+            start = time.perf_counter()
+            register.edit(store, "household", rid, {"phone": f"139{n:08d}"})
+            times.append(time.perf_counter() - start)
+        _line("household edit via the library (open store)", times, TARGETS["edit_api"], unit="ms")
+
+        cli_times = []
+        for n, rid in enumerate(households[: args.runs]):
+            cli_times += _time_process(
+                [*_gridtool(), "household", "edit", rid, "--phone", f"137{n:08d}"], 1, env
+            )
+        _line("gridtool household edit ID --phone ...", cli_times, TARGETS["edit_cli"])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

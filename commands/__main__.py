@@ -1,0 +1,5 @@
+"""``python -m gridtool.commands``: the same as the ``gridtool`` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,78 @@
+"""The project's structural promises: the library stays free of front ends, help stays light."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+FRONT_ENDS = ("click", "textual", "gridtool.commands", "gridtool.tui", "rich")
+
+
+def test_the_library_imports_no_front_end() -> None:
+    offenders = []
+    for path in (ROOT / "gridtool").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0] in ("click", "textual", "rich")
+            ]
+    assert not offenders
+
+
+def _modules_after(code: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(out.split())
+
+
+def test_importing_every_library_module_loads_no_front_end() -> None:
+    modules = sorted(p.stem for p in (ROOT / "gridtool").glob("*.py") if p.stem != "__init__")
+    loaded = _modules_after("".join(f"import gridtool.{m}\n" for m in modules))
+    assert not {m for m in loaded if m.split(".")[0] in ("click", "textual", "rich")}
+
+
+def test_help_does_not_load_the_store_tables_or_the_dashboard() -> None:
+    loaded = _modules_after(
+        "from gridtool.commands import cli\n"
+        "try:\n    cli(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+    )
+    heavy = {
+        "textual",
+        "tinydb",
+        "tabulate",
+        "wcwidth",
+        "chinese_calendar",
+        "gridtool.store",
+        "gridtool.register",
+    }
+    assert not heavy & loaded
+
+
+def test_translations_have_the_same_keys_and_placeholders() -> None:
+    import string
+
+    for en_path in (ROOT / "data" / "i18n").glob("*.en.json"):
+        zh_path = en_path.with_name(en_path.name.replace(".en.", ".zh."))
+        en, zh = orjson.loads(en_path.read_bytes()), orjson.loads(zh_path.read_bytes())
+        assert set(en) <= set(zh), f"{zh_path.name} lacks {set(en) - set(zh)}"
+        extra = {k for k in set(zh) - set(en) if "." in k and " " not in k}
+        assert not extra, f"{en_path.name} lacks {extra}"
+        for key, text in en.items():
+            fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            assert fields == {f for _, f, _, _ in string.Formatter().parse(zh[key]) if f}, key
