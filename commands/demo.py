@@ -24,14 +24,17 @@ DEFAULT_DIR = "gridtool-demo"
     show_default=True,
     help=t("Folder for the demo store (created; must not hold a store already)."),
 )
+@click.option(
+    "--fresh", is_flag=True, help=t("Replace an earlier demo store at --path (never any other store).")
+)
 @click.pass_context
 @report_errors
-def group(ctx: click.Context, directory: str) -> None:
+def group(ctx: click.Context, directory: str, fresh: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from gridtool.demo import shipped
 
-    _create(Path(directory), shipped())
+    _create(Path(directory), shipped(), fresh)
 
 
 @group.command("generate", help=t("Generate a large realistic store for benchmarks (all names invented)."))
@@ -46,12 +49,15 @@ def group(ctx: click.Context, directory: str) -> None:
     help=t("Folder for the generated store."),
 )
 @click.option(
+    "--fresh", is_flag=True, help=t("Replace an earlier demo store at --path (never any other store).")
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False),
     help=t("Write the dataset as JSON to this file instead of creating a store."),
 )
 @report_errors
-def generate_cmd(households: int, seed: int, directory: str, output: str | None) -> None:
+def generate_cmd(households: int, seed: int, directory: str, output: str | None, fresh: bool) -> None:
     from gridtool.demo import generate
 
     dataset = generate(households=households, seed=seed)
@@ -61,13 +67,13 @@ def generate_cmd(households: int, seed: int, directory: str, output: str | None)
         Path(output).write_bytes(orjson.dumps(dataset, option=orjson.OPT_INDENT_2) + b"\n")
         success(t("demo.written", path=output, households=len(dataset["households"])))
         return
-    _create(Path(directory), dataset)
+    _create(Path(directory), dataset, fresh)
 
 
-def _create(directory: Path, dataset: dict) -> None:  # type: ignore[type-arg]
+def _create(directory: Path, dataset: dict, fresh: bool) -> None:  # type: ignore[type-arg]
     from gridtool.demo import create_store
 
     path = directory / "gridtool.json"
-    store, counts = create_store(path, dataset)
+    store, counts = create_store(path, dataset, fresh=fresh)
     success(t("demo.created", path=str(store.path), **counts))
     echo(t("demo.try", path=str(store.path)))

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from gridtool.errors import StoreError
 from gridtool.paths import data_file
 from gridtool.register import stage_add
 from gridtool.store import Store
@@ -276,8 +277,17 @@ def load(store: Store, dataset: dict[str, Any], actor: str | None = "demo") -> d
     return counts
 
 
-def create_store(path: Path, dataset: dict[str, Any]) -> tuple[Store, dict[str, int]]:
-    """A new store at ``path`` holding ``dataset``."""
+def create_store(path: Path, dataset: dict[str, Any], fresh: bool = False) -> tuple[Store, dict[str, int]]:
+    """A new store at ``path`` holding ``dataset``.
+
+    With ``fresh``, an earlier demo store at ``path`` is replaced; a store that ``gridtool demo``
+    did not make is never touched.
+    """
+    if fresh and path.exists():
+        if Store(path).meta.get("name") != "demo":
+            raise StoreError("demo.not_demo", path=str(path))
+        for old in path.parent.glob(path.name + "*"):
+            old.unlink()
     store = Store.init(path, name="demo")
     counts = load(store, dataset)
     store.checkpoint()
