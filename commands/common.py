@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -83,16 +84,21 @@ actor_option = click.option(
 )
 
 
+def _color() -> bool | None:
+    """Colour only on a terminal (click decides), and never when NO_COLOR is set (no-color.org)."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
 def echo(text: str, err: bool = False) -> None:
-    click.echo(text, err=err)
+    click.echo(text, err=err, color=_color())
 
 
 def success(message: str) -> None:
-    click.echo(click.style("✓ ", fg="green") + message, err=True)
+    click.echo(click.style("✓ ", fg="green") + message, err=True, color=_color())
 
 
 def fail(message: str, code: int = 2) -> None:
-    click.echo(click.style(t("error.prefix"), fg="red", bold=True) + message, err=True)
+    click.echo(click.style(t("error.prefix"), fg="red", bold=True) + message, err=True, color=_color())
     sys.exit(code)
 
 

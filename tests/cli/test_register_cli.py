@@ -316,3 +316,18 @@ def test_help_is_translated_when_the_language_is_chinese() -> None:
         [sys.executable, "-c", HELP_IN_CHINESE], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert untranslated == ""
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    db = str(tmp_path / "c.json")
+    on_terminal = CliRunner().invoke(cli, ["--db", db, "init"], color=True)
+    assert "\x1b[" in on_terminal.stderr
+    piped = CliRunner().invoke(cli, ["--db", db, "grid", "add", "A1", "--name", "甲"])
+    assert "\x1b[" not in piped.stderr and "A1" in piped.stderr
+    monkeypatch.setenv("NO_COLOR", "1")
+    refused = CliRunner().invoke(cli, ["--db", db, "grid", "add", "A1", "--name", "甲"], color=True)
+    assert refused.exit_code == 2 and "\x1b[" not in refused.stderr
