@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "lead": "gridtool.commands.lead:group",
     "household": "gridtool.commands.household:group",
     "demo": "gridtool.commands.demo:group",
+    "dashboard": "gridtool.commands.dashboard:dashboard_cmd",
 }
 
 

@@ -10,6 +10,8 @@ from functools import lru_cache
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
 SHORT_LEN = 8
+_RANDOM_MAX = (1 << 80) - 1
+_last: tuple[int, int] = (-1, 0)
 
 
 @lru_cache(maxsize=4)
@@ -24,11 +26,20 @@ def _time_part(ms: int) -> str:
 def new_id(now_ms: int | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, 26 Crockford base-32 characters.
 
-    Sorting ids sorts records by creation time, and two laptops never mint the same id.
+    Sorting ids sorts records by creation time, and two laptops never mint the same id. Within one
+    millisecond the random part counts up (the ULID spec's monotonic mode), so a household's
+    members, created together, still sort in the order they were entered.
     """
+    global _last
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-    # 80 random bits are exactly 16 base-32 digits: encode them in C, then map to Crockford's alphabet.
-    return _time_part(ms) + base64.b32encode(os.urandom(10)).decode().translate(_FROM_RFC4648)
+    last_ms, last_random = _last
+    if ms == last_ms and last_random < _RANDOM_MAX:
+        random = last_random + 1
+    else:
+        random = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to count up
+    _last = (ms, random)
+    # 80 bits are exactly 16 base-32 digits: encode them in C, then map to Crockford's alphabet.
+    return _time_part(ms) + base64.b32encode(random.to_bytes(10, "big")).decode().translate(_FROM_RFC4648)
 
 
 def short(record_id: str) -> str:

@@ -1,0 +1,83 @@
+"""The dashboard's register views through Textual's pilot: keys in, then screen and store checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gridtool.tui.app import GridtoolApp
+from gridtool.tui.record_list import RecordList
+
+from gridtool import register
+from gridtool.demo import create_store, shipped
+from gridtool.store import Store
+
+
+@pytest.fixture
+def demo_path(tmp_path: Path) -> Path:
+    path = tmp_path / "demo" / "gridtool.json"
+    create_store(path, shipped())
+    return path
+
+
+def _screen_text(app: GridtoolApp) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_typing_pinyin_initials_filters_households_as_you_type(demo_path: Path) -> None:
+    store = Store(demo_path)
+    target = register.list_records(store, "household")[42]
+    from gridtool.search import initials
+
+    letters = "".join(options[0] for options in initials(target["head"]))
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        listing = app.query_one("#household-list", RecordList)
+        assert len(listing.rows) == 300
+        await pilot.press("slash", *letters)
+        await pilot.pause()
+        assert 0 < len(listing.rows) < 300
+        assert target["id"] in {row["id"] for row in listing.rows}
+        assert all(
+            register.record_matches(store, "household", store.get("households", row["id"]), letters)
+            for row in listing.rows
+        )
+
+
+async def test_details_are_masked_until_revealed_for_that_record(demo_path: Path) -> None:
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        listing = app.query_one("#household-list", RecordList)
+        first = Store(demo_path).get("households", listing.current_row["id"])
+        detail = app.query_one("#household-detail")
+        assert first["phone"] not in str(detail.render())
+        await pilot.press("p")
+        assert first["phone"] in str(detail.render())
+        await pilot.press("down")
+        assert listing.cursor == 1
+        assert "****" in str(detail.render())  # the next record stays masked
+
+
+async def test_a_write_from_another_process_shows_up_without_a_keypress(demo_path: Path) -> None:
+    app = GridtoolApp(demo_path, poll_seconds=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        other = Store(demo_path)
+        building = next(iter(other.records("buildings").values()))
+        register.add(
+            other, "household", {"building": building["id"], "unit": 1, "room": "0109", "head": "新住户"}
+        )
+        await pilot.pause(0.3)
+        listing = app.query_one("#household-list", RecordList)
+        assert len(listing.rows) == 301
+        assert any(row["head"] == "新住户" for row in listing.rows)
+
+
+async def test_chinese_columns_line_up_on_a_small_terminal(demo_path: Path) -> None:
+    from wcwidth import wcswidth
+
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(80, 24)):
+        listing = app.query_one("#household-list", RecordList)
+        lines = [listing.render_line(y).text for y in range(0, 10)]
+        widths = {wcswidth(line) for line in lines}
+        assert widths == {listing.size.width}

@@ -1,0 +1,206 @@
+"""The dashboard: one front end over the gridtool library, keyboard first.
+
+Every write goes through the same ``gridtool`` functions the command line uses, under the store's
+lock; every second the dashboard takes in what other processes wrote (an import in another
+terminal, a sync, cron) and redraws.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from gridtool import register, views
+from gridtool.i18n import field_label, t
+from gridtool.ids import short
+from gridtool.store import Store
+
+from .record_list import Column, RecordList
+
+POLL_SECONDS = 1.0
+
+
+class RegisterView(Vertical):
+    """A searchable list of one kind of record with its details beside it."""
+
+    DEFAULT_CSS = """
+    RegisterView Input { margin: 0 0 1 0; }
+    RegisterView Horizontal { height: 1fr; }
+    RegisterView RecordList { width: 3fr; }
+    RegisterView .detail { width: 2fr; padding: 0 1; border-left: solid $panel-lighten-2; overflow-y: auto; }
+    """
+
+    def __init__(self, kind: str, columns: list[Column], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.columns = columns
+        self.revealed: set[str] = set()
+        self.query_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=t("tui.search_placeholder"), id=f"{self.kind}-search")
+        with Horizontal():
+            yield RecordList(self.columns, self._cell, id=f"{self.kind}-list")
+            yield Static("", classes="detail", id=f"{self.kind}-detail")
+
+    @property
+    def store(self) -> Store:
+        return self.app.store  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def record_list(self) -> RecordList:
+        return self.query_one(RecordList)
+
+    def reload(self) -> None:
+        records = register.list_records(self.store, self.kind, query=self.query_text or None)
+        self.rows = views.list_rows(self.store, self.kind, records, show_pii=False, full_ids=True)
+        self.record_list.set_rows(self.rows, keep=lambda row: row["id"])
+        self.show_detail(self.record_list.current_row)
+
+    def _cell(self, row: dict[str, Any], key: str) -> str:
+        value = row.get(key, "")
+        if key == "id":
+            return short(value)
+        if isinstance(value, bool):
+            return t("yes") if value else t("no")
+        return "" if value is None else str(value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value.strip()
+        self.reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.record_list.focus()
+
+    def on_record_list_highlighted(self, event: RecordList.Highlighted) -> None:
+        self.show_detail(event.row)
+
+    def show_detail(self, row: dict[str, Any] | None) -> None:
+        panel = self.query_one(".detail", Static)
+        if row is None:
+            panel.update(t("list.empty"))
+            return
+        record = self.store.get(register.kind(self.kind).table, row["id"])
+        if record is None:
+            panel.update(t("list.empty"))
+            return
+        detail = views.detail(self.store, self.kind, record, show_pii=row["id"] in self.revealed)
+        lines = []
+        for key, value in detail.items():
+            if key == "members":
+                lines.append(f"[b]{field_label(key)}[/b]")
+                for member in value:
+                    lines.append(
+                        "  "
+                        + "  ".join(
+                            str(member.get(k, ""))
+                            for k in ("name", "relation", "id_number", "birth_date")
+                            if member.get(k)
+                        )
+                    )
+            elif value not in ("", None, []):
+                shown = "、".join(map(str, value)) if isinstance(value, list) else value
+                lines.append(f"[b]{field_label(key)}[/b]  {shown}")
+        if row["id"] not in self.revealed:
+            lines.append("")
+            lines.append(f"[dim]{t('tui.reveal_hint')}[/dim]")
+        panel.update("\n".join(lines))
+
+    def toggle_reveal(self) -> None:
+        row = self.record_list.current_row
+        if row is not None:
+            self.revealed ^= {row["id"]}
+            self.show_detail(row)
+
+
+class GridtoolApp(App[None]):
+    """The grid office's dashboard over one store."""
+
+    TITLE = "gridtool"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", t("tui.quit"), id="quit"),
+        Binding("slash", "search", t("tui.search"), id="search"),
+        Binding("p", "reveal", t("tui.reveal"), id="reveal"),
+        Binding("question_mark", "help", t("tui.help"), id="help"),
+        Binding("1", "show_tab('households')", t("tui.households"), show=False),
+        Binding("2", "show_tab('leads')", t("tui.leads"), show=False),
+        Binding("escape", "focus_list", show=False),
+    ]
+
+    def __init__(self, store_path: Path, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__()
+        self.store = Store(store_path)
+        self.poll_seconds = poll_seconds
+        self.sub_title = str(store_path)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="households"):
+            with TabPane(t("tui.households"), id="households"):
+                yield RegisterView(
+                    "household",
+                    [
+                        Column("id", field_label("id"), 8, 8),
+                        Column("grid_cell", field_label("grid_cell"), 5, 8),
+                        Column("address", field_label("address"), 12, 40, flexible=True),
+                        Column("head", field_label("head"), 4, 10),
+                        Column("phone", field_label("phone"), 11, 11),
+                        Column("tags", field_label("tags"), 4, 24),
+                    ],
+                    id="households-view",
+                )
+            with TabPane(t("tui.leads"), id="leads"):
+                yield RegisterView(
+                    "lead",
+                    [
+                        Column("id", field_label("id"), 8, 8),
+                        Column("name", field_label("name"), 4, 16, flexible=True),
+                        Column("roles", field_label("roles"), 4, 24),
+                        Column("grid_cell", field_label("grid_cell"), 5, 8),
+                        Column("buildings", field_label("buildings"), 4, 30),
+                    ],
+                    id="leads-view",
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for view in self.query(RegisterView):
+            view.reload()
+        self.query_one("#household-list", RecordList).focus()
+        self.set_interval(self.poll_seconds, self.take_in_changes)
+
+    def take_in_changes(self) -> None:
+        """Redraw when another process wrote the store; never write anything ourselves here."""
+        if self.store.refresh():
+            for view in self.query(RegisterView):
+                view.reload()
+
+    def _active_view(self) -> RegisterView:
+        pane = self.query_one(TabbedContent).active_pane
+        assert pane is not None
+        return pane.query_one(RegisterView)
+
+    def action_search(self) -> None:
+        self._active_view().query_one(Input).focus()
+
+    def action_focus_list(self) -> None:
+        self._active_view().record_list.focus()
+
+    def action_reveal(self) -> None:
+        self._active_view().toggle_reveal()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._active_view().record_list.focus()
+
+    def action_help(self) -> None:
+        self.action_show_help_panel()
+
+
+def run(store_path: Path) -> None:
+    GridtoolApp(store_path).run()
