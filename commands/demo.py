@@ -41,6 +41,11 @@ def group(ctx: click.Context, directory: str, fresh: bool) -> None:
 @click.option("--households", type=click.IntRange(1), default=30000, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True)
 @click.option(
+    "--issues",
+    type=click.IntRange(0),
+    help=t("How many issues to generate (default: one for every two households)."),
+)
+@click.option(
     "--path",
     "directory",
     type=click.Path(file_okay=False),
@@ -57,10 +62,12 @@ def group(ctx: click.Context, directory: str, fresh: bool) -> None:
     help=t("Write the dataset as JSON to this file instead of creating a store."),
 )
 @report_errors
-def generate_cmd(households: int, seed: int, directory: str, output: str | None, fresh: bool) -> None:
+def generate_cmd(
+    households: int, seed: int, issues: int | None, directory: str, output: str | None, fresh: bool
+) -> None:
     from gridtool.demo import generate
 
-    dataset = generate(households=households, seed=seed)
+    dataset = generate(households=households, seed=seed, issues=issues)
     if output:
         import orjson
 

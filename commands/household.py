@@ -111,7 +111,13 @@ def find_cmd(env: Env, query: str, limit: int, fmt: str, show_pii: bool) -> None
     from gridtool.register import find_households
 
     store = env.store()
-    print_records(store, "household", find_households(store, query, limit=limit or None), fmt, show_pii)
+    found = find_households(store, query)
+    shown = found[:limit] if limit else found
+    print_records(store, "household", shown, fmt, show_pii)
+    if len(shown) < len(found):
+        from .common import echo
+
+        echo(t("find.more", shown=len(shown), total=len(found)), err=True)
 
 
 register_commands(group, "household")

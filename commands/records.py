@@ -6,12 +6,13 @@ from typing import Any
 
 import click
 
-from gridtool.i18n import t
+from gridtool.i18n import field_label, t
 
 from .common import (
     Env,
     actor_option,
     echo,
+    fail,
     format_option,
     pass_env,
     report_errors,
@@ -85,8 +86,8 @@ def register_commands(group: click.Group, kind_name: str, filters: bool = True) 
 
         store = env.store()
         what = describe(store, kind_name, get(store, kind_name, ref))
-        if not yes and not click.confirm(t("confirm.remove", what=what), err=True):
-            raise click.Abort
+        if not yes and not click.confirm(t("confirm.remove", what=what), err=True, default=False):
+            fail(t("cancelled"), 1)
         removed = remove(store, kind_name, ref, actor=actor)
         success(t("removed", what=describe(store, kind_name, removed)))
 
@@ -121,7 +122,7 @@ def report_written(env: Env, kind_name: str, record: dict[str, Any], key: str, q
     from gridtool.register import describe
 
     success(t(key, kind=t(f"kind.{kind_name}"), what=describe(env.store(), kind_name, record)))
-    echo(f"id: {record['id']}")
+    echo(f"{field_label('id')}: {record['id']}")
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help=t("Print only the new record's id."))

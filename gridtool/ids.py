@@ -27,14 +27,17 @@ def new_id(now_ms: int | None = None) -> str:
     """A ULID: 48 bits of milliseconds then 80 random bits, 26 Crockford base-32 characters.
 
     Sorting ids sorts records by creation time, and two laptops never mint the same id. Within one
-    millisecond the random part counts up (the ULID spec's monotonic mode), so a household's
-    members, created together, still sort in the order they were entered.
+    millisecond the random part still grows (as in the ULID spec's monotonic mode), so records made
+    together sort in the order they were entered; it grows by a random step rather than by one, so
+    two neighbours' short ids differ in several characters and a typo finds nothing instead of the
+    next household.
     """
     global _last
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
     last_ms, last_random = _last
-    if ms == last_ms and last_random < _RANDOM_MAX:
-        random = last_random + 1
+    step = 1 + int.from_bytes(os.urandom(5), "big")
+    if ms == last_ms and last_random + step <= _RANDOM_MAX:
+        random = last_random + step
     else:
         random = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to count up
     _last = (ms, random)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
+from gridtool.i18n import t
 from gridtool.search import text_matches
 from gridtool.store import Index, Store, Transaction
 from gridtool.validate import Invalid, birth_date_of, check_id_number, check_mobile, sex_of
@@ -20,6 +21,10 @@ from gridtool.validate import Invalid, birth_date_of, check_id_number, check_mob
 ROLES = ("building-lead", "party-member", "five-elders", "volunteer", "team")
 COMMON_TAGS = ("独居老人", "空巢老人", "脱贫户", "低保户", "残疾人", "留守儿童", "党员户", "退役军人")
 MAX_TEXT = 200
+# Compiled once: imports validate tens of thousands of records (re's own cache costs a lookup a call).
+_LIST_SEPARATORS = re.compile(r"[,，、;；|]")
+_MEMBER_SEPARATORS = re.compile(r"[,，]")
+_BUILDING_SUFFIX = re.compile(r"(号楼|栋|幢|号|楼)$")
 
 
 class _Problems:
@@ -75,7 +80,7 @@ class _Problems:
     def strings(self, data: dict[str, Any], field: str) -> list[str]:
         value = data.get(field) or []
         if isinstance(value, str):
-            value = re.split(r"[,，、;；|]", value)
+            value = _LIST_SEPARATORS.split(value)
         seen: dict[str, None] = {}
         for item in value:
             text = str(item).strip()
@@ -117,7 +122,7 @@ def _clean_grid_cell(store: Store, data: dict[str, Any], own_id: str | None, p: 
 
 def _building_number(value: Any) -> str:
     text = str(value or "").strip()
-    return re.sub(r"(号楼|栋|幢|号|楼)$", "", text)
+    return _BUILDING_SUFFIX.sub("", text)
 
 
 def _clean_building(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
@@ -125,7 +130,7 @@ def _clean_building(store: Store, data: dict[str, Any], own_id: str | None, p: _
     number = _building_number(data.get("number"))
     if not number:
         p.add("number", "invalid.required")
-    return {
+    clean = {
         "grid_cell": grid_id or "",
         "compound": p.text(data, "compound", required=True),
         "number": number,
@@ -133,6 +138,29 @@ def _clean_building(store: Store, data: dict[str, Any], own_id: str | None, p: _
         "floors": p.integer(data, "floors"),
         "notes": p.text(data, "notes"),
     }
+    if own_id:  # shrinking a building must not strand the households registered in it
+        for household in store.records("households").values():
+            if household["building"] != own_id:
+                continue
+            if (household.get("unit") or 0) > clean["units"]:
+                p.add("units", "invalid.strands_household", clean["units"], what=address(store, household))
+                break
+            floor = _floor_of(household.get("room", ""))
+            if clean["floors"] and floor and floor > clean["floors"]:
+                p.add("floors", "invalid.strands_household", clean["floors"], what=address(store, household))
+                break
+    return clean
+
+
+def _floor_of(room: str) -> int | None:
+    """The floor a room number names (0502 -> 5, 1201 -> 12), if it is a plain number."""
+    return int(room[:-2]) if room.isdigit() and len(room) >= 3 else None
+
+
+def normalise_room(value: Any) -> str:
+    """Door numbers as a worker writes them: 502 and 0502 are the same flat, kept as 0502."""
+    room = str(value or "").strip()
+    return room.zfill(4) if room.isdigit() and len(room) == 3 else room
 
 
 # -- leads --------------------------------------------------------------------------------------
@@ -186,7 +214,7 @@ _ROLE_ALIASES = {
 
 def parse_member(spec: str) -> dict[str, str]:
     """``"程金娇,43010519790312002X,户主"`` (name, ID number, relation) as a member dict."""
-    parts = [part.strip() for part in re.split(r"[,，]", spec)]
+    parts = [part.strip() for part in _MEMBER_SEPARATORS.split(spec)]
     parts += [""] * (3 - len(parts))
     return {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
 
@@ -219,7 +247,8 @@ def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> 
             else:
                 if id_number in seen:
                     p.add("id_number", "invalid.member_duplicate", _masked_id(id_number), n=position)
-                others = {people[m]["household"] for m in used.lookup(id_number)} - {own_id}
+                holders = used.lookup(id_number)  # almost always empty: skip building two sets
+                others = ({people[m]["household"] for m in holders} - {own_id}) if holders else holders
                 if others:
                     p.add(
                         "id_number",
@@ -288,9 +317,9 @@ def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: 
     unit = p.integer(data, "unit", required=True)
     if unit and building is not None and building.get("units") and unit > building["units"]:
         p.add("unit", "invalid.unit_range", unit, units=building["units"])
-    room = p.text(data, "room", required=True)
-    if room.isdigit() and building is not None and building.get("floors") and len(room) >= 3:
-        floor = int(room[:-2])
+    room = normalise_room(p.text(data, "room", required=True))
+    if building is not None and building.get("floors") and _floor_of(room):
+        floor = _floor_of(room) or 0
         if floor > building["floors"]:
             p.add("room", "invalid.room_floor", room, floors=building["floors"])
     return {
@@ -479,7 +508,10 @@ def stage_edit(
     k = kind(kind_name)
     current = get(store, kind_name, ref)
     merged = {key: value for key, value in current.items() if not key.startswith("_")}
-    merged.update({key: value for key, value in changes.items() if value is not None})
+    changes = {key: value for key, value in changes.items() if value is not None}
+    if kind_name == "household" and "building" in changes and "grid_cell" not in changes:
+        merged.pop("grid_cell", None)  # moving house: the new building says which grid cell
+    merged.update(changes)
     add_items = {f: list(v) for f, v in (add_items or {}).items() if v}
     remove_items = {f: list(v) for f, v in (remove_items or {}).items() if v}
     before: list[dict[str, Any]] = []
@@ -493,7 +525,13 @@ def stage_edit(
         merged[field] = list(merged.get(field) or []) + items
     for field, items in remove_items.items():
         drop = {str(i).strip() for i in items}
-        merged[field] = [v for v in merged.get(field) or [] if not _matches_item(v, drop, store, field)]
+        present = merged.get(field) or []
+        unknown = [d for d in drop if not any(_matches_item(v, {d}, store, field) for v in present)]
+        if unknown:  # a typo must not look like a successful removal
+            raise ValidationError(
+                [Problem(field, "invalid.not_there", {"items": "、".join(sorted(unknown))})]
+            )
+        merged[field] = [v for v in present if not _matches_item(v, drop, store, field)]
     clean = validate(store, kind_name, merged, own_id=current["id"])
     members = clean.pop("members", None)
     tx.update(k.table, current["id"], clean)
@@ -551,10 +589,17 @@ def dependents(store: Store, kind_name: str, record_id: str) -> dict[str, int]:
         counts["households"] = sum(
             1 for h in store.records("households").values() if h["grid_cell"] == record_id
         )
+        counts["leads"] = sum(
+            1 for lead in store.records("leads").values() if lead.get("grid_cell") == record_id
+        )
     elif kind_name == "building":
         counts["households"] = sum(
             1 for h in store.records("households").values() if h["building"] == record_id
         )
+    elif kind_name in ("lead", "household"):  # issues not yet closed or rejected still need them
+        from gridtool.issues import open_counts
+
+        counts["issues"] = open_counts(store, "assignee" if kind_name == "lead" else "household", record_id)
     return {table: n for table, n in counts.items() if n}
 
 
@@ -568,7 +613,7 @@ def remove(store: Store, kind_name: str, ref: str, actor: str | None = None) -> 
             raise InputError(
                 "error.has_dependents",
                 what=describe(store, kind_name, current),
-                counts=", ".join(f"{n} {table}" for table, n in blocking.items()),
+                counts=t("list.sep").join(t("count." + table, n=n) for table, n in blocking.items()),
             )
         if kind_name == "household":
             for member in members_of(store, current["id"]):

@@ -76,3 +76,46 @@ def test_translations_have_the_same_keys_and_placeholders() -> None:
         for key, text in en.items():
             fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
             assert fields == {f for _, f, _, _ in string.Formatter().parse(zh[key]) if f}, key
+
+
+def test_every_shipped_data_file_is_packaged() -> None:
+    import fnmatch
+
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    dirs = {package: ROOT / path for package, path in config["package-dir"].items()}
+    patterns = config["package-data"]
+    missing = []
+    for package, folder in dirs.items():
+        if not package.startswith("gridtool.data"):
+            continue
+        for path in folder.iterdir():
+            if (
+                path.is_file()
+                and path.suffix != ".py"
+                and not any(fnmatch.fnmatch(path.name, glob) for glob in patterns.get(package, []))
+            ):
+                missing.append(str(path.relative_to(ROOT)))
+    assert not missing, f"not installed by pip install .: {missing}"
+
+
+def test_lang_on_the_command_line_translates_help_too() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDTOOL_LANG": "en"}
+    code = (
+        "import sys; sys.argv = ['gridtool', '--lang', 'zh', 'household', 'add', '--help']\n"
+        "from gridtool.commands import main\nmain()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout
+    assert "按地址添加住户" in out
+    locale = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv[1:] = ['--help']\nfrom gridtool.commands import main; main()",
+        ],
+        env={**env, "GRIDTOOL_LANG": "zh_CN.UTF-8"},
+        capture_output=True,
+        text=True,
+    )
+    assert locale.returncode == 0 and "住户台账" in locale.stdout

@@ -7,12 +7,16 @@ terminal, a sync, cron) and redraws.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from gridtool import register, views
@@ -20,9 +24,11 @@ from gridtool.i18n import field_label, t
 from gridtool.ids import short
 from gridtool.store import Store
 
+from .queue import ACTION_KEYS, QueueView
 from .record_list import Column, RecordList
 
 POLL_SECONDS = 1.0
+EAGER_TIMELINE_BYTES = 16 << 20
 
 
 class RegisterView(Vertical):
@@ -118,6 +124,36 @@ class RegisterView(Vertical):
             self.show_detail(row)
 
 
+class StatsView(Vertical):
+    """This month's figures by grid cell: the same numbers as ``gridtool report stats --by grid``."""
+
+    DEFAULT_CSS = "StatsView Static { padding: 1 2; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="stats-body")
+
+    def reload(self) -> None:
+        from gridtool.formats import render_table
+        from gridtool.reports import definitions, stats, stats_rows
+
+        today = date.today()
+        report = stats(self.app.store, date(today.year, today.month, 1), today, by="grid")  # type: ignore[attr-defined]
+        body = [
+            t("tui.stats_period", start=report.start.isoformat(), end=report.end.isoformat()),
+            "",
+            render_table(stats_rows(report, labels=True)),
+            "",
+            *definitions(),
+        ]
+        self.query_one("#stats-body", Static).update("\n".join(body))
+
+
+def _action_label(action: str) -> str:
+    from gridtool.issues import label
+
+    return t("tui.new_issue") if action == "new" else label("action", action)
+
+
 class GridtoolApp(App[None]):
     """The grid office's dashboard over one store."""
 
@@ -127,20 +163,36 @@ class GridtoolApp(App[None]):
         Binding("slash", "search", t("tui.search"), id="search"),
         Binding("p", "reveal", t("tui.reveal"), id="reveal"),
         Binding("question_mark", "help", t("tui.help"), id="help"),
-        Binding("1", "show_tab('households')", t("tui.households"), show=False),
-        Binding("2", "show_tab('leads')", t("tui.leads"), show=False),
+        Binding("1", "show_tab('queue')", t("tui.queue"), show=False),
+        Binding("2", "show_tab('households')", t("tui.households"), show=False),
+        Binding("3", "show_tab('leads')", t("tui.leads"), show=False),
+        Binding("4", "show_tab('stats')", t("tui.stats"), show=False),
+        *[
+            Binding(
+                key,
+                f"issue('{action}')",
+                _action_label(action),
+                id=f"issue-{action}",
+                show=action in ("new", "assign", "accept", "resolve", "visit"),
+            )
+            for key, action in ACTION_KEYS.items()
+        ],
         Binding("escape", "focus_list", show=False),
+        Binding("l", "load_timelines", t("tui.timeline"), show=False),
     ]
 
     def __init__(self, store_path: Path, poll_seconds: float = POLL_SECONDS) -> None:
         super().__init__()
+        self.timeline_ready = False
         self.store = Store(store_path)
         self.poll_seconds = poll_seconds
         self.sub_title = str(store_path)
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="households"):
+        with TabbedContent(initial="queue"):
+            with TabPane(t("tui.queue"), id="queue"):
+                yield QueueView(id="queue-view")
             with TabPane(t("tui.households"), id="households"):
                 yield RegisterView(
                     "household",
@@ -169,34 +221,80 @@ class GridtoolApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        for view in self.query(RegisterView):
-            view.reload()
-        self.query_one("#household-list", RecordList).focus()
+        events = self.store.table_path("events")
+        # Timelines live in the events table, the biggest one (160 MB for 100,000 issues). A small
+        # one is read now; a big one when the lead first asks for a timeline (Enter or ``l``), so
+        # the queue opens at once. Parsing holds the interpreter, so a thread would not help.
+        self.timeline_ready = not events.exists() or events.stat().st_size < EAGER_TIMELINE_BYTES
+        self.reload_views()
+        self.query_one("#queue-list", RecordList).focus()
         self.set_interval(self.poll_seconds, self.take_in_changes)
+
+    def action_load_timelines(self) -> None:
+        if not self.timeline_ready:
+            from gridtool.issues import timeline
+
+            timeline(self.store, "")  # loads the table and builds its index by issue
+            self.timeline_ready = True
+        queue = self.query_one(QueueView)
+        queue.show_detail(queue.current())
+
+    def on_record_list_selected(self, event: RecordList.Selected) -> None:
+        if event.record_list.id == "queue-list":
+            self.action_load_timelines()
+
+    def reload_views(self) -> None:
+        """Reload the view on screen now, the others when they are next shown."""
+        active = self.query_one(TabbedContent).active or "queue"
+        self._stale_tabs = {"queue", "households", "leads", "stats"} - {active}
+        self._active_view().reload()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        tab = event.pane.id or ""
+        if tab in getattr(self, "_stale_tabs", set()):
+            self._stale_tabs.discard(tab)
+            self._active_view().reload()
 
     def take_in_changes(self) -> None:
         """Redraw when another process wrote the store; never write anything ourselves here."""
         if self.store.refresh():
-            for view in self.query(RegisterView):
-                view.reload()
+            self.reload_views()
 
-    def _active_view(self) -> RegisterView:
+    def _active_view(self) -> Any:
         pane = self.query_one(TabbedContent).active_pane
         assert pane is not None
-        return pane.query_one(RegisterView)
+        return pane.query_one("RegisterView, QueueView, StatsView")
+
+    def action_issue(self, action: str) -> None:
+        if self.query_one(TabbedContent).active != "queue":
+            self.action_show_tab("queue")
+        self.query_one(QueueView).start(action)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, action in ACTION_KEYS.items():
+            yield SystemCommand(
+                _action_label(action), t("tui.palette_key", key=key), partial(self.action_issue, action)
+            )
+        for tab in ("queue", "households", "leads", "stats"):
+            yield SystemCommand(t(f"tui.{tab}"), t("tui.palette_view"), partial(self.action_show_tab, tab))
 
     def action_search(self) -> None:
-        self._active_view().query_one(Input).focus()
+        for found in self._active_view().query(Input):
+            found.focus()
 
     def action_focus_list(self) -> None:
-        self._active_view().record_list.focus()
+        for found in self._active_view().query(RecordList):
+            found.focus()
 
     def action_reveal(self) -> None:
-        self._active_view().toggle_reveal()
+        view = self._active_view()
+        if hasattr(view, "toggle_reveal"):
+            view.toggle_reveal()
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        self._active_view().record_list.focus()
+        self.action_focus_list()
 
     def action_help(self) -> None:
         self.action_show_help_panel()

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-SAMPLE_ROWS = 300
+SAMPLE_ROWS = 60
 GAP = 2
 
 
@@ -71,12 +71,14 @@ class RecordList(ScrollView, can_focus=True):
         columns: Sequence[Column],
         cell: Callable[[Any, str], str],
         row_style: Callable[[Any], str | None] | None = None,
+        cell_style: Callable[[Any, str], str | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.columns = list(columns)
         self.cell = cell
         self.row_style = row_style
+        self.cell_style = cell_style
         self.rows: Sequence[Any] = []
         self.widths = [max(c.min_width, cell_len(c.label)) for c in self.columns]
 
@@ -146,14 +148,19 @@ class RecordList(ScrollView, can_focus=True):
             style = style + Style.parse(extra)
         if index == self.cursor:
             style = style + self.get_component_rich_style("record-list--cursor")
-        return self._strip([self.cell(row, c.key) for c in self.columns], style, extra).crop_extend(
+        styles = None
+        if self.cell_style is not None:
+            styles = [self.cell_style(row, c.key) for c in self.columns]
+        return self._strip([self.cell(row, c.key) for c in self.columns], style, styles).crop_extend(
             scroll_x, scroll_x + width, style
         )
 
-    def _strip(self, cells: list[str], style: Style, _: str | None) -> Strip:
+    def _strip(self, cells: list[str], style: Style, styles: list[str | None] | None) -> Strip:
         segments = []
-        for text, width in zip(cells, self.widths, strict=False):
-            segments.append(Segment(set_cell_size(text.replace("\n", " "), width) + " " * GAP, style))
+        for n, (text, width) in enumerate(zip(cells, self.widths, strict=False)):
+            own = style + Style.parse(styles[n]) if styles and styles[n] else style
+            segments.append(Segment(set_cell_size(text.replace("\n", " "), width), own))
+            segments.append(Segment(" " * GAP, style))
         return Strip(segments)
 
     # -- moving -------------------------------------------------------------------------------

@@ -174,3 +174,53 @@ def test_lead_roles_accept_chinese_names_and_refuse_unknown_ones(store: Store, c
     lead = register.add(store, "lead", {"name": "周五老", "roles": ["五老", "党员"], "grid_cell": "TL-03"})
     assert lead["roles"] == ["five-elders", "party-member"]
     assert _refused(store, "lead", {"name": "某人", "roles": ["mayor"]}).fields == ["roles"]
+
+
+def test_a_grid_cell_with_leads_is_not_removed_under_them(store: Store, community: dict) -> None:
+    register.add(store, "grid_cell", {"code": "TL-09", "name": "九网格"})
+    register.add(store, "lead", {"name": "甲", "grid_cell": "TL-09"})
+    with pytest.raises(InputError, match="1 leads"):
+        register.remove(store, "grid_cell", "TL-09")
+
+
+def test_a_building_cannot_shrink_below_its_households(store: Store, community: dict) -> None:
+    before = snapshot(store.path)
+    with pytest.raises(ValidationError) as refused:
+        register.edit(store, "building", community["building"], {"units": 1})
+    assert refused.value.fields == ["units"] and "湘离小区5栋2单元0502" in refused.value.message()
+    with pytest.raises(ValidationError):
+        register.edit(store, "building", community["building"], {"floors": 4})
+    assert snapshot(store.path) == before
+
+
+def test_moving_house_to_another_grid_cell_takes_the_new_buildings_grid(
+    store: Store, community: dict
+) -> None:
+    register.add(store, "grid_cell", {"code": "TL-04", "name": "四网格"})
+    other = register.add(store, "building", {"grid_cell": "TL-04", "compound": "桂花里", "number": "1"})
+    moved = register.edit(
+        store, "household", community["household"], {"building": other["id"], "unit": 1, "room": "0101"}
+    )
+    assert moved["grid_cell"] == register.grid_cell_by_ref(store, "TL-04")["id"]
+
+
+def test_a_room_typed_without_its_leading_zero_is_the_same_flat(store: Store, community: dict) -> None:
+    refused = _refused(
+        store, "household", {"building": community["building"], "unit": 2, "room": "502", "head": "别人"}
+    )
+    assert refused.fields == ["room"]
+    added = register.add(
+        store, "household", {"building": community["building"], "unit": 1, "room": "302", "head": "张三"}
+    )
+    assert added["room"] == "0302"
+
+
+def test_removing_what_is_not_there_is_refused_not_silently_ignored(store: Store, community: dict) -> None:
+    before = snapshot(store.path)
+    with pytest.raises(ValidationError, match="不存在的人"):
+        register.edit(
+            store, "household", community["household"], {}, remove_items={"members": ["不存在的人"]}
+        )
+    with pytest.raises(ValidationError):
+        register.edit(store, "household", community["household"], {}, remove_items={"tags": ["低保户"]})
+    assert snapshot(store.path) == before

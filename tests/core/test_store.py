@@ -233,3 +233,73 @@ def test_a_reader_that_opened_before_a_table_was_written_still_sees_it(store: St
     store.checkpoint()
     early.refresh()
     assert early.get("issues", issue)["title"] == "飞线充电"
+
+
+def test_a_crash_remnant_seen_once_never_cuts_another_writers_line(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.create("grid_cells", {"code": "A"})
+    with open(store.log_path, "ab") as fh:
+        fh.write(b'{"v":1,"ops":[{"id":')  # a writer died mid-append
+    dashboard, shell = Store(store.path), Store(store.path)
+    with shell.transaction() as tx:  # replaces the remnant with its own complete line
+        tx.create("grid_cells", {"code": "B"})
+    dashboard.refresh()
+    with dashboard.transaction() as tx:
+        tx.create("grid_cells", {"code": "C"})
+    assert {r["code"] for r in Store(store.path).records("grid_cells").values()} == {"A", "B", "C"}
+    assert dashboard.refresh() is False  # and a settled log is not re-read on every poll
+
+
+def test_init_refuses_to_start_over_another_stores_files(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.create("members", {"name": "程金娇"})
+    store.checkpoint()
+    store.path.unlink()  # someone deleted only the main file
+    before = snapshot(store.path)
+    with pytest.raises(StoreError, match="beside it"):
+        Store.init(store.path)
+    assert snapshot(store.path) == before
+
+
+def test_a_table_file_from_another_store_is_refused(store: Store, tmp_path: Path) -> None:
+    other = Store.init(tmp_path / "other" / "gridtool.json")
+    with other.transaction() as tx:
+        tx.create("members", {"name": "别人"})
+    other.checkpoint()
+    store.table_path("members").write_bytes(other.table_path("members").read_bytes())
+    with pytest.raises(StoreError, match="belongs to another store"):
+        Store(store.path).records("members")
+
+
+def test_valid_json_of_the_wrong_shape_is_damage_not_a_traceback(store: Store) -> None:
+    store.path.write_bytes(b'{"_meta": {"store": {"schema": 1}}}')
+    with pytest.raises(StoreError, match="damaged"):
+        Store(store.path)
+
+
+def test_an_operation_missing_its_parts_is_damage(store: Store) -> None:
+    with open(store.log_path, "ab") as fh:
+        fh.write(b'{"v":1,"ops":[{"t":"households"}]}\n')
+    with pytest.raises(StoreError, match="damaged at byte 0"):
+        Store(store.path)
+
+
+def test_changes_to_a_table_nobody_read_still_reach_its_checkpoint(store: Store, monkeypatch) -> None:
+    with store.transaction() as tx:
+        member = tx.create("members", {"name": "程金娇"})
+    store.checkpoint()
+    editor = Store(store.path)  # never reads members itself
+    with editor.transaction() as tx:
+        tx.update("members", member, {"name": "程金姣"})
+    editor.checkpoint()
+    data = orjson.loads(store.table_path("members").read_bytes())
+    assert data["members"][member]["name"] == "程金姣"
+    assert data["_meta"]["table"]["log_offset"] == store.log_path.stat().st_size
+
+
+def test_writes_to_an_unread_table_are_visible_inside_their_transaction(store: Store) -> None:
+    with store.transaction() as tx:
+        issue = tx.create("issues", {"title": "漏水"})
+        tx.update("issues", issue, {"status": "assigned"})
+        assert store.get("issues", issue)["status"] == "assigned"
+    assert Store(store.path).get("issues", issue)["status"] == "assigned"

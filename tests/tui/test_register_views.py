@@ -20,10 +20,6 @@ def demo_path(tmp_path: Path) -> Path:
     return path
 
 
-def _screen_text(app: GridtoolApp) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
 async def test_typing_pinyin_initials_filters_households_as_you_type(demo_path: Path) -> None:
     store = Store(demo_path)
     target = register.list_records(store, "household")[42]
@@ -32,6 +28,7 @@ async def test_typing_pinyin_initials_filters_households_as_you_type(demo_path: 
     letters = "".join(options[0] for options in initials(target["head"]))
     app = GridtoolApp(demo_path)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
         listing = app.query_one("#household-list", RecordList)
         assert len(listing.rows) == 300
         await pilot.press("slash", *letters)
@@ -47,6 +44,7 @@ async def test_typing_pinyin_initials_filters_households_as_you_type(demo_path: 
 async def test_details_are_masked_until_revealed_for_that_record(demo_path: Path) -> None:
     app = GridtoolApp(demo_path)
     async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("2")
         listing = app.query_one("#household-list", RecordList)
         first = Store(demo_path).get("households", listing.current_row["id"])
         detail = app.query_one("#household-detail")
@@ -61,6 +59,7 @@ async def test_details_are_masked_until_revealed_for_that_record(demo_path: Path
 async def test_a_write_from_another_process_shows_up_without_a_keypress(demo_path: Path) -> None:
     app = GridtoolApp(demo_path, poll_seconds=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
         other = Store(demo_path)
         building = next(iter(other.records("buildings").values()))
         register.add(
@@ -76,7 +75,8 @@ async def test_chinese_columns_line_up_on_a_small_terminal(demo_path: Path) -> N
     from wcwidth import wcswidth
 
     app = GridtoolApp(demo_path)
-    async with app.run_test(size=(80, 24)):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
         listing = app.query_one("#household-list", RecordList)
         lines = [listing.render_line(y).text for y in range(0, 10)]
         widths = {wcswidth(line) for line in lines}

@@ -1,0 +1,151 @@
+"""Report benchmarks on a generated store of 30,000 households and 100,000 issues (issue #3: < 1 s).
+
+    python bench/bench_workflow.py                   # generates a store in a temp dir (about 1.5 min)
+    python bench/bench_workflow.py --store PATH      # reuses one made by
+                                                     # gridtool demo generate --issues 100000
+
+Times ``gridtool report overdue --format json`` and ``gridtool report stats --from ... --to ...`` as
+whole processes (Python start-up, opening the store, the report, the output), best of several runs,
+and prints where an in-process run spends its time. The measured processes run with bytecode
+caching on, as an installed gridtool does, even when PYTHONDONTWRITEBYTECODE is set here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+TARGET_S = 1.0
+
+
+def _gridtool() -> list[str]:
+    beside = Path(sys.executable).with_name("gridtool")
+    found = str(beside) if beside.exists() else shutil.which("gridtool")
+    return [found] if found else [sys.executable, "-m", "gridtool.commands"]
+
+
+def _best(args: list[str], runs: int, env: dict[str, str]) -> tuple[float, bytes]:
+    """Best wall-clock time of ``runs`` whole processes, and the last one's output."""
+    best, out = float("inf"), b""
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(args, env=env, capture_output=True, check=False)
+        best = min(best, time.perf_counter() - start)
+        if done.returncode not in (0, 1):
+            sys.exit(f"{' '.join(args)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
+        out = done.stdout
+    return best, out
+
+
+def _line(name: str, seconds: float, target: float | None = TARGET_S) -> None:
+    verdict = f"  target < {target:g} s: {'ok' if seconds < target else 'MISSED'}" if target else ""
+    print(f"{name:<58} best {seconds:6.3f} s{verdict}")
+
+
+def _breakdown(path: Path, first: date, last: date) -> None:
+    """One in-process run, step by step, with the garbage collector paused as the commands do."""
+    from gridtool import reports
+    from gridtool.formats import render_json
+    from gridtool.store import Store
+
+    gc.disable()
+    try:
+        steps = []
+        start = time.perf_counter()
+        store = Store(path)
+        steps.append(("open the store (register tables)", time.perf_counter() - start))
+        start = time.perf_counter()
+        count = len(store.records("issues"))
+        steps.append((f"load the issues table ({count} issues)", time.perf_counter() - start))
+        start = time.perf_counter()
+        listing = reports.overdue(store)
+        render_json(reports.listing_json(listing))
+        steps.append((f"overdue report + JSON ({len(listing.rows)} issues)", time.perf_counter() - start))
+        start = time.perf_counter()
+        reports.stats(store, first, last)
+        steps.append(("stats report", time.perf_counter() - start))
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
+    for name, seconds in steps:
+        print(f"  {name:<56} {seconds:6.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, help="an existing store to measure (default: generate one)")
+    parser.add_argument("--households", type=int, default=30000)
+    parser.add_argument("--issues", type=int, default=100000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="gridtool-bench-"))
+    try:
+        path = args.store
+        if path is None:
+            from gridtool.demo import create_store, generate
+
+            path = workdir / "gridtool.json"
+            start = time.perf_counter()
+            create_store(path, generate(households=args.households, issues=args.issues))
+            print(
+                f"generated {args.households} households and {args.issues} issues in "
+                f"{time.perf_counter() - start:.1f} s"
+            )
+        sizes = ", ".join(
+            f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in sorted(path.parent.glob(path.name + "*"))
+        )
+        print(f"store files: {sizes}")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(GRIDTOOL_DB=str(path), GRIDTOOL_LANG="zh")
+        today = date.today()
+        first = today - timedelta(days=364)
+        gridtool = _gridtool()
+        subprocess.run([*gridtool, "--help"], env=env, capture_output=True, check=True)  # write bytecode
+        print()
+
+        _line("python -c pass (reference)", _best([sys.executable, "-c", "pass"], args.runs, env)[0], None)
+        seconds, out = _best([*gridtool, "report", "overdue", "--format", "json"], args.runs, env)
+        import orjson
+
+        overdue = orjson.loads(out)["count"]
+        _line(f"gridtool report overdue --format json ({overdue} overdue)", seconds)
+        seconds, _ = _best(
+            [*gridtool, "report", "stats", "--from", first.isoformat(), "--to", today.isoformat()],
+            args.runs,
+            env,
+        )
+        _line(f"gridtool report stats --from {first} --to {today}", seconds)
+        seconds, _ = _best(
+            [
+                *gridtool,
+                "report",
+                "stats",
+                "--from",
+                first.isoformat(),
+                "--to",
+                today.isoformat(),
+                "--by",
+                "grid",
+            ],
+            args.runs,
+            env,
+        )
+        _line("gridtool report stats ... --by grid", seconds)
+        print("\nwhere an in-process run spends its time:")
+        _breakdown(path, first, today)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Small modal forms, one per action. They collect text; the library validates and writes.
+
+A refused action shows the library's own reason under the form and writes nothing; the form stays
+open so the grid lead can correct it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from gridtool.errors import GridtoolError, ValidationError
+from gridtool.i18n import field_label, t
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    placeholder: str = ""
+    value: str = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, shown): picked from a list
+
+
+class ActionForm(ModalScreen[Any]):
+    """Fill in the fields, press Enter (or ctrl+s) to submit, Escape to cancel."""
+
+    DEFAULT_CSS = """
+    ActionForm { align: center middle; }
+    ActionForm > Vertical { width: 80%; max-width: 90; height: auto; max-height: 90%;
+                            border: thick $accent; background: $surface; padding: 1 2; }
+    ActionForm .title { text-style: bold; margin-bottom: 1; }
+    ActionForm Label { margin-top: 1; }
+    ActionForm OptionList { height: auto; max-height: 8; }
+    ActionForm .error { color: $error; margin-top: 1; }
+    ActionForm Horizontal { height: auto; margin-top: 1; }
+    """
+    BINDINGS = [  # noqa: RUF012 - Textual reads this class attribute
+        Binding("escape", "cancel", show=False),
+        Binding("ctrl+s", "submit", show=False),
+    ]
+
+    def __init__(self, title: str, fields: list[Field], submit: Callable[[dict[str, str]], Any]) -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = fields
+        self.submit = submit
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.form_title, classes="title")
+            for f in self.fields:
+                yield Label(f.label)
+                if f.choices:
+                    options = OptionList(
+                        *[Option(shown, id=value) for value, shown in f.choices], id=f"field-{f.name}"
+                    )
+                    yield options
+                else:
+                    yield Input(value=f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+            yield Static("", classes="error", id="form-error")
+            with Horizontal():
+                yield Button(t("tui.ok"), variant="primary", id="ok")
+                yield Button(t("tui.cancel"), id="cancel")
+
+    def on_mount(self) -> None:
+        for f in self.fields:
+            if f.choices and f.value:
+                options = self.query_one(f"#field-{f.name}", OptionList)
+                index = next((i for i, (value, _) in enumerate(f.choices) if value == f.value), 0)
+                options.highlighted = index
+        if self.fields:
+            self.query_one(f"#field-{self.fields[0].name}").focus()
+
+    def values(self) -> dict[str, str]:
+        out = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.name}")
+            if isinstance(widget, OptionList):
+                index = widget.highlighted
+                out[f.name] = f.choices[index][0] if index is not None else ""
+            else:
+                out[f.name] = widget.value.strip()  # type: ignore[attr-defined]
+        return out
+
+    def action_submit(self) -> None:
+        try:
+            result = self.submit(self.values())
+        except ValidationError as bad:
+            self.query_one("#form-error", Static).update("\n".join(p.message() for p in bad.problems))
+            return
+        except GridtoolError as err:
+            self.query_one("#form-error", Static).update(err.message())
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        inputs = [f for f in self.fields]
+        names = [f"field-{f.name}" for f in inputs]
+        here = names.index(event.input.id) if event.input.id in names else -1
+        if 0 <= here < len(names) - 1:
+            self.query_one(f"#{names[here + 1]}").focus()
+        else:
+            self.action_submit()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        names = [f"field-{f.name}" for f in self.fields]
+        here = names.index(event.option_list.id) if event.option_list.id in names else -1
+        if 0 <= here < len(names) - 1:
+            self.query_one(f"#{names[here + 1]}").focus()
+        else:
+            self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+
+def text_field(name: str, value: str = "", placeholder: str = "") -> Field:
+    return Field(name, field_label(name), placeholder, value)

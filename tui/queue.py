@@ -1,0 +1,430 @@
+"""The triage queue: open issues by urgency then time left, with filters, details and actions.
+
+The filter line takes free text (title, number, address, names, pinyin initials) and tokens:
+``grid:QF-01``, ``status:assigned``, ``cat:repair``, ``@谭石泉`` (assignee), ``overdue``, ``all``
+(closed and rejected too). Every action is a key that opens a small form; the form calls the
+same ``gridtool.issues`` functions as ``gridtool issue ...``.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date, datetime
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static
+
+from gridtool import issues, register
+from gridtool.i18n import field_label, t
+from gridtool.search import SearchIndex
+from gridtool.store import Store
+
+from .forms import ActionForm, Field, text_field
+from .record_list import Column, RecordList
+
+COUNTDOWN_STYLE = {"green": "green", "yellow": "bold yellow", "red": "bold red"}
+URGENCY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+ACTION_KEYS = {  # key -> action; the footer and the help panel list them
+    "n": "new",
+    "a": "assign",
+    "t": "accept",
+    "o": "note",
+    "x": "extend",
+    "e": "escalate",
+    "d": "resolve",
+    "f": "visit",
+    "R": "reopen",
+    "D": "reject",
+    "c": "close",
+}
+
+
+def parse_filter(text: str) -> dict[str, Any]:
+    """Split the filter line into tokens and free text."""
+    wanted: dict[str, Any] = {"text": [], "all": False, "overdue": False}
+    for word in text.split():
+        key, _, value = word.partition(":")
+        if value and key in ("grid", "status", "cat", "category"):
+            wanted["category" if key == "cat" else key] = value
+        elif word.startswith("@") and len(word) > 1:
+            wanted["assignee"] = word[1:]
+        elif word.lower() in ("overdue", "超期"):
+            wanted["overdue"] = True
+        elif word.lower() in ("all", "全部"):
+            wanted["all"] = True
+        else:
+            wanted["text"].append(word)
+    wanted["text"] = " ".join(wanted["text"])
+    return wanted
+
+
+class QueueView(Vertical):
+    DEFAULT_CSS = """
+    QueueView .summary { height: 1; background: $panel; padding: 0 1; }
+    QueueView Input { margin: 0 0 1 0; }
+    QueueView Horizontal { height: 1fr; }
+    QueueView RecordList { width: 3fr; }
+    QueueView .detail { width: 2fr; padding: 0 1; border-left: solid $panel-lighten-2; overflow-y: auto; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filter_text = ""
+        self.revealed: set[str] = set()
+        self._indexes: dict[bool, SearchIndex] = {}
+        self._everything: list[dict[str, Any]] | None = None
+        self._open: list[dict[str, Any]] = []
+
+    @property
+    def store(self) -> Store:
+        return self.app.store  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="summary", id="queue-summary")
+        yield Input(placeholder=t("tui.queue_placeholder"), id="queue-filter")
+        with Horizontal():
+            yield RecordList(
+                [
+                    Column("number", field_label("number"), 11, 11),
+                    Column("countdown", field_label("countdown"), 4, 6),
+                    Column("title", field_label("title"), 10, 40, flexible=True),
+                    Column("grid_cell", field_label("grid_cell"), 5, 8),
+                    Column("address", field_label("address"), 8, 22),
+                    Column("category", field_label("category"), 4, 10),
+                    Column("assignee", field_label("assignee"), 4, 10),
+                    Column("status", field_label("status"), 4, 8),
+                ],
+                self._cell,
+                cell_style=self._cell_style,
+                id="queue-list",
+            )
+            yield Static("", classes="detail", id="queue-detail")
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read the issues (after a write here or elsewhere) and re-apply the filter."""
+        self.now = datetime.now()
+        records = self.store.records("issues").values()
+        self._open = sorted((r for r in records if r.get("status") in issues.OPEN), key=self._order)
+        self._everything: list[dict[str, Any]] | None = None  # sorted when someone asks for "all"
+        self._indexes = {}
+        self.apply_filter()
+        self.update_summary()
+
+    def _order(self, issue: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            issue.get("status") not in issues.OPEN,
+            URGENCY_ORDER.get(issue.get("urgency") or "", 9),
+            issue.get("due") or "9999",
+            issue.get("number") or "",
+        )
+
+    def everything(self) -> list[dict[str, Any]]:
+        """Every issue, open ones first (sorted once, on first use: 100,000 take a while)."""
+        if self._everything is None:
+            self._everything = sorted(self.store.records("issues").values(), key=self._order)
+        return self._everything
+
+    def search_index(self, everything: bool = False) -> SearchIndex:
+        """Built on the first keystroke, over the open issues (or all of them with ``all``)."""
+        if everything not in self._indexes:
+            households = self.store.records("households")
+
+            def text(issue: dict[str, Any]) -> str:
+                household = households.get(issue.get("household") or "")
+                parts = [
+                    issue.get("number") or "",
+                    issue.get("title") or "",
+                    issues.assignee_name(self.store, issue),
+                ]
+                if household:
+                    parts += [household["head"], register.address(self.store, household)]
+                return " ".join(parts)
+
+            self._indexes[everything] = SearchIndex(self.everything() if everything else self._open, text)
+        return self._indexes[everything]
+
+    def apply_filter(self) -> None:
+        wanted = parse_filter(self.filter_text)
+        everything = wanted["all"] or "status" in wanted
+        if wanted["text"]:
+            rows = self.search_index(everything).filter(wanted["text"])
+        else:
+            rows = self.everything() if everything else self._open
+        if "status" in wanted:
+            rows = [r for r in rows if r.get("status") == wanted["status"]]
+        if "grid" in wanted:
+            code = wanted["grid"].upper()
+            grids = {g["id"] for g in self.store.records("grid_cells").values() if g["code"] == code}
+            rows = [r for r in rows if r.get("grid_cell") in grids]
+        if "category" in wanted:
+            rows = [
+                r
+                for r in rows
+                if r.get("category") == wanted["category"]
+                or issues.label("category", r.get("category")) == wanted["category"]
+            ]
+        if "assignee" in wanted:
+            rows = [r for r in rows if wanted["assignee"] in issues.assignee_name(self.store, r)]
+        if wanted["overdue"]:
+            moment = issues.iso(self.now)
+            rows = [r for r in rows if r.get("status") in issues.OPEN and (r.get("due") or "9") < moment]
+        self.query_one(RecordList).set_rows(list(rows), keep=lambda r: r["id"])
+
+    def update_summary(self) -> None:
+        from gridtool.reports import stats
+
+        moment = issues.iso(self.now)
+        today = moment[:10]
+        open_issues = self._open
+        overdue = sum(1 for r in open_issues if (r.get("due") or "9") < moment)
+        due_today = sum(1 for r in open_issues if (r.get("due") or "")[:10] == today and r["due"] >= moment)
+        month = stats(self.store, date(self.now.year, self.now.month, 1), self.now.date())
+        rates = month.total.rates()
+        self.query_one("#queue-summary", Static).update(
+            t(
+                "tui.summary",
+                open=len(open_issues),
+                overdue=overdue,
+                due_today=due_today,
+                resolution=rates["resolution_rate"].text(),
+                satisfaction=rates["satisfaction_rate"].text(),
+            )
+        )
+
+    def _cell(self, issue: dict[str, Any], key: str) -> str:
+        if key == "countdown":
+            colour = issues.countdown(issue, self.now)
+            return issues.label("countdown", colour) if colour else ""
+        if key == "address":
+            household = self.store.records("households").get(issue.get("household") or "")
+            return register.address(self.store, household) if household else ""
+        if key == "grid_cell":
+            return register.grid_code(self.store, issue.get("grid_cell") or "")
+        if key == "assignee":
+            return issues.assignee_name(self.store, issue)
+        if key in ("status", "category"):
+            return issues.label(key, issue.get(key))
+        return str(issue.get(key) or "")
+
+    def _cell_style(self, issue: dict[str, Any], key: str) -> str | None:
+        if key in ("countdown", "number"):
+            colour = issues.countdown(issue, self.now)
+            return COUNTDOWN_STYLE.get(colour or "")
+        return None
+
+    # -- events -------------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.apply_filter()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(RecordList).focus()
+
+    def on_record_list_highlighted(self, event: RecordList.Highlighted) -> None:
+        self.show_detail(event.row)
+
+    def current(self) -> dict[str, Any] | None:
+        return self.query_one(RecordList).current_row  # type: ignore[no-any-return]
+
+    def show_detail(self, issue: dict[str, Any] | None) -> None:
+        panel = self.query_one("#queue-detail", Static)
+        if issue is None or issue["id"] not in self.store.records("issues"):
+            panel.update(t("list.empty"))
+            return
+        issue = self.store.records("issues")[issue["id"]]
+        timeline_ready = self.app.timeline_ready  # type: ignore[attr-defined]
+        events = issues.timeline(self.store, issue["id"]) if timeline_ready else []
+        shown = issue["id"] in self.revealed
+        detail = issues.detail(self.store, issue, self.now, show_pii=shown, events=events)
+        lines = [f"[b]{detail.pop('number', '')}[/b]  {detail.pop('title', '')}"]
+        detail.pop("id", None)
+        for key, value in detail.items():
+            lines.append(f"[b]{field_label(key)}[/b]  {value}")
+        household = self.store.records("households").get(issue.get("household") or "")
+        if household:
+            leads = [
+                lead["name"] + (f" {lead.get('phone')}" if shown else "")
+                for lead in self.store.records("leads").values()
+                if household["building"] in lead.get("buildings", ())
+            ]
+            if leads:
+                lines.append(f"[b]{t('role.building-lead')}[/b]  {'、'.join(leads)}")
+        lines.append("")
+        lines.append(f"[b]{t('tui.timeline')}[/b]")
+        if not timeline_ready:
+            lines.append(f"[dim]{t('tui.timeline_loading')}[/dim]")
+        for row in issues.timeline_rows(self.store, events):
+            change = f"  {row['change']}" if row["change"] else ""
+            lines.append(f"{row['at']}  {row['type']}{change}  {row['actor']}")
+            if row["details"]:
+                lines.append(f"    {row['details']}")
+        if not shown:
+            lines += ["", f"[dim]{t('tui.reveal_hint')}[/dim]"]
+        allowed = issues.allowed_actions(issue.get("status"))
+        keys = [
+            f"{key} {issues.label('action', action)}"
+            for key, action in ACTION_KEYS.items()
+            if action in allowed or (action == "assign" and "reassign" in allowed)
+        ]
+        lines += ["", f"[dim]{'  '.join(keys)}[/dim]"]
+        panel.update("\n".join(lines))
+
+    def toggle_reveal(self) -> None:
+        issue = self.current()
+        if issue is not None:
+            self.revealed ^= {issue["id"]}
+            self.show_detail(issue)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def actor(self) -> str:
+        return str(self.store.meta.get("name") or getpass.getuser())
+
+    def start(self, action: str) -> None:
+        """Open the form for ``action`` on the highlighted issue (or a new issue)."""
+        if action == "new":
+            self._new_issue()
+            return
+        issue = self.current()
+        if issue is None:
+            self.app.bell()
+            return
+        issue = self.store.records("issues")[issue["id"]]
+        status = issue.get("status")
+        if action == "assign" and status != "reported":
+            action = "reassign"
+        allowed = issues.allowed_actions(status)
+        if action not in allowed:
+            self.app.notify(
+                issues.allowed_text(status), title=issues.label("action", action), severity="warning"
+            )
+            return
+        fields = self._fields(action, issue)
+        title = f"{issues.label('action', action)} · {issue.get('number')} {issue.get('title')}"
+
+        def submit(values: dict[str, str]) -> Any:
+            params: dict[str, Any] = {k: v for k, v in values.items() if v != ""}
+            if params.get("other"):
+                params["to"] = params.pop("other")
+            params.pop("other", None)
+            return issues.perform(self.store, action, issue["id"], actor=self.actor(), **params)
+
+        if not fields:
+            try:
+                submit({})
+            except Exception as err:
+                self.app.notify(str(err), severity="error")
+            self.after_write()
+            return
+        self.app.push_screen(ActionForm(title, fields, submit), lambda result: self.after_write())
+
+    def _fields(self, action: str, issue: dict[str, Any]) -> list[Field]:
+        if action in ("assign", "reassign", "escalate"):
+            fields = (
+                []
+                if action == "escalate"
+                else [Field("to", field_label("assignee"), choices=self._assignees(issue))]
+            )
+            other_label = t("tui.escalate_to") if action == "escalate" else t("tui.or_team")
+            fields.append(Field("other", other_label, placeholder="镇综治办"))
+            if action == "escalate":
+                fields.append(text_field("reason"))
+            else:
+                fields.append(text_field("due", placeholder="2026-12-01"))
+            return fields
+        return {
+            "accept": [],
+            "close": [text_field("comment")],
+            "note": [text_field("text")],
+            "extend": [text_field("days", "3"), text_field("reason")],
+            "resolve": [text_field("summary")],
+            "visit": [
+                Field("rating", field_label("rating"), choices=[(str(n), "★" * n) for n in (5, 4, 3, 2, 1)]),
+                text_field("comment"),
+            ],
+            "reopen": [text_field("reason")],
+            "reject": [text_field("duplicate_of", placeholder="2026-000123"), text_field("reason")],
+        }[action]
+
+    def _assignees(self, issue: dict[str, Any]) -> list[tuple[str, str]]:
+        """Leads of the issue's grid first, each with their open workload."""
+        load: dict[str, int] = {}
+        for other in self.store.records("issues").values():
+            if other.get("assignee_kind") == "lead" and other.get("status") in issues.OPEN:
+                load[other["assignee"]] = load.get(other["assignee"], 0) + 1
+        leads = [lead for lead in self.store.records("leads").values() if lead.get("active", True)]
+        leads.sort(
+            key=lambda lead: (
+                lead.get("grid_cell") != issue.get("grid_cell"),
+                load.get(lead["id"], 0),
+                lead["name"],
+            )
+        )
+        return [
+            (
+                lead["id"],
+                t(
+                    "tui.lead_choice",
+                    name=lead["name"],
+                    grid=register.grid_code(self.store, lead.get("grid_cell") or ""),
+                    open=load.get(lead["id"], 0),
+                ),
+            )
+            for lead in leads
+        ]
+
+    def _new_issue(self) -> None:
+        from gridtool.sla import load_sla
+
+        sla = load_sla()
+        fields = [
+            Field("household", field_label("household"), placeholder=t("tui.household_hint")),
+            text_field("title"),
+            Field(
+                "category",
+                field_label("category"),
+                choices=[(c, issues.label("category", c)) for c in sla.categories()],
+            ),
+            Field(
+                "urgency",
+                field_label("urgency"),
+                value="normal",
+                choices=[(u, issues.label("urgency", u)) for u in sla.urgencies()],
+            ),
+            Field(
+                "channel",
+                field_label("channel"),
+                choices=[(c, issues.label("channel", c)) for c in issues.CHANNELS],
+            ),
+        ]
+
+        def submit(values: dict[str, str]) -> Any:
+            household = self._pick_household(values.pop("household"))
+            return issues.report(self.store, {**values, "household": household["id"]}, actor=self.actor())
+
+        self.app.push_screen(
+            ActionForm(t("tui.new_issue"), fields, submit), lambda result: self.after_write()
+        )
+
+    def _pick_household(self, query: str) -> dict[str, Any]:
+        from gridtool.errors import InputError, NotFound
+
+        try:
+            return register.household_by_ref(self.store, query)
+        except NotFound:
+            found = register.find_households(self.store, query, limit=6) if query else []
+            if len(found) == 1:
+                return found[0]
+            if not found:
+                raise
+            names = "、".join(register.describe(self.store, "household", h) for h in found[:5])
+            raise InputError("tui.household_ambiguous", count=len(found), names=names) from None
+
+    def after_write(self) -> None:
+        self.reload()
+        self.show_detail(self.current())
