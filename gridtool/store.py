@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import sys
 import threading
 import time
@@ -44,7 +45,7 @@ LOG_FORMAT = 1
 CHECKPOINT_BYTES = 1 << 20
 LOCK_TIMEOUT_S = 30.0
 META = "_meta"
-TABLES = ("grid_cells", "buildings", "leads", "households")  # kept in NAME.json; others load lazily
+TABLES = ("grid_cells", "buildings", "leads")  # small, kept in NAME.json; every other table loads lazily
 
 # Migrations from version N to N + 1, applied to the raw view (tables -> id -> record).
 Migration = Callable[[dict[str, dict[str, dict[str, Any]]]], None]
@@ -261,14 +262,14 @@ class Transaction:
         changed = {k: v for k, v in fields.items() if current.get(k) != v}
         if not changed:
             return False
-        self._emit(table, record_id, {"set": changed}, pred=[current["_op"]] if "_op" in current else [])
+        self._emit(table, record_id, {"set": changed}, pred=self.store.last_op(current))
         return True
 
     def delete(self, table: str, record_id: str) -> None:
         current = self.store.records(table).get(record_id)
         if current is None:
             raise NotFound("error.not_found", table=table, ref=record_id)
-        self._emit(table, record_id, {"del": True}, pred=[current["_op"]] if "_op" in current else [])
+        self._emit(table, record_id, {"del": True}, pred=self.store.last_op(current))
 
     def _emit(self, table: str, rid: str, change: dict[str, Any], pred: list[Any]) -> None:
         store = self.store
@@ -361,6 +362,18 @@ class Store:
                     self._load_table(table)
         return self._view.setdefault(table, {})
 
+    def last_op(self, record: dict[str, Any]) -> list[list[Any]]:
+        """The id of the operation that last wrote ``record``, as a ``pred`` list."""
+        last = record.get("_op")
+        if last is None:
+            return []
+        if isinstance(last, int):
+            return [[self.replica, last]]
+        if isinstance(last, list):  # stores written before the compact form
+            return [last]
+        origin, _, seq = str(last).rpartition(":")
+        return [[origin, int(seq)]]
+
     def is_loaded(self, table: str) -> bool:
         """Whether reading ``table`` is free (it is in memory already)."""
         return table in TABLES or table in self._lazy_loaded
@@ -382,7 +395,7 @@ class Store:
                 records, offset, owner = {}, 0, self.replica
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise StoreError("store.corrupt", path=str(path), reason=str(exc)[:120]) from None
-            if owner != self.replica:
+            if owner not in (None, self.replica):  # files from before tables were signed carry none
                 raise StoreError("store.foreign_table", path=str(path), store=str(self.path))
             self._view[table] = records
             self._lazy_loaded.add(table)
@@ -400,8 +413,14 @@ class Store:
         return self.records(table).get(record_id)
 
     def table(self, name: str) -> Table:
-        """A TinyDB table over the current view, for queries with ``tinydb.Query``."""
-        return self._db.table(name)
+        """A read-only TinyDB table over the current view, for ad-hoc ``tinydb.Query`` searches.
+
+        Writes go through :meth:`transaction` only: a TinyDB insert would bypass the log.
+        """
+        self.records(name)  # a lazily kept table is read first
+        table = self._db.table(name)
+        table.clear_cache()  # our writes do not go through TinyDB, so its query cache may be stale
+        return table
 
     def resolve(self, table: str, ref: str) -> str:
         """The id of the record that ``ref`` names: a full id or a unique id suffix (4+ chars)."""
@@ -483,6 +502,13 @@ class Store:
             view.setdefault(table, {})
         self._view = view
         self._lazy_loaded = set()
+        for name in [n for n in view if n != META and n not in TABLES]:
+            # A store written before this table moved to a file of its own keeps it in the main
+            # file; use that copy until the next checkpoint writes the table's own file.
+            if self.table_path(name).exists():
+                del view[name]
+            else:
+                self._lazy_loaded.add(name)
         self._db = TinyDB(storage=ViewStorage, view=view)
         self._db.table_class = RecordTable
         self._offset = int(meta.get("log_offset", 0))
@@ -642,6 +668,17 @@ class Store:
         _write_private(self.path, orjson.dumps(main))
         self._checkpoint_offset = self._offset
 
+    def _all_table_names(self) -> set[str]:
+        """Every table the store has: with a checkpoint file, or so far only in the log (rare: a
+        migration's cost)."""
+        names = {
+            path.name[len(self.path.name) + 1 :]
+            for path in self.path.parent.glob(f"{self.path.name}.*")
+            if re.fullmatch(r"[a-z_]+", path.name[len(self.path.name) + 1 :])
+        } - {"log", "lock"}
+        names |= {op["t"] for op in self.operations()}
+        return names | set(TABLES)
+
     def _migrate(self) -> None:
         while self.meta["schema"] < SCHEMA_VERSION:
             version = self.meta["schema"]
@@ -650,10 +687,8 @@ class Store:
                 raise StoreError(
                     "store.no_migration", path=str(self.path), found=version, supported=SCHEMA_VERSION
                 )
-            for path in self.path.parent.glob(f"{self.path.name}.*"):
-                table = path.name[len(self.path.name) + 1 :]
-                if table not in ("log", "lock") and not table.endswith(".tmp"):
-                    self.records(table)
+            for table in self._all_table_names():
+                self.records(table)
             tables = {name: recs for name, recs in self._view.items() if name != META}
             migration(tables)
             self.meta["schema"] = version + 1
@@ -693,14 +728,14 @@ class Store:
         else:
             record = dict(current) if current is not None else {"id": rid}
             record.update(op["set"])
-            record["_op"] = op["id"]
+            # The operation that last wrote the record (the next one's predecessor): a bare sequence
+            # number when it was written here, which parses far cheaper than a list.
+            record["_op"] = seq if origin == self.meta["replica"] else f"{origin}:{seq}"
             table[rid] = record
             if indexes:
                 for idx in indexes.values():
                     if idx.built:
                         idx.add(rid, record)
-        if hasattr(self, "_db"):
-            self._db.table(op["t"]).clear_cache()
 
     def operations(self) -> Iterator[dict[str, Any]]:
         """Every committed operation in log order (the history sync will exchange)."""

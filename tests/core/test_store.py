@@ -89,10 +89,12 @@ def test_a_checkpoint_replaces_the_file_and_opening_replays_only_the_tail(
     monkeypatch.setattr(store_module, "CHECKPOINT_BYTES", 200)
     with store.transaction() as tx:
         for n in range(20):
+            tx.create("grid_cells", {"code": f"G{n}"})
             tx.create("households", {"head": f"户主{n}"})
     checkpoint = orjson.loads(store.path.read_bytes())
     assert checkpoint["_meta"]["store"]["log_offset"] == store.log_path.stat().st_size
-    assert len(checkpoint["households"]) == 20
+    assert len(checkpoint["grid_cells"]) == 20 and "households" not in checkpoint
+    assert len(orjson.loads(store.table_path("households").read_bytes())["households"]) == 20
     with store.transaction() as tx:
         tx.create("households", {"head": "最后一户"})
     assert len(Store(store.path).records("households")) == 21
@@ -303,3 +305,20 @@ def test_writes_to_an_unread_table_are_visible_inside_their_transaction(store: S
         tx.update("issues", issue, {"status": "assigned"})
         assert store.get("issues", issue)["status"] == "assigned"
     assert Store(store.path).get("issues", issue)["status"] == "assigned"
+
+
+def test_the_checkpoint_is_a_tinydb_database_and_queries_work(store: Store) -> None:
+    from tinydb import Query, TinyDB
+    from tinydb.storages import JSONStorage
+
+    with store.transaction() as tx:
+        rid = tx.create("grid_cells", {"code": "TL-03", "name": "铁园社区第三网格"})
+    store.checkpoint()
+    from gridtool.store import RecordTable
+
+    plain = TinyDB(store.path, storage=JSONStorage, access_mode="r")  # TinyDB itself reads the file
+    plain.table_class = RecordTable  # whose document ids are our string ids, not TinyDB's integers
+    assert plain.table("grid_cells").get(doc_id=rid)["name"] == "铁园社区第三网格"
+    assert plain.table("grid_cells").search(Query().code == "TL-03")[0]["name"] == "铁园社区第三网格"
+    plain.close()
+    assert store.table("grid_cells").search(Query().name.search("第三"))[0]["id"] == rid
