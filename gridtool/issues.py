@@ -905,6 +905,17 @@ def issue_matches(store: Store, issue: dict[str, Any], query: str, description: 
     )
 
 
+def open_counts_by(store: Store, field: str) -> dict[str, int]:
+    """Open issues per household (``household``) or per lead (``assignee``), in one pass."""
+    counts: dict[str, int] = {}
+    for record in store.records("issues").values():
+        if record.get("status") in OPEN and (field != "assignee" or record.get("assignee_kind") == "lead"):
+            key = record.get(field)
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def open_counts(store: Store, field: str, value: str) -> int:
     """How many not-yet-closed issues point at a household (``household``) or a lead (``assignee``)."""
     n = 0

@@ -7,8 +7,8 @@ terminal, a sync, cron) and redraws.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -63,8 +63,14 @@ class RegisterView(Vertical):
         return self.query_one(RecordList)
 
     def reload(self) -> None:
+        from gridtool.issues import open_counts_by
+
         records = register.list_records(self.store, self.kind, query=self.query_text or None)
         self.rows = views.list_rows(self.store, self.kind, records, show_pii=False, full_ids=True)
+        if self.kind in ("household", "lead"):  # what each still has open: visits, workload
+            counts = open_counts_by(self.store, "household" if self.kind == "household" else "assignee")
+            for row in self.rows:
+                row["open_issues"] = counts.get(row["id"], 0)
         self.record_list.set_rows(self.rows, keep=lambda row: row["id"])
         self.show_detail(self.record_list.current_row)
 
@@ -136,7 +142,7 @@ class StatsView(Vertical):
         from gridtool.formats import render_table
         from gridtool.reports import definitions, stats, stats_rows
 
-        today = date.today()
+        today = self.app.clock().date()  # type: ignore[attr-defined]
         report = stats(self.app.store, date(today.year, today.month, 1), today, by="grid")  # type: ignore[attr-defined]
         body = [
             t("tui.stats_period", start=report.start.isoformat(), end=report.end.isoformat()),
@@ -154,11 +160,9 @@ def _action_label(action: str) -> str:
     return t("tui.new_issue") if action == "new" else label("action", action)
 
 
-class GridtoolApp(App[None]):
-    """The grid office's dashboard over one store."""
-
-    TITLE = "gridtool"
-    BINDINGS: ClassVar[list[BindingType]] = [
+def app_bindings() -> list[BindingType]:
+    """The dashboard's keys, labelled in the current language."""
+    return [
         Binding("q", "quit", t("tui.quit"), id="quit"),
         Binding("slash", "search", t("tui.search"), id="search"),
         Binding("p", "reveal", t("tui.reveal"), id="reveal"),
@@ -181,12 +185,29 @@ class GridtoolApp(App[None]):
         Binding("l", "load_timelines", t("tui.timeline"), show=False),
     ]
 
-    def __init__(self, store_path: Path, poll_seconds: float = POLL_SECONDS) -> None:
+
+class GridtoolApp(App[None]):
+    """The grid office's dashboard over one store."""
+
+    TITLE = "gridtool"
+    BINDINGS: ClassVar[list[BindingType]] = app_bindings()
+
+    def __init__(
+        self,
+        store_path: Path,
+        poll_seconds: float = POLL_SECONDS,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        # Key labels are made when the class is; a language chosen later (--lang, a test) needs
+        # them made again before Textual copies them into this app.
+        type(self).BINDINGS = app_bindings()
+        type(self)._merged_bindings = type(self)._merge_bindings()
         super().__init__()
         self.timeline_ready = False
         self.store = Store(store_path)
         self.poll_seconds = poll_seconds
-        self.sub_title = str(store_path)
+        self.clock = clock
+        self.sub_title = self.store.meta.get("name") or store_path.name
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -203,6 +224,7 @@ class GridtoolApp(App[None]):
                         Column("head", field_label("head"), 4, 10),
                         Column("phone", field_label("phone"), 11, 11),
                         Column("tags", field_label("tags"), 4, 24),
+                        Column("open_issues", field_label("open_issues"), 4, 8),
                     ],
                     id="households-view",
                 )
@@ -213,11 +235,14 @@ class GridtoolApp(App[None]):
                         Column("id", field_label("id"), 8, 8),
                         Column("name", field_label("name"), 4, 16, flexible=True),
                         Column("roles", field_label("roles"), 4, 24),
+                        Column("open_issues", field_label("open_issues"), 4, 8),
                         Column("grid_cell", field_label("grid_cell"), 5, 8),
                         Column("buildings", field_label("buildings"), 4, 30),
                     ],
                     id="leads-view",
                 )
+            with TabPane(t("tui.stats"), id="stats"):
+                yield StatsView(id="stats-view")
         yield Footer()
 
     def on_mount(self) -> None:

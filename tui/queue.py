@@ -9,7 +9,7 @@ same ``gridtool.issues`` functions as ``gridtool issue ...``.
 from __future__ import annotations
 
 import getpass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from textual.app import ComposeResult
@@ -106,7 +106,7 @@ class QueueView(Vertical):
 
     def reload(self) -> None:
         """Re-read the issues (after a write here or elsewhere) and re-apply the filter."""
-        self.now = datetime.now()
+        self.now = self.app.clock()  # type: ignore[attr-defined]
         records = self.store.records("issues").values()
         self._open = sorted((r for r in records if r.get("status") in issues.OPEN), key=self._order)
         self._everything: list[dict[str, Any]] | None = None  # sorted when someone asks for "all"
@@ -353,10 +353,7 @@ class QueueView(Vertical):
 
     def _assignees(self, issue: dict[str, Any]) -> list[tuple[str, str]]:
         """Leads of the issue's grid first, each with their open workload."""
-        load: dict[str, int] = {}
-        for other in self.store.records("issues").values():
-            if other.get("assignee_kind") == "lead" and other.get("status") in issues.OPEN:
-                load[other["assignee"]] = load.get(other["assignee"], 0) + 1
+        load = issues.open_counts_by(self.store, "assignee")
         leads = [lead for lead in self.store.records("leads").values() if lead.get("active", True)]
         leads.sort(
             key=lambda lead: (

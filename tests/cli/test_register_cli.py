@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 import pytest
-from gridtool.commands import cli
 
+from gridtool.commands import cli
 from gridtool.store import Store
 from tests.conftest import snapshot
 

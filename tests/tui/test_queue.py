@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gridtool.tui.app import GridtoolApp
-from gridtool.tui.forms import ActionForm
-from gridtool.tui.queue import QueueView, parse_filter
-from gridtool.tui.record_list import RecordList
 
 from gridtool import issues, register
 from gridtool.demo import create_store, shipped
 from gridtool.store import Store
+from gridtool.tui.app import GridtoolApp
+from gridtool.tui.forms import ActionForm
+from gridtool.tui.queue import QueueView, parse_filter
+from gridtool.tui.record_list import RecordList
 
 
 @pytest.fixture

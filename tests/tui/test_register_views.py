@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gridtool.tui.app import GridtoolApp
-from gridtool.tui.record_list import RecordList
 
 from gridtool import register
 from gridtool.demo import create_store, shipped
 from gridtool.store import Store
+from gridtool.tui.app import GridtoolApp
+from gridtool.tui.record_list import RecordList
 
 
 @pytest.fixture
@@ -81,3 +81,26 @@ async def test_chinese_columns_line_up_on_a_small_terminal(demo_path: Path) -> N
         lines = [listing.render_line(y).text for y in range(0, 10)]
         widths = {wcswidth(line) for line in lines}
         assert widths == {listing.size.width}
+
+
+async def test_the_stats_view_shows_this_months_figures_by_grid(demo_path: Path) -> None:
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("4")
+        body = str(app.query_one("#stats-body").render())
+        assert "QF-01" in body and "%" in body
+
+
+async def test_households_show_their_open_issues_and_leads_their_workload(demo_path: Path) -> None:
+    from gridtool.issues import open_counts_by
+
+    store = Store(demo_path)
+    per_household = open_counts_by(store, "household")
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("2")
+        rows = app.query_one("#household-list", RecordList).rows
+        assert sum(r["open_issues"] for r in rows) == sum(per_household.values()) > 0
+        await pilot.press("3")
+        leads = app.query_one("#lead-list", RecordList).rows
+        assert sum(r["open_issues"] for r in leads) == sum(open_counts_by(store, "assignee").values())
