@@ -488,6 +488,9 @@ class Store:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             raise StoreError("store.missing", path=str(self.path)) from None
+        except OSError as exc:  # a directory, no permission: say which file and why
+            reason = exc.strerror or str(exc)
+            raise StoreError("store.unreadable", path=str(self.path), reason=reason) from None
         try:
             view = _parse(raw)
             meta = view[META]["store"]

@@ -251,6 +251,13 @@ def test_a_missing_or_corrupt_store_is_a_clear_error(run, store_path: Path) -> N
     assert store_path.read_text(encoding="utf-8") == "{broken"
 
 
+def test_a_directory_given_as_the_store_is_a_clear_error(run, tmp_path: Path) -> None:
+    folder = tmp_path / "not-a-file.json"
+    folder.mkdir()
+    result = run("--db", str(folder), "household", "list")
+    assert result.exit_code == 2 and str(folder) in result.stderr and "Traceback" not in result.stderr
+
+
 def test_demo_loads_an_invented_community(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
