@@ -20,6 +20,8 @@ SUBCOMMANDS = {
     "issue": "gridtool.commands.issue:group",
     "report": "gridtool.commands.report:group",
     "calendar": "gridtool.commands.calendar:group",
+    "import": "gridtool.commands.io:import_group",
+    "export": "gridtool.commands.io:export_group",
 }
 
 

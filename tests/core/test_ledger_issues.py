@@ -1,0 +1,87 @@
+"""Issues (诉求台账) through ledgers: exported with where they stand, rebuilt as timelines on import."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gridtool import issues
+from gridtool.ledger import export_file, export_records, import_file
+from gridtool.store import Store
+from tests.conftest import snapshot
+
+KINDS = ("grid_cell", "building", "lead", "household")
+
+
+@pytest.fixture
+def worked(store: Store, community: dict) -> dict[str, str]:
+    """Three issues: one just reported, one closed after a rating, one escalated."""
+    start = (datetime.now() - timedelta(days=20)).replace(hour=9, minute=0, second=0, microsecond=0)
+    base = {"category": "repair", "urgency": "normal", "scale": "minor", "channel": "walk-in"}
+    fresh, _ = issues.report(
+        store, {**base, "title": "楼道灯不亮", "household": community["household"]}, at=start
+    )
+    done, _ = issues.report(
+        store, {**base, "title": "水管漏水", "description": "厨房水管滴水", "household": "程金娇"}, at=start
+    )
+    steps = [
+        ("assign", {"to": "谭石泉"}),
+        ("accept", {}),
+        ("resolve", {"summary": "更换水管接头"}),
+        ("visit", {"rating": 5}),
+        ("close", {}),
+    ]
+    for n, (action, params) in enumerate(steps, start=1):
+        issues.perform(store, action, done["id"], at=start + timedelta(hours=n), **params)
+    up, _ = issues.report(
+        store, {**base, "title": "外墙脱落", "grid_cell": "TL-03", "scale": "major"}, at=start
+    )
+    issues.perform(
+        store, "escalate", up["id"], at=start + timedelta(hours=1), to="街道城建办", reason="需专业维修"
+    )
+    return {"fresh": fresh["number"], "done": done["number"], "up": up["number"]}
+
+
+def test_issues_export_and_import_into_the_same_store_changes_nothing(
+    store: Store, worked: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "诉求.csv"
+    export_file(store, "issue", "csv", path, show_pii=True)
+    rows = {r["number"]: r for r in export_records(store, "issue")}
+    assert rows[worked["done"]]["status"] == "closed"  # English labels in an English session
+    assert rows[worked["done"]]["summary"] == "更换水管接头" and rows[worked["done"]]["rating"] == 5
+    assert rows[worked["done"]]["address"] == "湘离小区5栋2单元0502"
+    before = snapshot(store.path)
+    report = import_file(store, "issue", path)
+    assert report.counts()["unchanged"] == 3 and not report.problems
+    assert snapshot(store.path) == before
+
+
+def test_issues_rebuild_their_timeline_in_a_new_store(store: Store, worked: dict, tmp_path: Path) -> None:
+    copy = Store.init(tmp_path / "copy" / "gridtool.json")
+    for kind in (*KINDS, "issue"):
+        export_file(store, kind, "csv", tmp_path / f"{kind}.csv", show_pii=True)
+    for kind in KINDS:
+        assert import_file(copy, kind, tmp_path / f"{kind}.csv").created
+    refused = import_file(copy, "issue", tmp_path / "issue.csv")
+    [problem] = refused.problems
+    assert (problem.column, problem.key) == ("status", "ledger.status_not_rebuilt") and refused.refused
+    report = import_file(copy, "issue", tmp_path / "issue.csv", skip_invalid=True)
+    assert (report.created, report.rejected) == (2, 1)
+    mine = {r["number"]: r for r in export_records(store, "issue")}
+    theirs = {r["number"]: r for r in export_records(copy, "issue")}
+    assert theirs == {n: mine[n] for n in (worked["fresh"], worked["done"])}  # numbers kept, same facts
+    done = next(i for i in copy.records("issues").values() if i["number"] == worked["done"])
+    actions = [e["type"] for e in issues.timeline(copy, done["id"])]
+    assert actions == ["report", "assign", "accept", "resolve", "visit", "close"]
+
+
+def test_a_new_issue_without_a_number_gets_the_next_one(store: Store, worked: dict, tmp_path: Path) -> None:
+    path = tmp_path / "new.csv"
+    path.write_text("诉求事项,类别,渠道,住址\n路灯不亮,维修,电话,湘离小区5栋2单元0502\n", encoding="utf-8")
+    report = import_file(store, "issue", path)
+    assert report.created == 1, report.as_dict()
+    numbers = sorted(i["number"] for i in store.records("issues").values())
+    assert len(set(numbers)) == 4
