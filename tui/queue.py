@@ -65,8 +65,10 @@ class QueueView(Vertical):
     QueueView .summary { height: 1; background: $panel; padding: 0 1; }
     QueueView Input { margin: 0 0 1 0; }
     QueueView Horizontal { height: 1fr; }
-    QueueView RecordList { width: 3fr; }
-    QueueView .detail { width: 2fr; padding: 0 1; border-left: solid $panel-lighten-2; overflow-y: auto; }
+    QueueView RecordList { width: 2fr; }
+    QueueView .detail {
+        width: 1fr; min-width: 36; padding: 0 1; border-left: solid $panel-lighten-2; overflow-y: auto;
+    }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -89,12 +91,12 @@ class QueueView(Vertical):
                 [
                     Column("number", field_label("number"), 11, 11),
                     Column("countdown", field_label("countdown"), 4, 6),
-                    Column("title", field_label("title"), 10, 40, flexible=True),
+                    Column("status", field_label("status"), 6, 10),
+                    Column("title", field_label("title"), 16, 40, flexible=True),
                     Column("grid_cell", field_label("grid_cell"), 5, 8),
-                    Column("address", field_label("address"), 8, 22),
-                    Column("category", field_label("category"), 4, 10),
-                    Column("assignee", field_label("assignee"), 4, 10),
-                    Column("status", field_label("status"), 4, 8),
+                    Column("address", field_label("address"), 10, 22),
+                    Column("category", field_label("category"), 8, 12),
+                    Column("assignee", field_label("assignee"), 6, 10),
                 ],
                 self._cell,
                 cell_style=self._cell_style,

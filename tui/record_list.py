@@ -121,6 +121,18 @@ class RecordList(ScrollView, can_focus=True):
         if flexible and spare > 0:
             for i in flexible:
                 widths[i] += spare // len(flexible)
+        elif spare < 0:
+            # Too narrow: flexible columns give up their slack first, then the widest, so every
+            # column stays on screen before anything needs a sideways scroll.
+            def slack(i: int) -> int:
+                return widths[i] - max(self.columns[i].min_width, cell_len(self.columns[i].label))
+
+            for i in sorted(range(len(widths)), key=lambda i: (not self.columns[i].flexible, -slack(i))):
+                give = min(-spare, slack(i))
+                widths[i] -= give
+                spare += give
+                if spare >= 0:
+                    break
         self.widths = widths
 
     def on_resize(self, event: events.Resize) -> None:

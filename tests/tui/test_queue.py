@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtool import issues, register
+from gridtool import i18n, issues, register
 from gridtool.demo import create_store, shipped
 from gridtool.store import Store
 from gridtool.tui.app import GridtoolApp
@@ -145,3 +145,22 @@ async def test_every_queue_line_fills_the_width_exactly(demo_path: Path, size: t
         listing = app.query_one("#queue-list", RecordList)
         widths = {wcswidth(listing.render_line(y).text) for y in range(listing.size.height)}
         assert widths == {listing.size.width}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_every_queue_column_fits_a_wide_terminal_without_scrolling_sideways(
+    demo_path: Path, lang: str
+) -> None:
+    i18n.set_language(lang)
+    try:
+        app = GridtoolApp(demo_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.pause()
+            listing = app.query_one("#queue-list", RecordList)
+            assert listing.virtual_size.width <= listing.size.width
+            header = listing.render_line(0).text
+            assert all(column.label in header for column in listing.columns)
+            if lang == "zh":  # titles are not cut at 160 columns
+                assert listing.rows[0]["title"] in listing.render_line(1).text
+    finally:
+        i18n.set_language(None)
