@@ -37,8 +37,10 @@ class RegisterView(Vertical):
     DEFAULT_CSS = """
     RegisterView Input { margin: 0 0 1 0; }
     RegisterView Horizontal { height: 1fr; }
-    RegisterView RecordList { width: 3fr; }
-    RegisterView .detail { width: 2fr; padding: 0 1; border-left: solid $panel-lighten-2; overflow-y: auto; }
+    RegisterView RecordList { width: 2fr; }
+    RegisterView .detail {
+        width: 1fr; min-width: 36; padding: 0 1; border-left: solid $panel-lighten-2; overflow-y: auto;
+    }
     """
 
     def __init__(self, kind: str, columns: list[Column], **kwargs: Any) -> None:
