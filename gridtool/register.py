@@ -536,24 +536,39 @@ def stage_edit(
     members = clean.pop("members", None)
     tx.update(k.table, current["id"], clean)
     if members is not None:
-        _save_members(tx, current["id"], before, members)
+        save_members(tx, current["id"], before, members)
     return current["id"]
 
 
-def _save_members(
-    tx: Transaction, household_id: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
+def save_members(
+    tx: Transaction,
+    household_id: str,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    new_id: Callable[[], str] | None = None,
 ) -> None:
-    """Write the difference between a household's old and new members, person by person."""
+    """Write the difference between a household's old and new members, person by person.
+
+    ``after`` is the whole new list: a member keeps its record when it carries its ``id``, and an
+    optional detail (birth date, phone) it no longer has is cleared. ``new_id`` lets a big import
+    mint ids in bulk.
+    """
     kept = {m["id"] for m in after if m.get("id")}
+    olds = {m["id"]: m for m in before}
     for old in before:
         if old["id"] not in kept:
             tx.delete("members", old["id"])
     for member in after:
         fields = {k: v for k, v in member.items() if k != "id"}
         if member.get("id"):
-            tx.update("members", member["id"], fields)
+            old = olds.get(member["id"], {})
+            for optional in ("birth_date", "phone"):
+                if old.get(optional) and optional not in fields:
+                    fields[optional] = ""
+            if any(old.get(k) != v for k, v in fields.items()):  # most people are unchanged
+                tx.update("members", member["id"], fields)
         else:
-            tx.create("members", {"household": household_id, **fields})
+            tx.create("members", {"household": household_id, **fields}, new_id() if new_id else None)
 
 
 def _matches_item(value: Any, drop: set[str], store: Store, field: str) -> bool:

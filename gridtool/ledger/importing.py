@@ -41,7 +41,7 @@ from gridtool.ledger.columns import (
     where,
 )
 from gridtool.ledger.sheets import LedgerError, Sheet, read_file
-from gridtool.register import _building_number, describe, members_of, normalise_room, validate
+from gridtool.register import _building_number, describe, members_of, normalise_room, save_members, validate
 from gridtool.store import Store, Transaction
 from gridtool.validate import Invalid, check_mobile, mask_id_number, mask_phone
 
@@ -651,28 +651,8 @@ class _Households(_Ledger):
         else:
             tx.update("households", rid, clean)
         if members is not None:
-            self.save_members(tx, rid, before, members)
+            save_members(tx, rid, before, members, self.ids)
         return len(tx.ops) > n
-
-    def save_members(
-        self, tx: Transaction, rid: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
-    ) -> None:
-        kept = {m["id"] for m in after if m.get("id")}
-        olds = {m["id"]: m for m in before}
-        for old in before:
-            if old["id"] not in kept:
-                tx.delete("members", old["id"])
-        for member in after:
-            fields = {k: v for k, v in member.items() if k != "id"}
-            if member.get("id"):
-                old = olds[member["id"]]
-                for optional in ("birth_date", "phone"):
-                    if old.get(optional) and optional not in fields:
-                        fields[optional] = ""
-                if any(old.get(k) != v for k, v in fields.items()):  # most people are unchanged
-                    tx.update("members", member["id"], fields)
-            else:
-                tx.create("members", {"household": rid, **fields}, self.ids())
 
     def column_of(self, problem: Problem, row: _Row) -> str:
         name = problem.field
