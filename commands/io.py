@@ -156,8 +156,11 @@ def _import_command(name: str, kind: str) -> click.Command:
         actor: str | None,
     ) -> None:
         from gridtool.ledger import import_file, write_rejects
+        from gridtool.ledger.sheets import check_target
 
         store = env.store()
+        if rejects:
+            check_target(rejects, store)  # before the import writes anything
         with _progress(fmt != "json", label) as progress:
             report = import_file(
                 store,
@@ -180,7 +183,9 @@ def _import_command(name: str, kind: str) -> click.Command:
         else:
             _print_report(report)
             if rejects and report.rejected_rows:
-                echo(t("ledger.rejects_written", path=rejects), err=True)
+                # Nothing is written unless --skip-invalid: then the original file is what to re-import.
+                key = "ledger.rejects_written" if skip_invalid and not dry_run else "ledger.rejects_to_read"
+                echo(t(key, path=rejects), err=True)
         if report.refused:
             key = "ledger.would_refuse" if dry_run else "ledger.refused"
             fail(t(key, rejected=report.rejected, rows=report.rows))
@@ -235,6 +240,10 @@ def _export_command(name: str, kind: str) -> click.Command:
         if fmt == "xlsx" and not output:
             fail(t("ledger.xlsx_needs_output"))
         store = env.store()
+        if output:
+            from gridtool.ledger.sheets import check_target
+
+            check_target(output, store)
         with _progress(fmt != "json" and output is not None, label) as progress:
             count, data = export_file(
                 store, kind, fmt, output, grid=grid, show_pii=show_pii, progress=progress

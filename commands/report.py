@@ -118,13 +118,17 @@ def _markdown_language(fmt: str) -> Iterator[None]:
         i18n.set_language(previous)
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, env: Env) -> None:
     """To stdout, or atomically to a file (a script reading it never sees half a report)."""
     text = text.rstrip("\n")
     if not output:
         echo(text)
         return
     path = Path(output)
+    if env.store().owns(path):  # a report written over the store would destroy it
+        from gridtool.errors import InputError
+
+        raise InputError("report.target_is_store", path=output)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text + "\n", encoding="utf-8")
@@ -191,7 +195,7 @@ def overdue_cmd(
 
     listing = reports.overdue(env.store(), as_of=_moment(as_of), grid=grid, group_by=group_by)
     with _markdown_language(fmt):
-        _emit(_render_listing(listing, fmt), output)
+        _emit(_render_listing(listing, fmt), output, env)
     if fail_if_any and listing.rows:
         raise SystemExit(1)
 
@@ -222,7 +226,7 @@ def due_soon_cmd(
 
     listing = reports.due_soon(env.store(), within=within, as_of=_moment(as_of), grid=grid, group_by=group_by)
     with _markdown_language(fmt):
-        _emit(_render_listing(listing, fmt), output)
+        _emit(_render_listing(listing, fmt), output, env)
 
 
 @group.command("followups", help=t("Resolved issues still waiting for their follow-up visit (回访)."))
@@ -251,7 +255,7 @@ def followups_cmd(
 
     listing = reports.followups(env.store(), after=after, as_of=_moment(as_of), grid=grid, group_by=group_by)
     with _markdown_language(fmt):
-        _emit(_render_listing(listing, fmt), output)
+        _emit(_render_listing(listing, fmt), output, env)
 
 
 @group.command(
@@ -311,4 +315,4 @@ def stats_cmd(
                     *reports.definitions(),
                 ]
             )
-        _emit(text, output)
+        _emit(text, output, env)

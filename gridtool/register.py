@@ -254,6 +254,7 @@ def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> 
                         "id_number",
                         "invalid.member_elsewhere",
                         _masked_id(id_number),
+                        n=position,
                         household=address(store, store.records("households")[min(others)]),
                     )
                 seen.add(id_number)

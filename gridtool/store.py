@@ -374,6 +374,13 @@ class Store:
         origin, _, seq = str(last).rpartition(":")
         return [[origin, int(seq)]]
 
+    def owns(self, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` is one of this store's files, which an export must never overwrite."""
+        target = Path(path).resolve()
+        return target.parent == self.path.parent.resolve() and (
+            target.name == self.path.name or target.name.startswith(self.path.name + ".")
+        )
+
     def is_loaded(self, table: str) -> bool:
         """Whether reading ``table`` is free (it is in memory already)."""
         return table in TABLES or table in self._lazy_loaded

@@ -10,6 +10,7 @@ import operator
 import re
 import time
 from datetime import date
+from typing import Any
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -113,6 +114,19 @@ def mask_id_number(value: str | None) -> str:
     if len(value) <= 8:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_in_text(value: Any) -> Any:
+    """Free text (notes, extra columns) with any ID number or mobile number in it masked: people
+    type an emergency contact's phone into 备注 too."""
+    if not isinstance(value, str) or len(value) < 11:
+        return value
+    value = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), value)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), value)
 
 
 def mask_phone(value: str | None) -> str:

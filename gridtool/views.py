@@ -11,7 +11,7 @@ from gridtool.i18n import t
 from gridtool.ids import short
 from gridtool.register import address, building_label, grid_code, member_details, members_of
 from gridtool.store import Store, public
-from gridtool.validate import mask_id_number, mask_phone
+from gridtool.validate import mask_id_number, mask_in_text, mask_phone
 
 LIST_COLUMNS: dict[str, tuple[str, ...]] = {
     "grid_cell": (
@@ -39,6 +39,11 @@ def masked(record: dict[str, Any], show_pii: bool) -> dict[str, Any]:
     for field in ("phone", "worker_phone"):
         if out.get(field):
             out[field] = mask_phone(out[field])
+    for field in ("notes", "description"):  # free text: people type a relative's phone here too
+        if out.get(field):
+            out[field] = mask_in_text(out[field])
+    if out.get("extras"):
+        out["extras"] = {k: mask_in_text(v) for k, v in out["extras"].items()}
     return out
 
 

@@ -16,7 +16,7 @@ from gridtool.i18n import language, t
 from gridtool.ledger.columns import export_header, fields, member_spec
 from gridtool.register import list_records, members_of
 from gridtool.store import Store
-from gridtool.validate import mask_id_number, mask_phone
+from gridtool.validate import mask_id_number, mask_in_text, mask_phone
 
 FORMATS = ("csv", "xlsx", "json")
 INTEGER_FIELDS = frozenset({"unit", "units", "floors"})
@@ -117,10 +117,21 @@ def export_records(
             }
         if record.get("extras"):
             row["extras"] = dict(record["extras"])
+        if not show_pii:
+            _mask_free_text(row)
         rows.append(row)
         if progress is not None and (n % step == 0 or n == total):
             progress(n, total)
     return rows
+
+
+def _mask_free_text(row: dict[str, Any]) -> None:
+    """Mask ID and mobile numbers typed into notes and unknown columns, as the named ones are."""
+    for field in ("notes", "description", "summary"):
+        if field in row:
+            row[field] = mask_in_text(row[field])
+    if row.get("extras"):
+        row["extras"] = {k: mask_in_text(v) for k, v in row["extras"].items()}
 
 
 def _issue_records(
@@ -164,6 +175,8 @@ def _issue_records(
         }
         if issue.get("extras"):
             row["extras"] = dict(issue["extras"])
+        if not show_pii:
+            _mask_free_text(row)
         rows.append(row)
         if progress is not None and (n % step == 0 or n == total):
             progress(n, total)

@@ -10,7 +10,8 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -258,10 +259,36 @@ def read_file(
 # -- writing ------------------------------------------------------------------------------------
 
 
-def _private(path: Path) -> io.BufferedWriter:
-    """A new file only its owner can read: exports and rejects hold personal data."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "wb")
+def check_target(path: str | os.PathLike[str], store: Any = None) -> Path:
+    """Refuse, before anything is read or written, a file that cannot be written or that is one of
+    the store's own files (an export written over the store would destroy it)."""
+    target = Path(path)
+    if store is not None and store.owns(target):
+        raise LedgerError("ledger.target_is_store", path=str(target))
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise LedgerError("ledger.cannot_write", path=str(target), reason=os.strerror(21))
+    if not folder.is_dir():
+        raise LedgerError("ledger.cannot_write", path=str(target), reason=os.strerror(2))
+    if not os.access(folder, os.W_OK):
+        raise LedgerError("ledger.cannot_write", path=str(target), reason=os.strerror(13))
+    return target
+
+
+@contextmanager
+def _private(path: Path) -> Iterator[io.BufferedWriter]:
+    """A file only its owner can read (exports and rejects hold personal data), written to a
+    temp file and renamed, so a failed write leaves no half file and never a half-overwritten one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink()
+        raise LedgerError("ledger.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:

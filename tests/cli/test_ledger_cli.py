@@ -206,3 +206,78 @@ def test_a_head_registered_twice_in_one_file_names_the_id_column(
     result = run("import", "households", str(write_csv(tmp_path / "twice.csv", [HEADER, *twice])))
     assert result.exit_code == 2
     assert "row 2 “身份证号”: this ID number is also on row 3、4、5、6、7…(+1)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "households", "--output", "{store}"],
+        ["export", "households", "--format", "json", "--output", "{store}.log"],
+        ["import", "households", "{ledger}", "--skip-invalid", "--rejects", "{store}"],
+        ["report", "overdue", "--output", "{store}"],
+    ],
+)
+def test_nothing_is_ever_written_over_the_store_itself(
+    run: Callable[..., Result], store: Store, community: dict, ledger: Path, command: list[str]
+) -> None:
+    before = snapshot(store.path)
+    args = [a.format(store=store.path, ledger=ledger) for a in command]
+    result = run(*args)
+    assert result.exit_code == 2 and "store" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(store.path) == before
+
+
+def test_an_unwritable_rejects_file_is_refused_before_anything_is_imported(
+    run: Callable[..., Result], store: Store, community: dict, ledger: Path, tmp_path: Path
+) -> None:
+    before = snapshot(store.path)
+    missing_folder = tmp_path / "no-such-folder" / "rejects.csv"
+    result = run("import", "households", str(ledger), "--skip-invalid", "--rejects", str(missing_folder))
+    assert result.exit_code == 2 and str(missing_folder) in result.stderr
+    assert snapshot(store.path) == before
+    export = run("export", "households", "--output", str(missing_folder))
+    assert export.exit_code == 2 and "Traceback" not in export.stderr
+
+
+def test_rejects_without_skip_invalid_say_to_fix_the_original_file(
+    run: Callable[..., Result], store: Store, community: dict, ledger: Path, tmp_path: Path
+) -> None:
+    rejects = tmp_path / "rejects.csv"
+    result = run("import", "households", str(ledger), "--rejects", str(rejects))
+    assert result.exit_code == 2 and rejects.exists()
+    assert "nothing was imported, so fix the original file" in result.stderr
+
+
+def test_phones_and_id_numbers_typed_into_notes_or_extra_columns_are_masked_on_export(
+    run: Callable[..., Result], store: Store, community: dict, tmp_path: Path
+) -> None:
+    row = household_row("0101", "王建国", "19500203")
+    path = write_csv(
+        tmp_path / "extra.csv",
+        [
+            [*HEADER, "备注", "紧急联系人电话", "配偶身份证"],
+            [*row, "女儿电话13988887777", "13988887777", ident("19600101")],
+        ],
+    )
+    assert run("import", "households", str(path)).exit_code == 0
+    for fmt in ("csv", "json"):
+        masked = run("export", "households", "--format", fmt).stdout
+        assert "13988887777" not in masked and ident("19600101") not in masked
+        assert "139****7777" in masked
+        shown = run("export", "households", "--format", fmt, "--show-pii").stdout
+        assert "13988887777" in shown and ident("19600101") in shown
+    shown_one = run("household", "find", "王建国", "--format", "json")
+    assert shown_one.exit_code == 0 and "王建国" in shown_one.stdout
+    assert "13988887777" not in shown_one.stdout and "139****7777" in shown_one.stdout
+
+
+def test_a_member_registered_in_another_household_is_reported_in_the_members_column(
+    run: Callable[..., Result], store: Store, community: dict, tmp_path: Path
+) -> None:
+    son = f"王小明,{ident('20100101', '011')},子"
+    first = write_csv(tmp_path / "a.csv", [HEADER, household_row("0101", "王建国", "19500203", 家庭成员=son)])
+    assert run("import", "households", str(first)).exit_code == 0
+    second = write_csv(tmp_path / "b.csv", [HEADER, household_row("0201", "赵敏", "19800101", 家庭成员=son)])
+    result = run("import", "households", str(second))
+    assert result.exit_code == 2
+    assert "row 2 “家庭成员”" in result.stdout and "湘离小区5栋3单元0101" in result.stdout
