@@ -686,6 +686,13 @@ class _Issues(_Ledger):
         self.now = workflow.now()
         records = store.records("issues")
         self.by_number = {r["number"]: rid for rid, r in records.items() if r.get("number")}
+        # A ledger row without a number is the same issue when it was reported at the same minute
+        # with the same title (and household, when both name one): re-importing it changes nothing.
+        self.by_facts: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for rid, r in records.items():
+            if r.get("reported_at") and r.get("title"):
+                key = (str(r["reported_at"])[:16], r["title"])
+                self.by_facts.setdefault(key, []).append((rid, r.get("household") or ""))
         self.taken: dict[int, int] = {}
         for number in self.by_number:
             self.reserve(number)
@@ -729,12 +736,45 @@ class _Issues(_Ledger):
             gid = self.grid_of(row)
             if gid:
                 row.data["grid_cell"] = gid
+        seen: dict[tuple[str, str, str], int] = {}
         for row in rows:
             if row.key:
                 self.reserve(row.key)
+                continue
+            facts = self._facts(row)
+            if facts is None:
+                continue
+            row.data["_facts"] = facts
+            if facts in seen:
+                row.skip = True
+                row.warnings.append(RowIssue(row.number, "", "ledger.same_row", {"first": seen[facts]}))
+            else:
+                seen[facts] = row.number
+
+    def _facts(self, row: _Row) -> tuple[str, str, str] | None:
+        from gridtool.errors import InputError
+
+        when, title = row.values.get("reported_at", ""), row.data.get("title", "")
+        if not when or not title:
+            return None
+        try:
+            moment = self.workflow.parse_when(when, "reported_at").isoformat()[:16]
+        except (InputError, ValueError):
+            return None
+        household = row.data.get("household", "")
+        return moment, title, household if household in self.store.records("households") else ""
 
     def existing(self, row: _Row) -> str | None:
-        return self.by_number.get(row.key) if row.key else None
+        if row.key:
+            return self.by_number.get(row.key)
+        facts = row.data.get("_facts")
+        if facts is None:
+            return None
+        moment, title, household = facts
+        for rid, registered in self.by_facts.get((moment, title), ()):
+            if not household or not registered or household == registered:
+                return rid
+        return None
 
     def settle(self, row: _Row, rid: str) -> str | None:
         issue = self.store.records("issues")[rid]

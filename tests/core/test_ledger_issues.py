@@ -85,3 +85,22 @@ def test_a_new_issue_without_a_number_gets_the_next_one(store: Store, worked: di
     assert report.created == 1, report.as_dict()
     numbers = sorted(i["number"] for i in store.records("issues").values())
     assert len(set(numbers)) == 4
+
+
+def test_rows_without_a_number_import_once_however_often_the_file_comes(
+    store: Store, worked: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "no-numbers.csv"
+    path.write_text(
+        "登记时间,诉求事项,类别,渠道,住址\n"
+        "2026-11-02 09:30,路灯不亮,维修,电话,湘离小区5栋2单元0502\n"
+        "2026-11-02 09:30,路灯不亮,维修,电话,湘离小区5栋2单元0502\n"
+        "2026-11-03 10:00,路灯不亮,维修,电话,湘离小区5栋2单元0502\n",
+        encoding="utf-8",
+    )
+    first = import_file(store, "issue", path)
+    assert first.created == 2 and first.counts()["skipped"] == 1  # row 3 repeats row 2
+    before = snapshot(store.path)
+    again = import_file(store, "issue", path)
+    assert again.created == 0 and again.counts()["unchanged"] == 2, again.as_dict()
+    assert snapshot(store.path) == before
