@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from gridtool.i18n import t
 from gridtool.ledger.sheets import LedgerError, Sheet
 
 KINDS = ("grid_cell", "building", "lead", "household", "issue")
@@ -110,7 +111,9 @@ def find_header(sheet: Sheet, kind: str) -> Header | None:
         return None
     columns, unknown, doubled = [], [], []
     seen: set[str] = set()
-    for index, text in enumerate(sheet.rows[best[0]]):
+    header_cells = sheet.rows[best[0]]
+    blank = [i for i, text in enumerate(header_cells) if not text.strip()]
+    for index, text in enumerate(header_cells):
         header = text.strip()
         if not header:
             continue
@@ -123,7 +126,34 @@ def find_header(sheet: Sheet, kind: str) -> Header | None:
         else:
             seen.add(field)
         columns.append(Column(index, header, field))
+    for index in _unnamed_with_data(sheet, best[0], blank, len(header_cells)):
+        label = t("ledger.unnamed_column", letter=column_letter(index))
+        unknown.append(label)  # data under no header is kept and reported, never dropped
+        columns.append(Column(index, label, None))
     return Header(best[0], columns, unknown, doubled)
+
+
+def _unnamed_with_data(sheet: Sheet, header_row: int, blank: list[int], width: int) -> list[int]:
+    """Columns with a blank header (or past the header's end) that hold something below it."""
+    found: set[int] = set()
+    for cells in sheet.rows[header_row + 1 :]:
+        for i in blank:
+            if i < len(cells) and cells[i].strip():
+                found.add(i)
+        for i in range(width, len(cells)):
+            if cells[i].strip():
+                found.add(i)
+    return sorted(found)
+
+
+def column_letter(index: int) -> str:
+    """Excel's name for a column: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def check_required(sheet: Sheet, kind: str, header: Header, lang: str) -> None:

@@ -449,3 +449,22 @@ def test_the_utf8_bom_does_not_stick_to_the_first_header(
     path.write_bytes(codecs.BOM_UTF8 + text.encode())
     report = import_file(store, "household", path)
     assert report.created == 1 and report.unknown_columns == []
+
+
+def test_data_under_a_blank_header_or_past_the_header_is_kept_and_reported(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    rows = [
+        [*HEADER, "", "楼层"],
+        [*household_row("0101", "王建国", "19500203"), "重要：独居", "1", "额外"],
+        [*household_row("0102", "赵敏", "19800101"), "", "1"],
+    ]
+    report = import_file(store, "household", write_csv(tmp_path / "台账.csv", rows))
+    assert report.created == 2
+    assert report.unknown_columns == ["楼层", "column K (no header)", "column M (no header)"]
+    wang = households(store)["湘离小区5栋3单元0101"]
+    assert wang["extras"] == {
+        "楼层": "1",
+        "column K (no header)": "重要：独居",
+        "column M (no header)": "额外",
+    }
