@@ -672,7 +672,17 @@ class _Issues(_Ledger):
     ``gridtool issue`` commands, and a row that disagrees with one is skipped with a warning."""
 
     kind, table = "issue", "issues"
-    REBUILT = ("reported", "assigned", "accepted", "resolved", "visited", "closed")
+    REBUILT = (
+        "reported",
+        "assigned",
+        "accepted",
+        "escalated",
+        "resolved",
+        "visited",
+        "reopened",
+        "closed",
+        "rejected",
+    )
     FACTS = ("title", "description", "category", "urgency", "scale", "channel")
 
     def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
@@ -814,9 +824,18 @@ class _Issues(_Ledger):
         steps: list[tuple[str, Any, str | None, dict[str, Any]]] = [("report", at, self.actor, {})]
         if status == "reported":
             return steps
+        # A ledger says where an issue stands, not why it got there: the steps it cannot tell
+        # (an escalation's or a rejection's reason) say they come from the ledger.
+        reason = t("ledger.reason_from_ledger")
         assign: dict[str, Any] = {"to": values.get("assignee", "")}
         if values.get("due"):
             assign["due"] = values["due"]
+        if status == "rejected":
+            if values.get("assignee"):
+                steps.append(("assign", at, self.actor, assign))
+            return [*steps, ("reject", at, self.actor, {"reason": reason})]
+        if status == "escalated":
+            return [*steps, ("escalate", at, self.actor, {**assign, "reason": reason})]
         steps += [("assign", at, self.actor, assign)]
         if status == "assigned":
             return steps
@@ -825,6 +844,12 @@ class _Issues(_Ledger):
             return steps
         done = parse(values.get("resolved_at") or "", "resolved_at")
         steps.append(("resolve", done, self.actor, {"summary": values.get("summary", "")}))
+        if status == "reopened":
+            rework = {"due": values["due"]} if values.get("due") else {}
+            rating = str(values.get("rating") or "")
+            if rating.isdigit() and int(rating) <= self.workflow.LOW_RATING:  # a poor rating reopened it
+                return [*steps, ("visit", done, self.actor, {"rating": rating, **rework})]
+            return [*steps, ("reopen", done, self.actor, {"reason": reason, **rework})]
         if status in ("visited", "closed"):
             steps.append(("visit", done, self.actor, {"rating": values.get("rating", "")}))
         if status == "closed":

@@ -65,14 +65,11 @@ def test_issues_rebuild_their_timeline_in_a_new_store(store: Store, worked: dict
         export_file(store, kind, "csv", tmp_path / f"{kind}.csv", show_pii=True)
     for kind in KINDS:
         assert import_file(copy, kind, tmp_path / f"{kind}.csv").created
-    refused = import_file(copy, "issue", tmp_path / "issue.csv")
-    [problem] = refused.problems
-    assert (problem.column, problem.key) == ("status", "ledger.status_not_rebuilt") and refused.refused
-    report = import_file(copy, "issue", tmp_path / "issue.csv", skip_invalid=True)
-    assert (report.created, report.rejected) == (2, 1)
+    report = import_file(copy, "issue", tmp_path / "issue.csv")
+    assert (report.created, report.rejected) == (3, 0), report.as_dict()
     mine = {r["number"]: r for r in export_records(store, "issue")}
     theirs = {r["number"]: r for r in export_records(copy, "issue")}
-    assert theirs == {n: mine[n] for n in (worked["fresh"], worked["done"])}  # numbers kept, same facts
+    assert theirs == mine  # numbers kept, same facts, same standing (the escalated one too)
     done = next(i for i in copy.records("issues").values() if i["number"] == worked["done"])
     actions = [e["type"] for e in issues.timeline(copy, done["id"])]
     assert actions == ["report", "assign", "accept", "resolve", "visit", "close"]
@@ -104,3 +101,41 @@ def test_rows_without_a_number_import_once_however_often_the_file_comes(
     again = import_file(store, "issue", path)
     assert again.created == 0 and again.counts()["unchanged"] == 2, again.as_dict()
     assert snapshot(store.path) == before
+
+
+def test_rework_and_rejected_issues_rebuild_where_they_stand(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    start = (datetime.now() - timedelta(days=20)).replace(hour=9, minute=0, second=0, microsecond=0)
+    base = {"category": "repair", "urgency": "normal", "scale": "minor", "channel": "walk-in"}
+    poor, _ = issues.report(
+        store, {**base, "title": "下水道堵塞", "household": community["household"]}, at=start
+    )
+    for n, (action, params) in enumerate(
+        [
+            ("assign", {"to": "谭石泉"}),
+            ("accept", {}),
+            ("resolve", {"summary": "疏通"}),
+            ("visit", {"rating": 1}),
+        ],
+        start=1,
+    ):
+        issues.perform(store, action, poor["id"], at=start + timedelta(days=n), **params)
+    again, _ = issues.report(store, {**base, "title": "楼道灯不亮", "grid_cell": "TL-03"}, at=start)
+    for n, (action, params) in enumerate(
+        [("assign", {"to": "谭石泉"}), ("accept", {}), ("resolve", {"summary": "换灯泡"}), ("reopen", {})],
+        start=1,
+    ):
+        issues.perform(store, action, again["id"], at=start + timedelta(days=n), **params)
+    dup, _ = issues.report(store, {**base, "title": "楼道灯又不亮", "grid_cell": "TL-03"}, at=start)
+    issues.perform(store, "assign", dup["id"], at=start + timedelta(hours=1), to="谭石泉")
+    issues.perform(store, "reject", dup["id"], at=start + timedelta(hours=2), duplicate_of=again["number"])
+
+    copy = Store.init(tmp_path / "copy" / "gridtool.json")
+    for kind in (*KINDS, "issue"):
+        export_file(store, kind, "csv", tmp_path / f"{kind}.csv", show_pii=True)
+        report = import_file(copy, kind, tmp_path / f"{kind}.csv")
+        assert not report.refused, report.as_dict()
+    mine = {r["number"]: r for r in export_records(store, "issue")}
+    assert {r["status"] for r in mine.values()} == {"reopened", "rejected"}
+    assert {r["number"]: r for r in export_records(copy, "issue")} == mine
