@@ -20,6 +20,11 @@ SUBCOMMANDS = {
     "issue": "gridtool.commands.issue:group",
     "report": "gridtool.commands.report:group",
     "calendar": "gridtool.commands.calendar:group",
+    "team": "gridtool.commands.team:group",
+    "volunteer": "gridtool.commands.volunteer:group",
+    "order": "gridtool.commands.order:group",
+    "points": "gridtool.commands.points:group",
+    "visit": "gridtool.commands.visit:group",
 }
 
 
