@@ -187,7 +187,7 @@ def team_rows(store: Store, teams: Sequence[dict[str, Any]], full_ids: bool = Fa
             "kind": _label("team_kind", team.get("kind")),
             "colour": team.get("colour") or "",
             "leader": team.get("leader") or "",
-            "members": members.get(team["id"], 0),
+            "size": members.get(team["id"], 0),
         }
         for team in teams
     ]
@@ -412,8 +412,11 @@ def new_order(
         }
         order_id = tx.create("orders", record)
         if issue is not None:
-            text = t("order.issue_note.new", number=record["number"], service=rules.service_name(service))
-            issues.stage(tx, "note", issue["id"], at=moment, actor=actor, text=text)
+            said = {
+                "key": "order.issue_note.new",
+                "params": {"number": record["number"], "service": rules.service_name(service)},
+            }
+            issues.stage(tx, "note", issue["id"], at=moment, actor=actor, said=said)
     return store.records("orders")[order_id]
 
 
@@ -495,7 +498,7 @@ def perform(
             and order["issue"] in tx.store.records("issues")
         ):
             issues.stage(
-                tx, "note", order["issue"], at=moment, actor=actor, text=_issue_note(tx.store, order)
+                tx, "note", order["issue"], at=moment, actor=actor, said=_issue_note(tx.store, order)
             )
     return store.records("orders")[order["id"]], written
 
@@ -515,24 +518,21 @@ def _hours(check: _Check, value: Any) -> float | None:
     return hours
 
 
-def _issue_note(store: Store, order: dict[str, Any]) -> str:
+def _issue_note(store: Store, order: dict[str, Any]) -> dict[str, Any]:
+    """What the issue's timeline says about the order: a message key, translated when shown."""
     from gridtool.points import load_rules
 
     service = load_rules().service_name(order["service"])
     if order["status"] == "cancelled":
-        return t(
-            "order.issue_note.cancelled",
-            number=order["number"],
-            service=service,
-            reason=order["cancel_reason"],
-        )
-    return t(
-        "order.issue_note.done",
-        number=order["number"],
-        service=service,
-        volunteer=volunteer_name(store, order.get("volunteer")),
-        hours=_show_hours(order.get("hours")),
-    )
+        params = {"number": order["number"], "service": service, "reason": order["cancel_reason"]}
+        return {"key": "order.issue_note.cancelled", "params": params}
+    params = {
+        "number": order["number"],
+        "service": service,
+        "volunteer": volunteer_name(store, order.get("volunteer")),
+        "hours": _show_hours(order.get("hours")),
+    }
+    return {"key": "order.issue_note.done", "params": params}
 
 
 def _show_hours(hours: float | None) -> str:

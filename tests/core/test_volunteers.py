@@ -137,8 +137,11 @@ def test_an_order_from_an_issue_is_linked_and_its_steps_show_on_the_issue_timeli
     volunteers.perform(store, "done", order["number"], at=at("2026-06-01 15:00"), hours=1.5)
     events = issues.timeline(store, issue["id"])
     assert [e["type"] for e in events] == ["report", "note", "note"]
-    assert order["number"] in events[1]["payload"]["text"]
-    assert "张伟" in events[2]["payload"]["text"] and "1.5" in events[2]["payload"]["text"]
+    assert order["number"] in issues.event_details(store, events[1])
+    assert events[2]["payload"]["said"]["params"]["number"] == order["number"]
+    assert "张伟" in issues.event_details(store, events[2]) and "1.5 h" in issues.event_details(
+        store, events[2]
+    )
     assert events[2]["at"] == "2026-06-01T15:00:00" and events[1]["actor"] == "刘丹"
     assert store.records("issues")[issue["id"]]["status"] == "reported", "a note changes no status"
     assert [e["points"] for e in points.entries(store, crew["wei"])] == [8], "1.5 h × 5 = 7.5, half up"
