@@ -176,3 +176,15 @@ def test_order_tables_live_in_their_own_files(store: Store, crew: dict[str, str]
     assert not reopened.is_loaded("orders")
     assert len(reopened.records("orders")) == 1
     assert store_path.with_name(store_path.name + ".orders").exists()
+
+
+def test_a_household_with_an_open_order_cannot_be_removed(store: Store, crew: dict[str, str]) -> None:
+    from gridtool import register
+
+    order = volunteers.new_order(store, {"household": "程金娇", "service": "parcel"})
+    with pytest.raises(InputError) as refused:
+        register.remove(store, "household", crew["household"])
+    assert "order" in refused.value.message()
+    volunteers.perform(store, "cancel", order["number"], reason="已搬走")
+    register.remove(store, "household", crew["household"])
+    assert volunteers.order_rows(store, volunteers.list_orders(store))[0]["household"] == ""
