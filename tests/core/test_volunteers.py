@@ -188,3 +188,15 @@ def test_a_household_with_an_open_order_cannot_be_removed(store: Store, crew: di
     volunteers.perform(store, "cancel", order["number"], reason="已搬走")
     register.remove(store, "household", crew["household"])
     assert volunteers.order_rows(store, volunteers.list_orders(store))[0]["household"] == ""
+
+
+def test_the_demo_has_teams_orders_in_every_state_points_and_visits_due(tmp_path: Path) -> None:
+    from gridtool import demo, visits
+
+    store, counts = demo.create_store(tmp_path / "demo" / "gridtool.json", demo.shipped())
+    assert counts["teams"] == 3 and counts["volunteers"] >= 6 and counts["orders"] == 10
+    statuses = {o["status"] for o in store.records("orders").values()}
+    assert statuses == {"open", "taken", "done", "rated"}
+    ranked = points.rank(store, year=int(max(e["at"][:4] for e in points.entries(store))))
+    assert ranked and all(points.balance(store, r["volunteer"]) >= 0 for r in ranked)
+    assert visits.overdue(store).rows and visits.due(store, within=7).rows
