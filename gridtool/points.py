@@ -10,7 +10,9 @@ Why it is shaped this way:
   ``bonus`` names the order, the rating and the rule; a ``redeem`` names the item; a ``correction``
   names the entry it corrects and the reason. A mistake is fixed by a correction, never by an edit.
 * **A balance never goes negative** on this laptop: a redemption or a correction that would take
-  it below zero is refused with the balance shown.
+  it below zero is refused with the balance shown. A backdated one (``--at``) must also leave
+  every later running balance at zero or more (:func:`available`), so the ledger read in time
+  order never dips below zero either.
 * **Rules are a CSV an office edits** (``data/points_rules.csv``, or ``<config dir>/points_rules.csv``
   which replaces it): ``per-service`` points for one service done, ``per-hour`` points times the
   hours worked (rounded half up to a whole point), and ``bonus-5-star`` points when the resident
@@ -235,6 +237,25 @@ def balance(store: Store, volunteer_id: str) -> int:
     return sum(int(records[i]["points"]) for i in _by_volunteer(store).lookup(volunteer_id))
 
 
+def available(store: Store, volunteer_id: str, at: datetime) -> int:
+    """What can be spent at ``at`` without the running balance going below zero at any point.
+
+    For an entry made now that is the balance. A backdated one (``--at`` in the past) must also
+    leave every later running balance at zero or more, so the ledger read in time order never
+    shows a negative balance: the least running balance from ``at`` on.
+    """
+    moment = at.isoformat(timespec="seconds")
+    running = 0
+    lowest: int | None = None
+    for e in entries(store, volunteer_id):
+        if e["at"] > moment and lowest is None:
+            lowest = running
+        running += int(e["points"])
+        if lowest is not None:
+            lowest = min(lowest, running)
+    return running if lowest is None else lowest
+
+
 def entry_by_ref(store: Store, ref: str) -> dict[str, Any]:
     return store.records("points")[store.resolve("points", ref)]
 
@@ -351,8 +372,9 @@ def redeem(
     with store.transaction(actor=actor, at=moment) as tx:
         volunteer = volunteer_by_ref(tx.store, volunteer_ref)
         have = balance(tx.store, volunteer["id"])
-        if amount > have:
-            raise InputError("points.insufficient", name=volunteer["name"], balance=have, wanted=amount)
+        free = available(tx.store, volunteer["id"], moment)
+        if amount > free:
+            raise InputError("points.insufficient", name=volunteer["name"], balance=free, wanted=amount)
         entry = {
             "volunteer": volunteer["id"],
             "kind": "redeem",
@@ -388,13 +410,14 @@ def correct(
                 [Problem("entry", "invalid.missing_ref", {"what": missing.message()})]
             ) from None
         have = balance(tx.store, target["volunteer"])
-        if have + amount < 0:
+        free = available(tx.store, target["volunteer"], moment)
+        if free + amount < 0:
             from gridtool.volunteers import volunteer_name
 
             raise InputError(
                 "points.correction_negative",
                 name=volunteer_name(tx.store, target["volunteer"]),
-                balance=have,
+                balance=free,
                 points=amount,
             )
         entry = {

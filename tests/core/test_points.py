@@ -133,6 +133,20 @@ def test_a_redemption_names_the_item_and_is_refused_when_points_are_short(
     assert points.balance(store, people["王芳"]) == 5
 
 
+def test_a_backdated_redemption_may_not_dip_the_ledger_below_zero(
+    store: Store, people: dict[str, str]
+) -> None:
+    serve(store, "王芳", "repair", "2026-03-01 09:00", hours=2)  # +10
+    points.redeem(store, "王芳", 8, "大米5kg", at=at("2026-03-10 09:00"))
+    serve(store, "王芳", "repair", "2026-03-20 09:00", hours=2)  # +10: balance 12
+    before = snapshot(store.path)
+    with pytest.raises(InputError) as refused:
+        points.redeem(store, "王芳", 5, "食用油", at=at("2026-03-05 09:00"))
+    assert refused.value.params["balance"] == 2, "only 2 could be spent then without a later dip"
+    assert snapshot(store.path) == before
+    assert points.redeem(store, "王芳", 5, "食用油", at=at("2026-03-21 09:00"))[1] == 7
+
+
 def test_a_correction_is_a_new_entry_and_the_corrected_one_stays(
     store: Store, people: dict[str, str]
 ) -> None:
@@ -193,18 +207,30 @@ def test_a_correction_counts_in_the_year_it_was_made(store: Store, people: dict[
     ]
 
 
+def _never_negative(ledger: list[tuple[str, int]]) -> bool:
+    running = 0
+    for _, amount in ledger:
+        running += amount
+        if running < 0:
+            return False
+    return True
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
-        st.one_of(
-            st.tuples(st.just("earn"), st.sampled_from([0.5, 1, 1.5, 2, 3])),
-            st.tuples(st.just("redeem"), st.integers(min_value=1, max_value=15)),
-            st.tuples(st.just("correct"), st.integers(min_value=-12, max_value=6).filter(bool)),
+        st.tuples(
+            st.sampled_from(["earn", "redeem", "correct"]),
+            st.integers(min_value=-12, max_value=15).filter(bool),
+            st.integers(min_value=0, max_value=4),  # the day it is entered for: some are backdated
         ),
         max_size=8,
     )
 )
-def test_the_balance_is_the_ledger_sum_and_never_negative(steps: list[tuple[str, float]]) -> None:
+def test_the_balance_is_the_ledger_sum_and_never_negative(steps: list[tuple[str, int, int]]) -> None:
+    """Whatever order credits, redemptions and corrections come in (backdated too), the balance is
+    the sum of the ledger, the ledger read in time order never dips below zero, and a request is
+    refused exactly when accepting it would make it dip."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.init(Path(tmp) / "g.json")
         register.add(store, "grid_cell", {"code": "A-1", "name": "一网格"})
@@ -213,29 +239,28 @@ def test_the_balance_is_the_ledger_sum_and_never_negative(steps: list[tuple[str,
             store, "household", {"building": building["id"], "unit": 1, "room": "101", "head": "甲"}
         )
         vid = volunteers.add_volunteer(store, {"name": "乙"})["id"]
-        expected = 0
-        for kind, amount in steps:
+        for kind, amount, day in steps:
+            when = datetime(2026, 3, 1, 9, 0) + timedelta(days=day)
+            before = [(e["at"], int(e["points"])) for e in points.entries(store, vid)]
+            change = -abs(amount) if kind == "redeem" else amount
+            would = sorted([*before, (when.isoformat(), change)], key=lambda e: e[0])  # stable: new last
             if kind == "earn":
-                order = volunteers.new_order(store, {"household": household["id"], "service": "repair"})
-                volunteers.perform(store, "take", order["number"], volunteer=vid)
-                volunteers.perform(store, "done", order["number"], hours=amount)
-                expected += points.hour_points(5, amount)
-            elif kind == "redeem":
+                order = volunteers.new_order(
+                    store, {"household": household["id"], "service": "haircut"}, at=when
+                )
+                volunteers.perform(store, "take", order["number"], at=when, volunteer=vid)
+                volunteers.perform(store, "done", order["number"], at=when, hours=1)
+            elif kind == "redeem" or (kind == "correct" and before):
                 try:
-                    points.redeem(store, vid, int(amount), "物品")
-                    expected -= int(amount)
+                    if kind == "redeem":
+                        points.redeem(store, vid, abs(amount), "物品", at=when)
+                    else:
+                        points.correct(store, points.entries(store, vid)[-1]["id"], amount, "更正", at=when)
+                    assert _never_negative(would), "accepted although the ledger would dip below zero"
                 except InputError:
-                    assert expected < amount
-            else:
-                last = points.entries(store, vid)
-                if not last:
-                    continue
-                try:
-                    points.correct(store, last[-1]["id"], int(amount), "更正")
-                    expected += int(amount)
-                except InputError:
-                    assert expected + amount < 0
-            total = sum(int(e["points"]) for e in points.entries(store, vid))
-            assert points.balance(store, vid) == total == expected >= 0
+                    assert not _never_negative(would), "refused although nothing would dip"
+            ledger = points.entries(store, vid)
+            assert _never_negative([(e["at"], int(e["points"])) for e in ledger])
+            assert points.balance(store, vid) == sum(int(e["points"]) for e in ledger) >= 0
         reopened = Store(store.path)
-        assert points.balance(reopened, vid) == expected, "computed the same from the files"
+        assert points.balance(reopened, vid) == points.balance(store, vid), "the same from the files"
