@@ -230,3 +230,28 @@ def test_orders_and_visits_sit_beside_the_issue_reports(
         store, {"household": planned["household"], "category": "repair", "channel": "phone", "title": "灯"}
     )
     assert run("report", "overdue", "--as-of", "2026-06-01").exit_code == 0
+
+
+def test_visit_reports_are_cron_safe_and_never_write(
+    planned: dict[str, str], store_path: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    beside = Path(sys.executable).with_name("gridtool")
+    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "gridtool.commands"]
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home")}
+    before = snapshot(store_path)
+    base = [*command, "--db", str(store_path), "report", "visits-overdue", "--as-of", "2026-10-10"]
+    table = subprocess.run([*base, "--fail-if-any"], env=bare, capture_output=True, timeout=300, check=False)
+    assert table.returncode == 1 and table.stderr == b""
+    text = table.stdout.decode("utf-8")
+    assert "程金娇" in text and "\x1b[" not in text
+    markdown = subprocess.run(
+        [*base, "--format", "markdown"], env=bare, capture_output=True, timeout=300, check=False
+    )
+    assert markdown.returncode == 0
+    assert markdown.stdout.decode("utf-8").startswith("## 超期未走访（截至 2026-10-10）\n"), (
+        "Chinese for WeChat"
+    )
+    assert snapshot(store_path) == before
