@@ -21,7 +21,7 @@ import click
 from gridtool.i18n import t
 
 from .calendar import calendar_warnings
-from .common import Env, echo, pass_env, report_errors, success
+from .common import Env, echo, pass_env, report_errors, show_pii_option, success
 
 if TYPE_CHECKING:
     from gridtool.reports import Listing
@@ -349,11 +349,7 @@ def _visit_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 is_flag=True,
                 help=t("Exit 1 when any household is listed (for cron and scripts)."),
             ),
-            click.option(
-                "--show-pii",
-                is_flag=True,
-                help=t("Show ID numbers and phone numbers in full (masked by default)."),
-            ),
+            show_pii_option,
         ]
     ):
         func = decorator(func)

@@ -200,3 +200,19 @@ def test_the_demo_has_teams_orders_in_every_state_points_and_visits_due(tmp_path
     ranked = points.rank(store, year=int(max(e["at"][:4] for e in points.entries(store))))
     assert ranked and all(points.balance(store, r["volunteer"]) >= 0 for r in ranked)
     assert visits.overdue(store).rows and visits.due(store, within=7).rows
+
+
+def test_two_orders_sharing_a_number_after_a_sync_are_asked_for_by_id(
+    store: Store, crew: dict[str, str]
+) -> None:
+    first = volunteers.new_order(store, {"household": "程金娇", "service": "parcel"})
+    second = volunteers.new_order(store, {"household": "程金娇", "service": "errand"})
+    with store.transaction() as tx:  # what two laptops numbering on their own leave after a sync
+        tx.update("orders", second["id"], {"number": first["number"]})
+    with pytest.raises(NotFound) as ambiguous:
+        volunteers.order_by_ref(store, first["number"])
+    assert "2" in ambiguous.value.message()
+    assert volunteers.order_by_ref(store, second["id"][-8:])["service"] == "errand"
+    assert volunteers.new_order(store, {"household": "程金娇", "service": "parcel"})["number"].endswith(
+        "0002"
+    )
