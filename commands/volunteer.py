@@ -39,6 +39,46 @@ def add_cmd(env: Env, actor: str | None, **data: object) -> None:
     echo(f"{field_label('id')}: {volunteer['id']}")
 
 
+@group.command("edit", help=t("Change a volunteer: fields, teams, skills; --inactive when they stop."))
+@click.argument("ref")
+@click.option("--name", help=t("The volunteer's name."))
+@click.option("--phone", help=t("The volunteer's mobile number."))
+@click.option("--notes", help=t("Free notes."))
+@click.option("--add-team", multiple=True, metavar="TEAM", help=t("Join a team (name or id)."))
+@click.option("--remove-team", multiple=True, metavar="TEAM", help=t("Leave a team."))
+@click.option("--add-skill", multiple=True, metavar="SERVICE", help=t("Add a skill (a service)."))
+@click.option("--remove-skill", multiple=True, metavar="SERVICE", help=t("Remove a skill."))
+@click.option(
+    "--active/--inactive",
+    default=None,
+    help=t("Whether the volunteer still takes orders (their points stay)."),
+)
+@actor_option
+@pass_env
+@report_errors
+def edit_cmd(
+    env: Env,
+    ref: str,
+    add_team: tuple[str, ...],
+    remove_team: tuple[str, ...],
+    add_skill: tuple[str, ...],
+    remove_skill: tuple[str, ...],
+    actor: str | None,
+    **data: object,
+) -> None:
+    from gridtool.volunteers import edit_volunteer
+
+    volunteer = edit_volunteer(
+        env.store(),
+        ref,
+        data,
+        add={"teams": add_team, "skills": add_skill},
+        remove={"teams": remove_team, "skills": remove_skill},
+        actor=actor,
+    )
+    success(t("volunteer.edited", name=volunteer["name"]))
+
+
 @group.command("list", help=t("List volunteers with their teams, skills and points balance."))
 @click.option("--team", metavar="TEAM", help=t("Only this team's members."))
 @click.option("--skill", metavar="SERVICE", help=t("Only volunteers with this skill."))

@@ -212,19 +212,26 @@ def volunteer_name(store: Store, volunteer_id: str | None) -> str:
     return record["name"] if record else short(volunteer_id)
 
 
-def add_volunteer(store: Store, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
-    """Register a volunteer: name, mobile, teams, skills (services from the points rules)."""
+def _clean_volunteer(store: Store, data: dict[str, Any], own_id: str | None, check: _Check) -> dict[str, Any]:
+    """A volunteer record from what was typed; problems collected in ``check``."""
     from gridtool.points import load_rules, unknown_service
     from gridtool.validate import Invalid, check_mobile
 
     rules = load_rules()
-    check = _Check()
     phone = str(data.get("phone") or "").strip()
     if phone:
         try:
             phone = check_mobile(phone)
         except Invalid as bad:
             check.add("phone", bad.key, **bad.params)
+        else:
+            same = [
+                v
+                for v in store.records("volunteers").values()
+                if v.get("phone") == phone and v["id"] != own_id
+            ]
+            if same:
+                check.add("phone", "invalid.duplicate", None, existing=same[0]["name"])
     skills = []
     for skill in check.items(data, "skills"):
         service = rules.service_id(skill)
@@ -232,28 +239,68 @@ def add_volunteer(store: Store, data: dict[str, Any], actor: str | None = None) 
             check.problems.append(unknown_service(rules, skill))
         else:
             skills.append(service)
-    record = {
+    teams = []
+    for ref in check.items(data, "teams"):
+        try:
+            teams.append(team_by_ref(store, ref)["id"])
+        except NotFound as missing:
+            check.add("teams", "invalid.missing_ref", ref, what=missing.message())
+    return {
         "name": check.text(data, "name", required=True),
         "phone": phone,
-        "teams": [],
+        "teams": list(dict.fromkeys(teams)),
         "skills": list(dict.fromkeys(skills)),
-        "active": True,
+        "active": bool(data.get("active", True)),
         "notes": check.text(data, "notes", limit=MAX_LONG_TEXT),
     }
+
+
+def add_volunteer(store: Store, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
+    """Register a volunteer: name, mobile, teams, skills (services from the points rules)."""
+    check = _Check()
     with store.transaction(actor=actor) as tx:
-        for ref in check.items(data, "teams"):
-            try:
-                record["teams"].append(team_by_ref(tx.store, ref)["id"])
-            except NotFound as missing:
-                check.add("teams", "invalid.missing_ref", ref, what=missing.message())
-        record["teams"] = list(dict.fromkeys(record["teams"]))
-        if phone:
-            same = [v for v in tx.store.records("volunteers").values() if v.get("phone") == phone]
-            if same:
-                check.add("phone", "invalid.duplicate", None, existing=same[0]["name"])
+        record = _clean_volunteer(tx.store, {**data, "active": True}, None, check)
         check.done()
         volunteer_id = tx.create("volunteers", record)
     return store.records("volunteers")[volunteer_id]
+
+
+def edit_volunteer(
+    store: Store,
+    ref: str,
+    data: dict[str, Any],
+    add: dict[str, Sequence[str]] | None = None,
+    remove: dict[str, Sequence[str]] | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Change a volunteer: fields given in ``data`` (``None`` keeps one), teams and skills added or
+    removed, ``active`` False when someone stops volunteering (their ledger stays; they can no
+    longer take orders)."""
+    from gridtool.points import load_rules
+
+    check = _Check()
+    with store.transaction(actor=actor) as tx:
+        current = volunteer_by_ref(tx.store, ref)
+        merged = {**current, **{k: v for k, v in data.items() if v is not None}}
+        rules = load_rules()
+        for field in ("teams", "skills"):
+            items = list(current.get(field) or [])
+            for item in (add or {}).get(field, ()):
+                items.append(item)
+            drop = set()
+            for item in (remove or {}).get(field, ()):
+                if field == "teams":
+                    try:
+                        drop.add(team_by_ref(tx.store, item)["id"])
+                    except NotFound as missing:
+                        check.add("teams", "invalid.missing_ref", item, what=missing.message())
+                else:
+                    drop.add(rules.service_id(item) or item)
+            merged[field] = [i for i in items if i not in drop]
+        record = _clean_volunteer(tx.store, merged, current["id"], check)
+        check.done()
+        tx.update("volunteers", current["id"], record)
+    return store.records("volunteers")[current["id"]]
 
 
 def list_volunteers(store: Store, team: str | None = None, skill: str | None = None) -> list[dict[str, Any]]:
@@ -289,6 +336,7 @@ def volunteer_rows(
             "teams": team_names(store, v.get("teams") or []),
             "skills": [rules.service_name(s) for s in v.get("skills") or []],
             "balance": balance(store, v["id"]),
+            "active": v.get("active", True),
         }
         for v in found
     ]

@@ -255,3 +255,22 @@ def test_visit_reports_are_cron_safe_and_never_write(
         "Chinese for WeChat"
     )
     assert snapshot(store_path) == before
+
+
+def test_an_inactive_volunteer_keeps_their_points_but_takes_no_orders(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    edited = run(
+        "volunteer", "edit", "王芳", "--add-skill", "维修", "--remove-team", "银发志愿服务队", "--inactive"
+    )
+    assert edited.exit_code == 0, edited.output
+    fang = json.loads(run("volunteer", "list", "--format", "json", "--skill", "repair").stdout)
+    assert [v["name"] for v in fang] == ["欧阳娜娜", "王芳"] and fang[1]["teams"] == []
+    run("order", "new", "--household", "程金娇", "--service", "repair")
+    before = snapshot(store_path)
+    refused = run("order", "take", "V2026-1", "--volunteer", "王芳", lang="zh")
+    assert refused.exit_code == 2 and "已不再活跃" in refused.stderr
+    assert run("volunteer", "edit", "王芳", "--phone", "123").exit_code == 2
+    assert snapshot(store_path) == before
+    assert run("volunteer", "edit", "王芳", "--active").exit_code == 0
+    assert run("order", "take", "V2026-1", "--volunteer", "王芳").exit_code == 0
