@@ -58,11 +58,11 @@ def new_cmd(env: Env, at: str | None, actor: str | None, **data: Any) -> None:
 
 def _perform(env: Env, action: str, ref: str, at: str | None, actor: str | None, **params: Any) -> None:
     from gridtool.points import balance, entry_details
-    from gridtool.volunteers import _label, perform, volunteer_name
+    from gridtool.volunteers import label, perform, volunteer_name
 
     store = env.store()
     order, entries = perform(store, action, ref, at=_when(at), actor=actor, **params)
-    success(t("order.done", number=order["number"], status=_label("order_status", order["status"])))
+    success(t("order.done", number=order["number"], status=label("order_status", order["status"])))
     for entry in entries:
         echo(
             t(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
@@ -57,7 +57,8 @@ TRANSITIONS: dict[str, Step] = {
 STAMPS = {"take": "taken_at", "done": "done_at", "rate": "rated_at", "cancel": "cancelled_at"}
 
 
-def _label(kind: str, value: str | None) -> str:
+def label(kind: str, value: str | None) -> str:
+    """A team kind or order status in the user's language (an unknown id as is)."""
     if not value:
         return ""
     from gridtool.i18n import has
@@ -111,7 +112,7 @@ class _Check:
                 if catalog(lang).get(f"{kind}.{key}", "").lower() == text.lower():
                     return key
         self.add(
-            field, "issue.unknown_choice", text, known=", ".join(f"{k} ({_label(kind, k)})" for k in known)
+            field, "issue.unknown_choice", text, known=", ".join(f"{k} ({label(kind, k)})" for k in known)
         )
         return text
 
@@ -184,7 +185,7 @@ def team_rows(store: Store, teams: Sequence[dict[str, Any]], full_ids: bool = Fa
         {
             "id": team["id"] if full_ids else short(team["id"]),
             "name": team["name"],
-            "kind": _label("team_kind", team.get("kind")),
+            "kind": label("team_kind", team.get("kind")),
             "colour": team.get("colour") or "",
             "leader": team.get("leader") or "",
             "size": members.get(team["id"], 0),
@@ -381,7 +382,7 @@ def _not_allowed(order: dict[str, Any], action: str) -> TransitionError:
     return TransitionError(
         "order.not_allowed",
         number=order["number"],
-        status=_label("order_status", order["status"]),
+        status=label("order_status", order["status"]),
         action=action,
         allowed=", ".join(allowed) or "—",
     )
@@ -648,7 +649,7 @@ def order_rows(
         household = households.get(o.get("household") or "")
         row = {
             "order": o["number"],
-            "status": _label("order_status", o["status"]) if labels else o["status"],
+            "status": label("order_status", o["status"]) if labels else o["status"],
             "service": rules.service_name(o["service"]) if labels else o["service"],
             "household": household["head"] if household else "",
             "address": address(store, household) if household else "",
@@ -682,7 +683,7 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
     phone = (household or {}).get("phone") or ""
     out = {
         "order": order["number"],
-        "status": _label("order_status", order["status"]),
+        "status": label("order_status", order["status"]),
         "service": load_rules().service_name(order["service"]),
         "description": order.get("description"),
         "household": household["head"] if household else "",
@@ -717,12 +718,3 @@ def open_orders_by_household(store: Store) -> dict[str, int]:
         if o["status"] in OPEN_ORDERS:
             counts[o["household"]] = counts.get(o["household"], 0) + 1
     return counts
-
-
-def wanted_overdue(order: dict[str, Any], today: date) -> bool:
-    """An open order whose wanted-by date has passed."""
-    return (
-        order["status"] in OPEN_ORDERS
-        and bool(order.get("wanted_by"))
-        and order["wanted_by"] < today.isoformat()
-    )
