@@ -327,7 +327,9 @@ def _whole_points(value: Any, allow_negative: bool = False) -> int:
         points = int(str(value).strip())
     except (TypeError, ValueError):
         raise ValidationError([Problem("points", "invalid.integer", {}, str(value))]) from None
-    if points == 0 or (points < 0 and not allow_negative):
+    if points == 0 and allow_negative:
+        raise ValidationError([Problem("points", "points.zero", {}, str(value))])
+    if points < 1 and not allow_negative:
         raise ValidationError([Problem("points", "invalid.minimum", {"minimum": 1}, str(value))])
     if abs(points) > MAX_POINTS:
         raise ValidationError([Problem("points", "points.too_many", {"max": MAX_POINTS}, str(value))])

@@ -110,7 +110,10 @@ def plan(
 
     name = _tag(tag)
     n, unit = parse_every(every)
-    first = parse_date(start) if start else now().date()
+    try:
+        first = parse_date(start) if start else now().date()
+    except InputError:
+        raise ValidationError([Problem("start", "order.bad_date", {}, str(start))]) from None
     with store.transaction(actor=actor) as tx:
         existing = [p for p in tx.store.records("visit_plans").values() if p["tag"] == name]
         if existing:

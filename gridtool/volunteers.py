@@ -413,8 +413,8 @@ def new_order(
     if data.get("wanted_by"):
         try:
             wanted_by = issues.parse_date(str(data["wanted_by"])).isoformat()
-        except InputError as bad:
-            check.add("wanted_by", "order.bad_date", data["wanted_by"], reason=bad.message())
+        except InputError:
+            check.add("wanted_by", "order.bad_date", data["wanted_by"])
         else:
             if wanted_by < moment.date().isoformat():
                 check.add("wanted_by", "order.wanted_past", wanted_by)
@@ -438,7 +438,7 @@ def new_order(
                 if household_id and household["id"] != household_id:
                     check.add("household", "order.household_mismatch", data["household"])
                 household_id = household["id"]
-        elif not household_id and not issue:
+        elif not data.get("from_issue"):
             check.add("household", "invalid.required")
         if issue is not None and not household_id:
             check.add("household", "order.issue_without_household", issue["number"])
