@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import time
 from functools import lru_cache
@@ -43,6 +44,17 @@ def new_id(now_ms: int | None = None) -> str:
     _last = (ms, random)
     # 80 bits are exactly 16 base-32 digits: encode them in C, then map to Crockford's alphabet.
     return _time_part(ms) + base64.b32encode(random.to_bytes(10, "big")).decode().translate(_FROM_RFC4648)
+
+
+def derived_id(base: str, purpose: str) -> str:
+    """A ULID-shaped id that every replica computes the same for the same ``base`` id and ``purpose``.
+
+    For records that must exist at most once per other record (the points credit of an order): two
+    laptops that both write it make one record, which sync can merge or flag, not two to add up.
+    It keeps ``base``'s time part, so it sorts beside what it belongs to.
+    """
+    digest = hashlib.sha256(f"{base}/{purpose}".encode()).digest()[:10]
+    return base[:10] + base64.b32encode(digest).decode().translate(_FROM_RFC4648)
 
 
 def short(record_id: str) -> str:

@@ -9,6 +9,9 @@ Why it is shaped this way:
   rule's points as they were that day, so editing the rules table later changes no history); a
   ``bonus`` names the order, the rating and the rule; a ``redeem`` names the item; a ``correction``
   names the entry it corrects and the reason. A mistake is fixed by a correction, never by an edit.
+* **An order earns once.** Its credit and bonus entries have ids derived from the order's id
+  (:func:`gridtool.ids.derived_id`), so two laptops that both record the same order as done write
+  the same entry, which sync merges or flags, rather than two entries that add up.
 * **A balance never goes negative** on this laptop: a redemption or a correction that would take
   it below zero is refused with the balance shown. A backdated one (``--at``) must also leave
   every later running balance at zero or more (:func:`available`), so the ledger read in time
@@ -39,7 +42,7 @@ from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import t
-from gridtool.ids import short
+from gridtool.ids import derived_id, short
 from gridtool.paths import config_dir, data_file
 from gridtool.store import Store, Transaction
 
@@ -291,7 +294,7 @@ def stage_credit(
         "hours": hours,
         **_stamp(at, actor),
     }
-    return {"id": tx.create("points", entry), **entry}
+    return {"id": tx.create("points", entry, record_id=derived_id(order["id"], "credit")), **entry}
 
 
 def stage_bonus(
@@ -319,7 +322,7 @@ def stage_bonus(
         "rating": rating,
         **_stamp(at, actor),
     }
-    return {"id": tx.create("points", entry), **entry}
+    return {"id": tx.create("points", entry, record_id=derived_id(order["id"], "bonus")), **entry}
 
 
 def _whole_points(value: Any, allow_negative: bool = False) -> int:

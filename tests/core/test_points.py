@@ -264,3 +264,18 @@ def test_the_balance_is_the_ledger_sum_and_never_negative(steps: list[tuple[str,
             assert points.balance(store, vid) == sum(int(e["points"]) for e in ledger) >= 0
         reopened = Store(store.path)
         assert points.balance(reopened, vid) == points.balance(store, vid), "the same from the files"
+
+
+def test_an_orders_credit_and_bonus_have_ids_every_replica_derives_alike(
+    store: Store, people: dict[str, str]
+) -> None:
+    from gridtool.ids import derived_id
+
+    number = serve(store, "王芳", "haircut", "2026-03-02 09:00", rating=5)
+    order = volunteers.order_by_ref(store, number)
+    credit, bonus = points.entries(store, people["王芳"])
+    assert credit["id"] == derived_id(order["id"], "credit") and bonus["id"] == derived_id(
+        order["id"], "bonus"
+    )
+    assert len(credit["id"]) == 26 and credit["id"][:10] == order["id"][:10]
+    assert store.resolve("points", credit["id"][-8:]) == credit["id"]
