@@ -349,11 +349,14 @@ def _load_issues(
     return len(built)
 
 
-def create_store(path: Path, dataset: dict[str, Any], fresh: bool = False) -> tuple[Store, dict[str, int]]:
+def create_store(
+    path: Path, dataset: dict[str, Any], fresh: bool = False, volunteers: bool = False
+) -> tuple[Store, dict[str, int]]:
     """A new store at ``path`` holding ``dataset``.
 
     With ``fresh``, an earlier demo store at ``path`` is replaced; a store that ``gridtool demo``
-    did not make is never touched.
+    did not make is never touched. With ``volunteers``, also teams, orders and visits
+    (:func:`load_volunteers`): for the demo people try, not for generated benchmark stores.
     """
     if fresh and path.exists():
         if Store(path).meta.get("name") != "demo":
@@ -362,7 +365,8 @@ def create_store(path: Path, dataset: dict[str, Any], fresh: bool = False) -> tu
             old.unlink()
     store = Store.init(path, name="demo")
     counts = load(store, dataset)
-    counts.update(load_volunteers(store))
+    if volunteers:
+        counts.update(load_volunteers(store))
     store.checkpoint()
     return store, counts
 
@@ -405,7 +409,9 @@ def load_volunteers(store: Store, today: date | None = None, seed: int = 7) -> d
     elderly = sorted(
         (h for h in store.records("households").values() if "独居老人" in (h.get("tags") or [])),
         key=lambda h: h["id"],
-    )
+    )[:60]
+    if not people or not elderly:  # a dataset without leads or elderly: teams only
+        return {"teams": len(store.records("teams")), "volunteers": len(people), "orders": 0}
     outcomes = ("rated", "rated", "rated", "rated", "done", "done", "taken", "taken", "open", "open")
     for n, outcome in enumerate(outcomes):
         household = elderly[n % len(elderly)]
@@ -433,7 +439,7 @@ def load_volunteers(store: Store, today: date | None = None, seed: int = 7) -> d
     disabled = sorted(
         (h for h in store.records("households").values() if "残疾人" in (h.get("tags") or [])),
         key=lambda h: h["id"],
-    )
+    )[:30]
     for n, household in enumerate(elderly):
         if n % 4:  # most were visited this week; every fourth is overdue
             at = when(-rng.randint(0, 6), 10)

@@ -274,3 +274,16 @@ def test_an_inactive_volunteer_keeps_their_points_but_takes_no_orders(
     assert snapshot(store_path) == before
     assert run("volunteer", "edit", "王芳", "--active").exit_code == 0
     assert run("order", "take", "V2026-1", "--volunteer", "王芳").exit_code == 0
+
+
+def test_the_demo_command_shows_orders_points_and_visits(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gridtool.commands import cli
+
+    made = CliRunner().invoke(cli, ["demo", "--path", str(tmp_path / "demo")])
+    assert made.exit_code == 0, made.output
+    db = ["--db", str(tmp_path / "demo" / "gridtool.json"), "--lang", "zh"]
+    assert "服务中" in CliRunner().invoke(cli, [*db, "order", "list", "--open"]).stdout
+    assert "1 " in CliRunner().invoke(cli, [*db, "points", "rank"]).stdout
+    assert CliRunner().invoke(cli, [*db, "report", "visits-overdue", "--fail-if-any"]).exit_code == 1

@@ -193,7 +193,7 @@ def test_a_household_with_an_open_order_cannot_be_removed(store: Store, crew: di
 def test_the_demo_has_teams_orders_in_every_state_points_and_visits_due(tmp_path: Path) -> None:
     from gridtool import demo, visits
 
-    store, counts = demo.create_store(tmp_path / "demo" / "gridtool.json", demo.shipped())
+    store, counts = demo.create_store(tmp_path / "demo" / "gridtool.json", demo.shipped(), volunteers=True)
     assert counts["teams"] == 3 and counts["volunteers"] >= 6 and counts["orders"] == 10
     statuses = {o["status"] for o in store.records("orders").values()}
     assert statuses == {"open", "taken", "done", "rated"}

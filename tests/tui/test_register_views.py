@@ -106,11 +106,13 @@ async def test_households_show_their_open_issues_and_leads_their_workload(demo_p
         assert sum(r["open_issues"] for r in leads) == sum(open_counts_by(store, "assignee").values())
 
 
-async def test_the_orders_and_visits_tab_shows_open_orders_and_visits_due(demo_path: Path) -> None:
+async def test_the_orders_and_visits_tab_shows_open_orders_and_visits_due(tmp_path: Path) -> None:
     from datetime import datetime
 
     from gridtool import visits, volunteers
 
+    demo_path = tmp_path / "volunteers" / "gridtool.json"
+    create_store(demo_path, shipped(), volunteers=True)
     store = Store(demo_path)
     waiting = volunteers.list_orders(store, open_only=True)
     due = visits.due(store)
