@@ -266,7 +266,7 @@ def test_an_inactive_volunteer_keeps_their_points_but_takes_no_orders(
     assert edited.exit_code == 0, edited.output
     fang = json.loads(run("volunteer", "list", "--format", "json", "--skill", "repair").stdout)
     assert [v["name"] for v in fang] == ["欧阳娜娜", "王芳"] and fang[1]["teams"] == []
-    run("order", "new", "--household", "程金娇", "--service", "repair")
+    run("order", "new", "--household", "程金娇", "--service", "repair", "--at", "2026-06-01 09:00")
     before = snapshot(store_path)
     refused = run("order", "take", "V2026-1", "--volunteer", "王芳", lang="zh")
     assert refused.exit_code == 2 and "已不再活跃" in refused.stderr

@@ -75,7 +75,10 @@ def test_an_order_runs_open_taken_done_rated_and_earns_points(store: Store, crew
     assert points.balance(store, crew["fang"]) == 8
     assert [o["number"] for o in volunteers.list_orders(store, open_only=True)] == []
     assert (
-        volunteers.new_order(store, {"household": "程金娇", "service": "parcel"})["number"] == "V2026-000002"
+        volunteers.new_order(store, {"household": "程金娇", "service": "parcel"}, at=at("2026-06-03 09:00"))[
+            "number"
+        ]
+        == "V2026-000002"
     )
 
 
