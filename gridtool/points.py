@@ -42,7 +42,7 @@ from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import t
-from gridtool.ids import derived_id, short
+from gridtool.ids import derived_id, new_id, short
 from gridtool.paths import config_dir, data_file
 from gridtool.store import Store, Transaction
 
@@ -240,18 +240,20 @@ def balance(store: Store, volunteer_id: str) -> int:
     return sum(int(records[i]["points"]) for i in _by_volunteer(store).lookup(volunteer_id))
 
 
-def available(store: Store, volunteer_id: str, at: datetime) -> int:
+def available(store: Store, volunteer_id: str, at: datetime, entry_id: str | None = None) -> int:
     """What can be spent at ``at`` without the running balance going below zero at any point.
 
     For an entry made now that is the balance. A backdated one (``--at`` in the past) must also
     leave every later running balance at zero or more, so the ledger read in time order never
-    shows a negative balance: the least running balance from ``at`` on.
+    shows a negative balance: the least running balance from the new entry's place on. Its place is
+    found by the ledger's own order (:func:`entry_order`), with the id it will be written under
+    (an order's credit may share the moment, and even the millisecond, of a redemption).
     """
-    moment = at.isoformat(timespec="seconds")
+    key = (at.isoformat(timespec="seconds"), entry_id or "~")
     running = 0
     lowest: int | None = None
     for e in entries(store, volunteer_id):
-        if e["at"] > moment and lowest is None:
+        if lowest is None and entry_order(e) > key:
             lowest = running
         running += int(e["points"])
         if lowest is not None:
@@ -377,7 +379,8 @@ def redeem(
     with store.transaction(actor=actor, at=moment) as tx:
         volunteer = volunteer_by_ref(tx.store, volunteer_ref)
         have = balance(tx.store, volunteer["id"])
-        free = available(tx.store, volunteer["id"], moment)
+        entry_id = new_id()
+        free = available(tx.store, volunteer["id"], moment, entry_id)
         if amount > free:
             raise InputError("points.insufficient", name=volunteer["name"], balance=free, wanted=amount)
         entry = {
@@ -387,7 +390,7 @@ def redeem(
             "item": what,
             **_stamp(moment, actor),
         }
-        entry_id = tx.create("points", entry)
+        tx.create("points", entry, record_id=entry_id)
     return {"id": entry_id, **entry}, have - amount
 
 
@@ -415,7 +418,8 @@ def correct(
                 [Problem("entry", "invalid.missing_ref", {"what": missing.message()})]
             ) from None
         have = balance(tx.store, target["volunteer"])
-        free = available(tx.store, target["volunteer"], moment)
+        entry_id = new_id()
+        free = available(tx.store, target["volunteer"], moment, entry_id)
         if free + amount < 0:
             from gridtool.volunteers import volunteer_name
 
@@ -436,7 +440,7 @@ def correct(
         for key in ("order", "order_number"):
             if target.get(key):
                 entry[key] = target[key]
-        entry_id = tx.create("points", entry)
+        tx.create("points", entry, record_id=entry_id)
     return {"id": entry_id, **entry}, have + amount
 
 
