@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gridtool import issues, register, visits
 from gridtool.errors import NotFound, ValidationError
@@ -95,3 +97,17 @@ def test_bad_visits_are_refused_and_write_nothing(store: Store, community: dict[
         visits.plan(store, " ", "7d")
     assert no_tag.value.fields == ["tag"]
     assert snapshot(store.path) == before
+
+
+@given(
+    st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 6, 1)),  # years the calendar knows
+    st.integers(min_value=1, max_value=6),
+    st.sampled_from(["d", "m"]),
+)
+def test_a_due_date_is_the_first_working_day_on_or_after_the_interval(last: date, n: int, unit: str) -> None:
+    from gridtool.workdays import is_workday
+
+    nominal = visits.add_interval(last, n, unit)
+    due = visits.due_date(last, date(2025, 1, 1), n, unit)
+    assert is_workday(due) and due >= nominal
+    assert not any(is_workday(nominal + timedelta(days=k)) for k in range((due - nominal).days))
