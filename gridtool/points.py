@@ -5,10 +5,11 @@ Why it is shaped this way:
 * **The ledger is the truth.** Table ``points`` only ever gains entries (``tx.create``); nothing
   updates or deletes one. A balance is the sum of a volunteer's entries, computed every time, never
   stored, so two laptops that exchanged their operations agree on every balance.
-* **Every entry says why.** A ``credit`` names the order and the rule that earned it (with the
-  rule's points as they were that day, so editing the rules table later changes no history); a
-  ``bonus`` names the order, the rating and the rule; a ``redeem`` names the item; a ``correction``
-  names the entry it corrects and the reason. A mistake is fixed by a correction, never by an edit.
+* **Every entry says why.** A ``credit`` (written when the order is done) names the order and
+  the rule that earned it (with the rule's points as they were that day, so editing the rules
+  table later changes no history); a ``bonus`` (written when it is rated 5) names the order, the
+  rating and the rule; a ``redeem`` names the item; a ``correction`` names the entry it corrects
+  and the reason. A mistake is fixed by a correction, never by an edit.
 * **An order earns once.** Its credit and bonus entries have ids derived from the order's id
   (:func:`gridtool.ids.derived_id`), so two laptops that both record the same order as done write
   the same entry, which sync merges or flags, rather than two entries that add up.
@@ -25,7 +26,7 @@ Why it is shaped this way:
 corrections; redemptions do not lower anyone's honour). Ties are broken, in this order, by more
 services completed in the year, then by who reached their total first (the time of their last
 earning entry), then by the volunteer id (the one registered first). Every replica computes the
-same order.
+same order. ``--team`` ranks the team's members as they are now.
 """
 
 from __future__ import annotations
@@ -449,7 +450,7 @@ def correct(
 LEDGER_COLUMNS = ("at", "volunteer", "kind", "points", "balance", "details", "id")
 
 
-def entry_details(entry: dict[str, Any], rules: Rules | None = None) -> str:
+def entry_details(entry: dict[str, Any]) -> str:
     """Why an entry exists, in one line of the user's language."""
     kind = entry.get("kind")
     if kind == "credit":
