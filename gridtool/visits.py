@@ -59,6 +59,11 @@ def _approx_days(n: int, unit: str) -> int:
     return n * 30 if unit == "m" else n
 
 
+def _plan_order(p: dict[str, Any]) -> tuple[int, str, str]:
+    """The most frequent plan first; ties by tag, then id, so every replica picks the same one."""
+    return (_approx_days(p["n"], p["unit"]), p["tag"], p["id"])
+
+
 def add_interval(day: date, n: int, unit: str) -> date:
     """``day`` plus ``n`` calendar days or calendar months (clamped to the month's last day)."""
     if unit == "d":
@@ -115,7 +120,9 @@ def plan(
     except InputError:
         raise ValidationError([Problem("start", "order.bad_date", {}, str(start))]) from None
     with store.transaction(actor=actor) as tx:
-        existing = [p for p in tx.store.records("visit_plans").values() if p["tag"] == name]
+        existing = sorted(
+            (p for p in tx.store.records("visit_plans").values() if p["tag"] == name), key=_plan_order
+        )
         if existing:
             current = existing[0]
             tx.update(
@@ -139,7 +146,8 @@ def unplan(store: Store, tag: str, actor: str | None = None) -> dict[str, Any]:
         found = [p for p in tx.store.records("visit_plans").values() if p["tag"] == name]
         if not found:
             raise NotFound("visit.no_plan", tag=name)
-        tx.delete("visit_plans", found[0]["id"])
+        for p in found:  # after a sync there may be one per laptop
+            tx.delete("visit_plans", p["id"])
     return found[0]
 
 
@@ -176,9 +184,7 @@ def log(
 
 
 def plans(store: Store) -> list[dict[str, Any]]:
-    return sorted(
-        store.records("visit_plans").values(), key=lambda p: (_approx_days(p["n"], p["unit"]), p["tag"])
-    )
+    return sorted(store.records("visit_plans").values(), key=_plan_order)
 
 
 def history(store: Store, household_id: str) -> list[dict[str, Any]]:
@@ -198,7 +204,9 @@ def last_visits(store: Store) -> dict[str, str]:
 
 def schedule(store: Store) -> list[dict[str, Any]]:
     """Every household under a plan with its plan, last visit and due date."""
-    by_tag = {p["tag"]: p for p in store.records("visit_plans").values()}
+    by_tag: dict[str, dict[str, Any]] = {}
+    for p in sorted(store.records("visit_plans").values(), key=_plan_order, reverse=True):
+        by_tag[p["tag"]] = p  # two laptops that planned one tag: every replica keeps the same one
     if not by_tag:
         return []
     last = last_visits(store)
@@ -207,7 +215,7 @@ def schedule(store: Store) -> list[dict[str, Any]]:
         matching = [by_tag[tag] for tag in household.get("tags") or [] if tag in by_tag]
         if not matching:
             continue
-        chosen = min(matching, key=lambda p: (_approx_days(p["n"], p["unit"]), p["tag"]))
+        chosen = min(matching, key=_plan_order)
         seen = last.get(household["id"])
         due = due_date(
             date.fromisoformat(seen[:10]) if seen else None,

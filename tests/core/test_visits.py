@@ -111,3 +111,15 @@ def test_a_due_date_is_the_first_working_day_on_or_after_the_interval(last: date
     due = visits.due_date(last, date(2025, 1, 1), n, unit)
     assert is_workday(due) and due >= nominal
     assert not any(is_workday(nominal + timedelta(days=k)) for k in range((due - nominal).days))
+
+
+def test_two_plans_for_one_tag_after_a_sync_resolve_alike_and_unplan_removes_both(
+    store: Store, community: dict[str, str]
+) -> None:
+    visits.plan(store, "独居老人", "2w", start="2026-06-01")
+    with store.transaction() as tx:  # what a second laptop's plan for the same tag leaves after a sync
+        tx.create("visit_plans", {"tag": "独居老人", "n": 7, "unit": "d", "start": "2026-06-01"})
+    visits.log(store, "程金娇", at=issues.parse_when("2026-06-01 09:00"))
+    assert visits.schedule(store)[0]["due"] == date(2026, 6, 8), "the more frequent plan"
+    visits.unplan(store, "独居老人")
+    assert store.records("visit_plans") == {} and visits.schedule(store) == []
