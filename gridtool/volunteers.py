@@ -195,7 +195,7 @@ def team_rows(store: Store, teams: Sequence[dict[str, Any]], full_ids: bool = Fa
 
 
 def list_teams(store: Store) -> list[dict[str, Any]]:
-    return sorted(store.records("teams").values(), key=lambda r: (r.get("kind", ""), r["name"]))
+    return sorted(store.records("teams").values(), key=lambda r: (r.get("kind", ""), r["name"], r["id"]))
 
 
 # -- volunteers -------------------------------------------------------------------------------------
@@ -619,7 +619,7 @@ def list_orders(
     if volunteer:
         vid = volunteer_by_ref(store, volunteer)["id"]
         found = [o for o in found if o.get("volunteer") == vid]
-    return sorted(found, key=lambda o: (o.get("created_at") or "", o["number"]))
+    return sorted(found, key=lambda o: (o.get("created_at") or "", o["number"], o["id"]))
 
 
 ORDER_COLUMNS = (
