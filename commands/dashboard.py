@@ -25,7 +25,7 @@ def dashboard_cmd(env: Env, demo: bool) -> None:
         from gridtool.demo import create_store, shipped
 
         path = Path(tempfile.mkdtemp(prefix="gridtool-demo-")) / "gridtool.json"
-        create_store(path, shipped())
+        create_store(path, shipped(), volunteers=True)
     else:
         path = env.path
         env.store()  # a missing or damaged store is reported here, before the screen is taken over

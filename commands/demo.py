@@ -34,7 +34,7 @@ def group(ctx: click.Context, directory: str, fresh: bool) -> None:
         return
     from gridtool.demo import shipped
 
-    _create(Path(directory), shipped(), fresh)
+    _create(Path(directory), shipped(), fresh, volunteers=True)
 
 
 @group.command("generate", help=t("Generate a large realistic store for benchmarks (all names invented)."))
@@ -77,10 +77,10 @@ def generate_cmd(
     _create(Path(directory), dataset, fresh)
 
 
-def _create(directory: Path, dataset: dict, fresh: bool) -> None:  # type: ignore[type-arg]
+def _create(directory: Path, dataset: dict, fresh: bool, volunteers: bool = False) -> None:  # type: ignore[type-arg]
     from gridtool.demo import create_store
 
     path = directory / "gridtool.json"
-    store, counts = create_store(path, dataset, fresh=fresh)
+    store, counts = create_store(path, dataset, fresh=fresh, volunteers=volunteers)
     success(t("demo.created", path=str(store.path), **counts))
     echo(t("demo.try", path=str(store.path)))

@@ -21,7 +21,7 @@ import click
 from gridtool.i18n import t
 
 from .calendar import calendar_warnings
-from .common import Env, echo, pass_env, report_errors, success
+from .common import Env, echo, pass_env, report_errors, show_pii_option, success
 
 if TYPE_CHECKING:
     from gridtool.reports import Listing
@@ -316,3 +316,108 @@ def stats_cmd(
                 ]
             )
         _emit(text, output, env)
+
+
+def _render_visits(listing: Any, fmt: str) -> str:
+    from gridtool import visits
+    from gridtool.formats import render_csv, render_json, render_table
+
+    if fmt == "json":
+        return render_json(visits.listing_json(listing))
+    if fmt == "csv":
+        return render_csv(
+            visits.listing_rows(listing, labels=False), [*visits.LISTING_COLUMNS, "household_id"]
+        )
+    if fmt == "markdown":
+        return visits.listing_markdown(listing)
+    params = visits.listing_params(listing)
+    if not listing.rows:
+        return t(f"report.{listing.kind}.none", **params)
+    return "\n".join(
+        [
+            t(f"report.{listing.kind}.summary", **params),
+            render_table(visits.listing_rows(listing, labels=True), visits.LISTING_COLUMNS),
+        ]
+    )
+
+
+def _visit_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for decorator in reversed(
+        [
+            click.option(
+                "--as-of", metavar="DATE", help=t("Compute the report for this day (default: today).")
+            ),
+            click.option("--grid", metavar="CODE", help=t("Only this grid cell.")),
+            click.option(
+                "--fail-if-any",
+                is_flag=True,
+                help=t("Exit 1 when any household is listed (for cron and scripts)."),
+            ),
+            show_pii_option,
+        ]
+    ):
+        func = decorator(func)
+    return _common(func)
+
+
+def _day(as_of: str | None) -> Any:
+    from gridtool.issues import parse_date
+
+    return parse_date(as_of) if as_of else None
+
+
+@group.command(
+    "visits-due",
+    help=t("Households due for a scheduled visit by a day (overdue ones included), most overdue first."),
+)
+@_visit_options
+@click.option(
+    "--within",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help=t("Also those due within this many days after the day."),
+)
+@pass_env
+@report_errors
+@calendar_warnings
+def visits_due_cmd(
+    env: Env,
+    as_of: str | None,
+    grid: str | None,
+    fail_if_any: bool,
+    show_pii: bool,
+    fmt: str,
+    output: str | None,
+    within: int,
+) -> None:
+    from gridtool import visits
+
+    listing = visits.due(env.store(), as_of=_day(as_of), within=within, grid=grid, show_pii=show_pii)
+    with _markdown_language(fmt):
+        _emit(_render_visits(listing, fmt), output, env)
+    if fail_if_any and listing.rows:
+        raise SystemExit(1)
+
+
+@group.command("visits-overdue", help=t("Households whose scheduled visit is past due, most overdue first."))
+@_visit_options
+@pass_env
+@report_errors
+@calendar_warnings
+def visits_overdue_cmd(
+    env: Env,
+    as_of: str | None,
+    grid: str | None,
+    fail_if_any: bool,
+    show_pii: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
+    from gridtool import visits
+
+    listing = visits.overdue(env.store(), as_of=_day(as_of), grid=grid, show_pii=show_pii)
+    with _markdown_language(fmt):
+        _emit(_render_visits(listing, fmt), output, env)
+    if fail_if_any and listing.rows:
+        raise SystemExit(1)

@@ -22,6 +22,11 @@ SUBCOMMANDS = {
     "calendar": "gridtool.commands.calendar:group",
     "import": "gridtool.commands.io:import_group",
     "export": "gridtool.commands.io:export_group",
+    "team": "gridtool.commands.team:group",
+    "volunteer": "gridtool.commands.volunteer:group",
+    "order": "gridtool.commands.order:group",
+    "points": "gridtool.commands.points:group",
+    "visit": "gridtool.commands.visit:group",
 }
 
 

@@ -349,11 +349,14 @@ def _load_issues(
     return len(built)
 
 
-def create_store(path: Path, dataset: dict[str, Any], fresh: bool = False) -> tuple[Store, dict[str, int]]:
+def create_store(
+    path: Path, dataset: dict[str, Any], fresh: bool = False, volunteers: bool = False
+) -> tuple[Store, dict[str, int]]:
     """A new store at ``path`` holding ``dataset``.
 
     With ``fresh``, an earlier demo store at ``path`` is replaced; a store that ``gridtool demo``
-    did not make is never touched.
+    did not make is never touched. With ``volunteers``, also teams, orders and visits
+    (:func:`load_volunteers`): for the demo people try, not for generated benchmark stores.
     """
     if fresh and path.exists():
         if Store(path).meta.get("name") != "demo":
@@ -362,8 +365,94 @@ def create_store(path: Path, dataset: dict[str, Any], fresh: bool = False) -> tu
             old.unlink()
     store = Store.init(path, name="demo")
     counts = load(store, dataset)
+    if volunteers:
+        counts.update(load_volunteers(store))
     store.checkpoint()
     return store, counts
+
+
+_DEMO_TEAMS = (
+    ("银发志愿服务队", "银", "five-elders", "five-elders"),
+    ("党员先锋队", "红", "party", "party-member"),
+    ("楼栋平安队", "蓝", "safety", "building-lead"),
+)
+_DEMO_SKILLS = (("haircut", "companionship"), ("repair",), ("tutoring",), ("errand", "parcel"), ("cleaning",))
+
+
+def load_volunteers(store: Store, today: date | None = None, seed: int = 7) -> dict[str, int]:
+    """Teams from the demo's leads, a few orders in every state, and weekly visits to the elderly.
+
+    Goes through the same library calls as the commands (one transaction each), dated in the past
+    weeks, so the order list, the points rank and the visit reports have something to show.
+    """
+    from gridtool import points, visits, volunteers
+    from gridtool.issues import now
+
+    rng = random.Random(seed)
+    moment = now()
+    day0 = today or moment.date()
+
+    def when(days: int, hour: int) -> datetime:
+        return min(datetime.combine(day0 + timedelta(days=days), time(hour)), moment)
+
+    leads = sorted(store.records("leads").values(), key=lambda r: r["id"])
+    for name, colour, kind, role in _DEMO_TEAMS:
+        team = volunteers.add_team(store, {"name": name, "colour": colour, "kind": kind}, actor="demo")
+        for lead in [r for r in leads if role in r.get("roles", [])][:6]:
+            existing = [v for v in store.records("volunteers").values() if v["name"] == lead["name"]]
+            if existing:
+                continue
+            skills = _DEMO_SKILLS[len(store.records("volunteers")) % len(_DEMO_SKILLS)]
+            data = {"name": lead["name"], "phone": lead.get("phone"), "teams": [team["id"]], "skills": skills}
+            volunteers.add_volunteer(store, data, actor="demo")
+    people = sorted(store.records("volunteers").values(), key=lambda r: r["id"])
+    elderly = sorted(
+        (h for h in store.records("households").values() if "独居老人" in (h.get("tags") or [])),
+        key=lambda h: h["id"],
+    )[:60]
+    if not people or not elderly:  # a dataset without leads or elderly: teams only
+        return {"teams": len(store.records("teams")), "volunteers": len(people), "orders": 0}
+    outcomes = ("rated", "rated", "rated", "rated", "done", "done", "taken", "taken", "open", "open")
+    for n, outcome in enumerate(outcomes):
+        household = elderly[n % len(elderly)]
+        person = people[n % len(people)]
+        service = rng.choice(person.get("skills") or ["errand"])
+        start = -20 + 2 * n
+        data = {"household": household["id"], "service": service, "wanted_by": day0 + timedelta(days=7)}
+        order = volunteers.new_order(store, data, at=when(start, 9), actor="demo")
+        if outcome == "open":
+            continue
+        volunteers.perform(store, "take", order["number"], at=when(start, 10), volunteer=person["id"])
+        if outcome == "taken":
+            continue
+        hours = rng.choice((1, 1.5, 2))
+        volunteers.perform(store, "done", order["number"], at=when(start + 1, 11), hours=hours)
+        if outcome == "rated":
+            rating = rng.choice((5, 5, 4))
+            volunteers.perform(store, "rate", order["number"], at=when(start + 1, 16), rating=rating)
+    top = max(people, key=lambda p: points.balance(store, p["id"]))
+    if points.balance(store, top["id"]) >= 5:
+        points.redeem(store, top["id"], 5, "食用油1桶", at=when(-1, 15), actor="demo")
+    visits.plan(store, "独居老人", "7d", start=day0 - timedelta(days=28), actor="demo")
+    visits.plan(store, "残疾人", "1m", start=day0 - timedelta(days=28), actor="demo")
+    notes = ("身体尚可", "已提醒按时服药", "家中整洁，情绪稳定", "帮忙检查了燃气")
+    disabled = sorted(
+        (h for h in store.records("households").values() if "残疾人" in (h.get("tags") or [])),
+        key=lambda h: h["id"],
+    )[:30]
+    for n, household in enumerate(elderly):
+        if n % 4:  # most were visited this week; every fourth is overdue
+            at = when(-rng.randint(0, 6), 10)
+            visits.log(store, household["id"], rng.choice(notes), at=at, actor="demo")
+    for household in disabled:
+        if household["id"] not in {h["id"] for h in elderly}:
+            at = when(-rng.randint(3, 25), 15)
+            visits.log(store, household["id"], rng.choice(notes), at=at, actor="demo")
+    return {
+        "teams": len(store.records("teams")),
+        "volunteers": len(people),
+        "orders": len(store.records("orders")),
+    }
 
 
 # -- issues -------------------------------------------------------------------------------------------

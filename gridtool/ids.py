@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from functools import lru_cache
@@ -57,6 +58,17 @@ def random_part(value: int) -> str:
         + p[value >> 10 & 1023]
         + p[value & 1023]
     )
+
+
+def derived_id(base: str, purpose: str) -> str:
+    """A ULID-shaped id that every replica computes the same for the same ``base`` id and ``purpose``.
+
+    For records that must exist at most once per other record (the points credit of an order): two
+    laptops that both write it make one record, which sync can merge or flag, not two to add up.
+    It keeps ``base``'s time part, so it sorts beside what it belongs to.
+    """
+    digest = hashlib.sha256(f"{base}/{purpose}".encode()).digest()[:10]
+    return base[:10] + random_part(int.from_bytes(digest, "big"))
 
 
 def short(record_id: str) -> str:

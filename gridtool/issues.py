@@ -566,7 +566,8 @@ def prepare(
     The transition is checked first, so a closed issue says what is allowed before any detail of
     the input is questioned. Parameters: ``to``, ``due`` (assign/reassign/escalate/reopen),
     ``reason``, ``days`` (extend), ``summary`` (resolve), ``rating``/``comment`` (visit),
-    ``text`` (note), ``duplicate_of`` (reject).
+    ``text`` (note), or ``said`` (a note as a message key and its parameters, translated when shown),
+    ``duplicate_of`` (reject).
     """
     if action not in COMMANDS:
         raise InputError("issue.unknown_action", action=action, known=", ".join(COMMANDS))
@@ -612,7 +613,11 @@ def prepare(
         old = datetime.fromisoformat(issue["due"])
         payload.update(days=days, reason=reason, previous_due=issue["due"], due=iso(add_workdays(old, days)))
     elif action == "note":
-        payload["text"] = _text(problems, "text", params.get("text"), required=True, limit=MAX_LONG_TEXT)
+        said = params.get("said")
+        if said:  # a note another module writes (a volunteer order's step): shown in the reader's language
+            payload["said"] = {"key": str(said["key"]), "params": dict(said.get("params") or {})}
+        else:
+            payload["text"] = _text(problems, "text", params.get("text"), required=True, limit=MAX_LONG_TEXT)
     elif action == "resolve":
         payload["summary"] = _text(
             problems, "summary", params.get("summary"), required=True, limit=MAX_LONG_TEXT
@@ -1092,4 +1097,6 @@ def event_details(store: Store, event: dict[str, Any]) -> str:
     for key in ("summary", "reason", "comment", "text"):
         if p.get(key):
             parts.append(str(p[key]))
+    if p.get("said"):
+        parts.append(t(p["said"]["key"], **p["said"]["params"]))
     return t("issue.list_sep").join(parts)

@@ -616,6 +616,10 @@ def dependents(store: Store, kind_name: str, record_id: str) -> dict[str, int]:
         from gridtool.issues import open_counts
 
         counts["issues"] = open_counts(store, "assignee" if kind_name == "lead" else "household", record_id)
+        if kind_name == "household":  # so do volunteer orders still waiting for or in service
+            from gridtool.volunteers import open_orders_by_household
+
+            counts["orders"] = open_orders_by_household(store).get(record_id, 0)
     return {table: n for table, n in counts.items() if n}
 
 

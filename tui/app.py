@@ -156,6 +156,38 @@ class StatsView(Vertical):
         self.query_one("#stats-body", Static).update("\n".join(body))
 
 
+class ServiceView(Vertical):
+    """Volunteer orders still open and the households due a visit today: what to chase this morning.
+
+    The same rows as ``gridtool order list --open`` and ``gridtool report visits-due`` (phones masked).
+    """
+
+    DEFAULT_CSS = "ServiceView Static { padding: 1 2; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="service-body", markup=False)
+
+    def reload(self) -> None:
+        from gridtool import visits, volunteers
+        from gridtool.formats import render_table
+
+        store = self.app.store  # type: ignore[attr-defined]
+        today = self.app.clock().date()  # type: ignore[attr-defined]
+        orders = volunteers.list_orders(store, open_only=True)
+        due = visits.due(store, as_of=today)
+        body = [
+            t("tui.open_orders", count=len(orders)),
+            render_table(volunteers.order_rows(store, orders), volunteers.ORDER_COLUMNS[:-1]),
+            "",
+            t("report.visits_due.summary", **visits.listing_params(due))
+            if due.rows
+            else t("report.visits_due.none", **visits.listing_params(due)),
+        ]
+        if due.rows:
+            body.append(render_table(visits.listing_rows(due, labels=True), visits.LISTING_COLUMNS))
+        self.query_one("#service-body", Static).update("\n".join(body))
+
+
 def _action_label(action: str) -> str:
     from gridtool.issues import label
 
@@ -173,6 +205,7 @@ def app_bindings() -> list[BindingType]:
         Binding("2", "show_tab('households')", t("tui.households"), show=False),
         Binding("3", "show_tab('leads')", t("tui.leads"), show=False),
         Binding("4", "show_tab('stats')", t("tui.stats"), show=False),
+        Binding("5", "show_tab('service')", t("tui.service"), show=False),
         *[
             Binding(
                 key,
@@ -245,6 +278,8 @@ class GridtoolApp(App[None]):
                 )
             with TabPane(t("tui.stats"), id="stats"):
                 yield StatsView(id="stats-view")
+            with TabPane(t("tui.service"), id="service"):
+                yield ServiceView(id="service-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -273,7 +308,7 @@ class GridtoolApp(App[None]):
     def reload_views(self) -> None:
         """Reload the view on screen now, the others when they are next shown."""
         active = self.query_one(TabbedContent).active or "queue"
-        self._stale_tabs = {"queue", "households", "leads", "stats"} - {active}
+        self._stale_tabs = {"queue", "households", "leads", "stats", "service"} - {active}
         self._active_view().reload()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -290,7 +325,7 @@ class GridtoolApp(App[None]):
     def _active_view(self) -> Any:
         pane = self.query_one(TabbedContent).active_pane
         assert pane is not None
-        return pane.query_one("RegisterView, QueueView, StatsView")
+        return pane.query_one("RegisterView, QueueView, StatsView, ServiceView")
 
     def action_issue(self, action: str) -> None:
         if self.query_one(TabbedContent).active != "queue":
@@ -303,7 +338,7 @@ class GridtoolApp(App[None]):
             yield SystemCommand(
                 _action_label(action), t("tui.palette_key", key=key), partial(self.action_issue, action)
             )
-        for tab in ("queue", "households", "leads", "stats"):
+        for tab in ("queue", "households", "leads", "stats", "service"):
             yield SystemCommand(t(f"tui.{tab}"), t("tui.palette_view"), partial(self.action_show_tab, tab))
 
     def action_search(self) -> None:

@@ -104,3 +104,23 @@ async def test_households_show_their_open_issues_and_leads_their_workload(demo_p
         await pilot.press("3")
         leads = app.query_one("#lead-list", RecordList).rows
         assert sum(r["open_issues"] for r in leads) == sum(open_counts_by(store, "assignee").values())
+
+
+async def test_the_orders_and_visits_tab_shows_open_orders_and_visits_due(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from gridtool import visits, volunteers
+
+    demo_path = tmp_path / "volunteers" / "gridtool.json"
+    create_store(demo_path, shipped(), volunteers=True)
+    store = Store(demo_path)
+    waiting = volunteers.list_orders(store, open_only=True)
+    due = visits.due(store)
+    app = GridtoolApp(demo_path, clock=datetime.now)
+    async with app.run_test(size=(180, 50)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        body = str(app.query_one("#service-body").render())
+        assert waiting and all(order["number"] in body for order in waiting)
+        assert due.rows and due.rows[0]["head"] in body and due.rows[0]["phone"] in body
+        assert "****" in body, "phones stay masked"

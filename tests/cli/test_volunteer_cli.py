@@ -1,0 +1,289 @@
+"""Teams, volunteers, orders, points and visits through the command line: output, exit codes, masks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from gridtool import issues, points
+from gridtool.store import Store
+from tests.conftest import snapshot
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def crew(run: Run, community: dict[str, str]) -> dict[str, str]:
+    assert (
+        run("team", "add", "--name", "银发志愿服务队", "--colour", "红", "--kind", "five-elders").exit_code
+        == 0
+    )
+    added = run(
+        "volunteer",
+        "add",
+        "--name",
+        "王芳",
+        "--phone",
+        "13900001111",
+        "--team",
+        "银发志愿服务队",
+        "--skill",
+        "理发",
+    )
+    assert added.exit_code == 0, added.output
+    assert run("volunteer", "add", "--name", "欧阳娜娜", "--skill", "repair").exit_code == 0
+    return community
+
+
+def test_an_order_from_request_to_rating_through_the_command_line(run: Run, crew: dict[str, str]) -> None:
+    new = run("order", "new", "--household", "程金娇", "--service", "理发", "--at", "2026-06-01 09:00")
+    assert new.exit_code == 0 and new.stdout.strip() == "V2026-000001"
+    assert run("order", "take", "V2026-1", "--volunteer", "王芳", "--at", "2026-06-01 10:00").exit_code == 0
+    done = run("order", "done", "V2026-1", "--hours", "1", "--at", "2026-06-01 11:00", lang="zh")
+    assert done.exit_code == 0 and "王芳 +5 分" in done.stderr and "余额 5" in done.stderr
+    rated = run("order", "rate", "V2026-1", "--rating", "5", "--at", "2026-06-01 12:00")
+    assert rated.exit_code == 0 and "+3 points" in rated.stderr and "balance 8" in rated.stderr
+    listed = run("order", "list", "--format", "json")
+    [order] = json.loads(listed.stdout)
+    assert (order["order"], order["status"], order["hours"], order["rating"]) == (
+        "V2026-000001",
+        "rated",
+        1.0,
+        5,
+    )
+    assert run("order", "list", "--open").stdout.strip() == "(nothing found)"
+    shown = run("order", "show", "V2026-000001", lang="zh").stdout
+    assert "已评价" in shown and "135****5678" in shown and "好评奖励" in shown
+    assert "13512345678" in run("order", "show", "V2026-1", "--show-pii").stdout
+    balance = run("points", "show", "王芳", "--format", "json")
+    data = json.loads(balance.stdout)
+    assert (data["balance"], data["earned"], len(data["ledger"])) == (8, 8, 2)
+
+
+def test_refusals_exit_2_in_the_users_language_and_change_nothing(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    before = snapshot(store_path)
+    cases = [
+        (("order", "new", "--household", "程金娇", "--service", "飞行"), "服务项目"),
+        (
+            ("order", "new", "--household", "程金娇", "--service", "理发", "--wanted-by", "2020-01-01"),
+            "期望完成日期",
+        ),
+        (("order", "take", "V2026-1", "--volunteer", "王芳"), "V2026-1"),
+        (("points", "redeem", "王芳", "--points", "20", "--item", "大米5kg"), "余额为 0"),
+        (("points", "redeem", "王芳", "--points", "-2", "--item", "大米5kg"), "积分"),
+        (("points", "correct", "ZZZZZZZZ", "--points", "1", "--reason", "x"), "积分记录"),
+        (("volunteer", "add", "--name", "李四", "--phone", "123"), "手机号"),
+        (("team", "add", "--kind", "rocket"), "类型"),
+        (("visit", "plan", "--tag", "独居老人", "--every", "weekly"), "频次"),
+        (("visit", "log", "无此人"), "住户"),
+    ]
+    for args, words in cases:
+        result = run(*args, lang="zh")
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("错误：") and words in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.output
+    assert snapshot(store_path) == before
+
+
+def test_a_redemption_refused_for_lack_of_points_shows_the_balance(
+    run: Run, crew: dict[str, str], store: Store, store_path: Path
+) -> None:
+    run("order", "new", "--household", "程金娇", "--service", "repair", "--at", "2026-06-01 09:00")
+    run("order", "take", "V2026-1", "--volunteer", "欧阳娜娜", "--at", "2026-06-01 09:30")
+    run("order", "done", "V2026-1", "--hours", "2", "--at", "2026-06-01 11:30")
+    ok = run("points", "redeem", "欧阳娜娜", "--points", "6", "--item", "食用油")
+    assert ok.exit_code == 0 and "balance 4" in ok.stderr
+    before = snapshot(store_path)
+    refused = run("points", "redeem", "欧阳娜娜", "--points", "5", "--item", "大米5kg")
+    assert refused.exit_code == 2 and "has 4 points, not enough to redeem 5" in refused.stderr
+    assert snapshot(store_path) == before
+    credit = next(e for e in points.entries(Store(store_path)) if e["kind"] == "credit")
+    fixed = run("points", "correct", credit["id"][-8:], "--points", "-3", "--reason", "实际1.4小时")
+    assert fixed.exit_code == 0 and "balance 1" in fixed.stderr
+    ledger = list(csv.DictReader(io.StringIO(run("points", "ledger", "--format", "csv").stdout)))
+    assert [(r["kind"], r["points"], r["balance"]) for r in ledger] == [
+        ("credit", "10", "10"),
+        ("redeem", "-6", "4"),
+        ("correction", "-3", "1"),
+    ]
+    assert ledger[2]["corrects"] == credit["id"] and ledger[1]["item"] == "食用油"
+
+
+def test_an_order_from_an_issue_shows_on_the_issue_timeline(run: Run, crew: dict[str, str]) -> None:
+    number = run(
+        "issue", "new", "--household", "程金娇", "--category", "repair", "--channel", "phone",
+        "--title", "水管漏水", "--at", "2026-06-01 09:00",
+    ).stdout.strip()  # fmt: skip
+    made = run("order", "new", "--from-issue", number, "--service", "repair", "--at", "2026-06-01 10:00")
+    assert made.exit_code == 0 and number in made.stderr
+    run("order", "take", "V2026-1", "--volunteer", "欧阳娜娜", "--at", "2026-06-01 10:30")
+    run("order", "done", "V2026-1", "--hours", "1.5", "--at", "2026-06-01 12:00")
+    timeline = run("issue", "show", number, lang="zh").stdout
+    assert "已转志愿服务工单 V2026-000001（维修）" in timeline
+    assert "志愿服务工单 V2026-000001（维修）已由 欧阳娜娜 完成，用时 1.5 小时" in timeline
+    assert json.loads(run("order", "list", "--format", "json").stdout)[0]["issue"] == number
+
+
+def test_volunteer_lists_mask_phones_and_line_up_chinese(run: Run, crew: dict[str, str]) -> None:
+    masked = run("volunteer", "list", lang="zh").stdout
+    assert "139****1111" in masked and "13900001111" not in masked
+    assert "13900001111" in run("volunteer", "list", "--show-pii").stdout
+    lines = masked.splitlines()
+    from wcwidth import wcswidth
+
+    assert len({wcswidth(line.rstrip()) <= len(lines[1]) for line in lines}) == 1
+    header_starts = [i for i, ch in enumerate(lines[1]) if ch == "-" and (i == 0 or lines[1][i - 1] == " ")]
+    for line in lines[2:]:
+        width = 0
+        starts = []
+        for j, ch in enumerate(line):
+            if ch != " " and (j == 0 or line[j - 1 : j + 1].startswith("  ") or line[j - 2 : j] == "  "):
+                starts.append(width)
+            width += wcswidth(ch)
+        assert set(starts) <= set(header_starts), line
+    team = run("team", "show", "银发志愿服务队", lang="zh").stdout
+    assert "五老（银发）" in team and "王芳" in team and "139****1111" in team
+
+
+def test_rank_as_an_honour_roll(run: Run, crew: dict[str, str]) -> None:
+    for n, who in enumerate(["王芳", "欧阳娜娜"], start=1):
+        service = "haircut" if who == "王芳" else "parcel"
+        run("order", "new", "--household", "程金娇", "--service", service, "--at", f"2026-06-0{n} 09:00")
+        run("order", "take", f"V2026-{n}", "--volunteer", who, "--at", f"2026-06-0{n} 09:30")
+        run("order", "done", f"V2026-{n}", "--hours", "1", "--at", f"2026-06-0{n} 10:00")
+    roll = run("points", "rank", "--year", "2026", "--format", "markdown", lang="zh")
+    assert roll.exit_code == 0
+    assert roll.stdout.startswith("# 2026年度志愿服务积分光荣榜\n")
+    assert "1. 王芳（银发志愿服务队）：5 分，服务 1 次" in roll.stdout and "2. 欧阳娜娜：1 分" in roll.stdout
+    assert "积分相同时服务次数多者在前" in roll.stdout
+    data = json.loads(run("points", "rank", "--year", "2026", "--format", "json").stdout)
+    assert [r["name"] for r in data["rank"]] == ["王芳", "欧阳娜娜"] and "ties" in data["tie_rule"]
+    top = run("points", "rank", "--year", "2026", "--top", "1", "--format", "csv").stdout
+    assert len(top.splitlines()) == 2
+    assert run("points", "rank", "--top", "0").exit_code == 2
+
+
+@pytest.fixture
+def planned(run: Run, crew: dict[str, str]) -> dict[str, str]:
+    assert run("visit", "plan", "--tag", "独居老人", "--every", "7d", "--start", "2026-09-01").exit_code == 0
+    logged = run("visit", "log", "程金娇", "--note", "身体尚可", "--at", "2026-09-24 10:00", lang="zh")
+    assert logged.exit_code == 0 and "下次走访应在 2026-10-08" in logged.stderr
+    return crew
+
+
+def test_visit_reports_exit_1_only_when_asked_and_something_is_listed(
+    run: Run, planned: dict[str, str]
+) -> None:
+    calm = run("report", "visits-overdue", "--as-of", "2026-10-08", "--fail-if-any")
+    assert calm.exit_code == 0 and "no visit is overdue as of 2026-10-08" in calm.stdout
+    late = run("report", "visits-overdue", "--as-of", "2026-10-09", "--fail-if-any", lang="zh")
+    assert late.exit_code == 1 and "超期未走访住户 1 户" in late.stdout and "程金娇" in late.stdout
+    assert "135****5678" in late.stdout
+    assert run("report", "visits-overdue", "--as-of", "2026-10-09").exit_code == 0
+    assert run("report", "visits-due", "--as-of", "2026-10-07", "--fail-if-any").exit_code == 0
+    due = run("report", "visits-due", "--as-of", "2026-10-07", "--within", "1", "--fail-if-any")
+    assert due.exit_code == 1 and "2026-10-08" in due.stdout
+    assert run("report", "visits-due", "--as-of", "2026-13-01").exit_code == 2
+
+
+def test_visit_reports_for_scripts_and_files(run: Run, planned: dict[str, str], tmp_path: Path) -> None:
+    data = json.loads(run("report", "visits-overdue", "--as-of", "2026-10-10", "--format", "json").stdout)
+    assert (data["report"], data["count"], data["households"][0]["days_overdue"]) == ("visits_overdue", 1, 2)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(run("report", "visits-due", "--as-of", "2026-10-10", "--format", "csv").stdout)
+        )
+    )
+    assert rows[0]["due"] == "2026-10-08" and rows[0]["phone"] == "135****5678" and rows[0]["household_id"]
+    out = tmp_path / "visits.md"
+    written = run(
+        "report",
+        "visits-overdue",
+        "--as-of",
+        "2026-10-10",
+        "--format",
+        "markdown",
+        "--output",
+        str(out),
+        lang="zh",
+    )
+    assert written.exit_code == 0 and written.stdout == ""
+    assert out.read_text(encoding="utf-8").startswith("## 超期未走访（截至 2026-10-10）")
+    plans = run("visit", "plans", lang="zh").stdout
+    assert "独居老人" in plans and "每 7 天" in plans
+    history = run("visit", "history", "程金娇").stdout
+    assert "身体尚可" in history
+
+
+def test_orders_and_visits_sit_beside_the_issue_reports(
+    run: Run, planned: dict[str, str], store: Store
+) -> None:
+    issues.report(
+        store, {"household": planned["household"], "category": "repair", "channel": "phone", "title": "灯"}
+    )
+    assert run("report", "overdue", "--as-of", "2026-06-01").exit_code == 0
+
+
+def test_visit_reports_are_cron_safe_and_never_write(
+    planned: dict[str, str], store_path: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    beside = Path(sys.executable).with_name("gridtool")
+    command = [str(beside)] if beside.exists() else [sys.executable, "-m", "gridtool.commands"]
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home")}
+    before = snapshot(store_path)
+    base = [*command, "--db", str(store_path), "report", "visits-overdue", "--as-of", "2026-10-10"]
+    table = subprocess.run([*base, "--fail-if-any"], env=bare, capture_output=True, timeout=300, check=False)
+    assert table.returncode == 1 and table.stderr == b""
+    text = table.stdout.decode("utf-8")
+    assert "程金娇" in text and "\x1b[" not in text
+    markdown = subprocess.run(
+        [*base, "--format", "markdown"], env=bare, capture_output=True, timeout=300, check=False
+    )
+    assert markdown.returncode == 0
+    assert markdown.stdout.decode("utf-8").startswith("## 超期未走访（截至 2026-10-10）\n"), (
+        "Chinese for WeChat"
+    )
+    assert snapshot(store_path) == before
+
+
+def test_an_inactive_volunteer_keeps_their_points_but_takes_no_orders(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    edited = run(
+        "volunteer", "edit", "王芳", "--add-skill", "维修", "--remove-team", "银发志愿服务队", "--inactive"
+    )
+    assert edited.exit_code == 0, edited.output
+    fang = json.loads(run("volunteer", "list", "--format", "json", "--skill", "repair").stdout)
+    assert [v["name"] for v in fang] == ["欧阳娜娜", "王芳"] and fang[1]["teams"] == []
+    run("order", "new", "--household", "程金娇", "--service", "repair", "--at", "2026-06-01 09:00")
+    before = snapshot(store_path)
+    refused = run("order", "take", "V2026-1", "--volunteer", "王芳", lang="zh")
+    assert refused.exit_code == 2 and "已不再活跃" in refused.stderr
+    assert run("volunteer", "edit", "王芳", "--phone", "123").exit_code == 2
+    assert snapshot(store_path) == before
+    assert run("volunteer", "edit", "王芳", "--active").exit_code == 0
+    assert run("order", "take", "V2026-1", "--volunteer", "王芳").exit_code == 0
+
+
+def test_the_demo_command_shows_orders_points_and_visits(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gridtool.commands import cli
+
+    made = CliRunner().invoke(cli, ["demo", "--path", str(tmp_path / "demo")])
+    assert made.exit_code == 0, made.output
+    db = ["--db", str(tmp_path / "demo" / "gridtool.json"), "--lang", "zh"]
+    assert "服务中" in CliRunner().invoke(cli, [*db, "order", "list", "--open"]).stdout
+    assert "服务积分" in CliRunner().invoke(cli, [*db, "points", "ledger"]).stdout  # rank: by year, Jan-safe
+    assert CliRunner().invoke(cli, [*db, "report", "visits-overdue", "--fail-if-any"]).exit_code == 1
