@@ -274,6 +274,12 @@ class _Ledger:
             return data
         current = self.store.records(self.table)[rid]
         merged = {k: v for k, v in current.items() if k[0] != "_" and k != "id"}
+        for name, value in list(data.items()):
+            # A blank cell in a ledger means "not filled in", not "erase": keep what is registered
+            # and say so (a worker clears a value with `edit`, where it is deliberate).
+            if value in ("", [], None) and current.get(name) not in ("", [], None):
+                del data[name]
+                row.warnings.append(RowIssue(row.number, self.column(name), "ledger.blank_kept"))
         merged.update(data)
         if row.extras:
             merged["extras"] = {**(current.get("extras") or {}), **row.extras}
@@ -569,15 +575,14 @@ class _Households(_Ledger):
         if head_id:
             desired.append({"name": row.values.get("head", ""), "id_number": head_id, "relation": HEAD})
             columns.append(self.column("id_number"))
-        if listed is not None:
-            if listed:
-                head_key = _norm_id(head_id) if head_id else None
-                members_column = self.column("members")
-                for member in parse_members(listed):
-                    if head_key and _norm_id(member["id_number"]) == head_key:
-                        continue
-                    desired.append(member)
-                    columns.append(members_column)
+        if listed:  # a blank members cell leaves the registered members alone, like any blank
+            head_key = _norm_id(head_id) if head_id else None
+            members_column = self.column("members")
+            for member in parse_members(listed):
+                if head_key and _norm_id(member["id_number"]) == head_key:
+                    continue
+                desired.append(member)
+                columns.append(members_column)
             row.member_mode = "replace"
         elif head_id:
             row.member_mode = "head"

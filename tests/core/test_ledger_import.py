@@ -468,3 +468,18 @@ def test_data_under_a_blank_header_or_past_the_header_is_kept_and_reported(
         "column K (no header)": "重要：独居",
         "column M (no header)": "额外",
     }
+
+
+def test_blank_cells_keep_what_is_registered_and_say_so(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    wife = f"李秀英,{ident('19520304', '002')},配偶"
+    full = household_row("0101", "王建国", "19500203", phone="13512345670", 家庭成员=wife, 标签="独居老人")
+    assert import_file(store, "household", write_csv(tmp_path / "a.csv", [HEADER, full])).created == 1
+    blanks = household_row("0101", "王建国", "19500203", phone="", 家庭成员="", 标签="")
+    report = import_file(store, "household", write_csv(tmp_path / "b.csv", [HEADER, blanks]))
+    assert report.counts()["unchanged"] == 1 and not report.problems
+    assert {w.column for w in report.warnings} == {"联系电话", "标签"}
+    wang = households(store)["湘离小区5栋3单元0101"]
+    assert wang["phone"] == "13512345670" and wang["tags"] == ["独居老人"]
+    assert [m["name"] for m in register.members_of(store, wang["id"])] == ["王建国", "李秀英"]
