@@ -40,6 +40,8 @@ OPEN_ORDERS = frozenset({"open", "taken"})
 MAX_TEXT = 200
 MAX_LONG_TEXT = 2000
 MAX_HOURS = 24.0
+FINISHED_ISSUES = frozenset({"closed", "rejected"})
+"""An issue in these statuses is over: handing it to a volunteer would serve nobody's request."""
 
 
 @dataclass(frozen=True)
@@ -421,6 +423,7 @@ def new_order(
     with store.transaction(actor=actor, at=moment) as tx:
         issue = None
         household_id = ""
+        issue_household_gone = False
         if data.get("from_issue"):
             try:
                 issue = issues.issue_by_ref(tx.store, str(data["from_issue"]))
@@ -429,6 +432,13 @@ def new_order(
             else:
                 household_id = issue.get("household") or ""
                 description = description or issue.get("title", "")
+                if issue.get("status") in FINISHED_ISSUES:
+                    status = issues.label("status", issue["status"])
+                    check.add("from_issue", "order.issue_finished", number=issue["number"], status=status)
+                if household_id and household_id not in tx.store.records("households"):
+                    # removed after its issues were closed: no household to serve, say so
+                    check.add("from_issue", "order.issue_household_gone", number=issue["number"])
+                    issue_household_gone, household_id = True, ""
         if data.get("household"):
             try:
                 household = household_by_ref(tx.store, str(data["household"]))
@@ -440,7 +450,7 @@ def new_order(
                 household_id = household["id"]
         elif not data.get("from_issue"):
             check.add("household", "invalid.required")
-        if issue is not None and not household_id:
+        if issue is not None and not household_id and not issue_household_gone:
             check.add("household", "order.issue_without_household", issue["number"])
         check.done()
         households = tx.store.records("households")

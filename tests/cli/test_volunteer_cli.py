@@ -287,3 +287,37 @@ def test_the_demo_command_shows_orders_points_and_visits(tmp_path: Path) -> None
     assert "服务中" in CliRunner().invoke(cli, [*db, "order", "list", "--open"]).stdout
     assert "服务积分" in CliRunner().invoke(cli, [*db, "points", "ledger"]).stdout  # rank: by year, Jan-safe
     assert CliRunner().invoke(cli, [*db, "report", "visits-overdue", "--fail-if-any"]).exit_code == 1
+
+
+def _issue(run: Run, at: str = "2026-06-01 09:00") -> str:
+    return run(
+        "issue", "new", "--household", "程金娇", "--category", "repair", "--channel", "phone",
+        "--title", "水管漏水", "--at", at,
+    ).stdout.strip()  # fmt: skip
+
+
+def test_an_order_from_an_issue_whose_household_was_removed_is_refused(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    number = _issue(run)
+    assert run("issue", "reject", number, "--reason", "重复", "--at", "2026-06-01 10:00").exit_code == 0
+    assert run("household", "remove", "-y", crew["household"]).exit_code == 0
+    before = snapshot(store_path)
+    for lang, words in (("zh", "住户已被删除"), ("en", "household of issue")):
+        refused = run("order", "new", "--from-issue", number, "--service", "理发", lang=lang)
+        assert refused.exit_code == 2 and words in refused.stderr, refused.output
+        assert number in refused.stderr
+    assert snapshot(store_path) == before
+
+
+def test_an_order_from_a_closed_or_rejected_issue_is_refused_with_its_status(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    number = _issue(run)
+    assert run("issue", "reject", number, "--reason", "重复", "--at", "2026-06-01 10:00").exit_code == 0
+    before = snapshot(store_path)
+    refused = run("order", "new", "--from-issue", number, "--service", "理发", lang="zh")
+    assert refused.exit_code == 2 and "不予受理" in refused.stderr, refused.stderr
+    assert number in refused.stderr
+    assert "rejected" in run("order", "new", "--from-issue", number, "--service", "理发").stderr
+    assert snapshot(store_path) == before
