@@ -193,23 +193,30 @@ def history(store: Store, household_id: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda v: (v["at"], v["id"]), reverse=True)
 
 
-def last_visits(store: Store) -> dict[str, str]:
-    """The time of each household's latest visit."""
+def last_visits(store: Store, until: date | None = None) -> dict[str, str]:
+    """The time of each household's latest visit, on or before the day ``until`` if given.
+
+    A report for a past day must not see visits logged after it, or it hides who was overdue then.
+    """
     last: dict[str, str] = {}
+    end = until.isoformat() if until else None
     for v in store.records("visits").values():
+        if end and v["at"][:10] > end:
+            continue
         if v["at"] > last.get(v["household"], ""):
             last[v["household"]] = v["at"]
     return last
 
 
-def schedule(store: Store) -> list[dict[str, Any]]:
-    """Every household under a plan with its plan, last visit and due date."""
+def schedule(store: Store, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Every household under a plan with its plan, last visit and due date (as of a day, if given:
+    visits after it are not counted)."""
     by_tag: dict[str, dict[str, Any]] = {}
     for p in sorted(store.records("visit_plans").values(), key=_plan_order, reverse=True):
         by_tag[p["tag"]] = p  # two laptops that planned one tag: every replica keeps the same one
     if not by_tag:
         return []
-    last = last_visits(store)
+    last = last_visits(store, as_of)
     out = []
     for household in store.records("households").values():
         matching = [by_tag[tag] for tag in household.get("tags") or [] if tag in by_tag]
@@ -245,7 +252,7 @@ def _listing(
 
     grid_id = grid_cell_by_ref(store, grid)["id"] if grid else None
     rows = []
-    for item in schedule(store):
+    for item in schedule(store, as_of):
         household, chosen, due = item["household"], item["plan"], item["due"]
         if due > limit or (grid_id and household.get("grid_cell") != grid_id):
             continue

@@ -321,3 +321,18 @@ def test_an_order_from_a_closed_or_rejected_issue_is_refused_with_its_status(
     assert number in refused.stderr
     assert "rejected" in run("order", "new", "--from-issue", number, "--service", "理发").stderr
     assert snapshot(store_path) == before
+
+
+def test_visit_reports_for_a_past_day_ignore_later_visits(run: Run, planned: dict[str, str]) -> None:
+    assert run("visit", "log", "程金娇", "--at", "2026-10-20 10:00").exit_code == 0
+    late = run("report", "visits-overdue", "--as-of", "2026-10-15", "--format", "json")
+    [row] = json.loads(late.stdout)["households"]
+    assert (row["due"], row["last_visit"], row["days_overdue"]) == ("2026-10-08", "2026-09-24T10:00:00", 7)
+    due = run("report", "visits-due", "--as-of", "2026-10-15", "--within", "30")
+    assert "2026-09-24 10:00" in due.stdout and "2026-10-20" not in due.stdout
+    assert (
+        json.loads(run("report", "visits-overdue", "--as-of", "2026-10-21", "--format", "json").stdout)[
+            "households"
+        ]
+        == []
+    ), "the visit counts from its own day on"
