@@ -13,6 +13,8 @@ Why it is shaped this way:
 * **An order earns once.** Its credit and bonus entries have ids derived from the order's id
   (:func:`gridtool.ids.derived_id`), so two laptops that both record the same order as done write
   the same entry, which sync merges or flags, rather than two entries that add up.
+* **A correction comes after what it corrects** (its ``--at`` is not before the entry's), and
+  counts on the same side: correcting a redemption changes what was spent, not what was earned.
 * **A balance never goes negative** on this laptop: a redemption or a correction that would take
   it below zero is refused with the balance shown. A backdated one (``--at``) must also leave
   every later running balance at zero or more (:func:`available`), so the ledger read in time
@@ -23,10 +25,11 @@ Why it is shaped this way:
   rates the service 5 (a rule for the service wins over the ``*`` rule for every service).
 
 **Ranking** (``rank``) orders volunteers by points *earned* in the year (credits, bonuses and
-corrections; redemptions do not lower anyone's honour). Ties are broken, in this order, by more
-services completed in the year, then by who reached their total first (the time of their last
-earning entry), then by the volunteer id (the one registered first). Every replica computes the
-same order. ``--team`` ranks the team's members as they are now.
+corrections of them; redemptions, and corrections of redemptions, do not change anyone's
+honour). Ties are broken, in this order, by more services completed in the year, then by who
+reached their total first (the time of their last earning entry), then by the volunteer id (the
+one registered first). Every replica computes the same order. ``--team`` ranks the team's
+members as they are now.
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ RULE_COLUMNS = ("rule", "service", "basis", "points", "name")
 BASES = ("per-service", "per-hour", "bonus-5-star")
 ANY_SERVICE = "*"
 KINDS = ("credit", "bonus", "redeem", "correction")
-EARNING = frozenset({"credit", "bonus", "correction"})
-"""Entry kinds that count towards the points earned (the ranking); redemptions only spend."""
+EARNING = frozenset({"credit", "bonus"})
+"""Entry kinds that count towards the points earned (the ranking); redemptions only spend.
+A correction counts on the side of the entry it corrects (:func:`earns`)."""
 MAX_POINTS = 100_000
 _ID = re.compile(r"[a-z0-9][a-z0-9\-_]{0,39}\Z")
 
@@ -262,6 +266,23 @@ def available(store: Store, volunteer_id: str, at: datetime, entry_id: str | Non
     return running if lowest is None else lowest
 
 
+def earns(entry: dict[str, Any], records: dict[str, dict[str, Any]]) -> bool:
+    """Whether an entry counts as points earned (the ranking) rather than spent.
+
+    A correction adjusts the side of the entry it corrects: giving back 5 points of a redemption
+    lowers what was spent, it is not an honour earned. A correction of a correction follows the
+    chain to the entry first corrected; one whose target is unknown here counts as earned.
+    """
+    seen: set[str] = set()
+    while entry.get("kind") == "correction":
+        target = records.get(entry.get("corrects") or "")
+        if target is None or target["id"] in seen:
+            return True
+        seen.add(target["id"])
+        entry = target
+    return entry.get("kind") in EARNING
+
+
 def entry_by_ref(store: Store, ref: str) -> dict[str, Any]:
     return store.records("points")[store.resolve("points", ref)]
 
@@ -418,6 +439,15 @@ def correct(
             raise ValidationError(
                 [Problem("entry", "invalid.missing_ref", {"what": missing.message()})]
             ) from None
+        if moment.isoformat(timespec="seconds") < target["at"]:
+            from gridtool.issues import show_time
+
+            raise InputError(
+                "points.correction_before_entry",
+                entry=short(target["id"]),
+                at=show_time(moment.isoformat(timespec="seconds")),
+                entry_at=show_time(target["at"]),
+            )
         have = balance(tx.store, target["volunteer"])
         entry_id = new_id()
         free = available(tx.store, target["volunteer"], moment, entry_id)
@@ -509,8 +539,9 @@ def ledger_rows(
 def summary(store: Store, volunteer_id: str) -> dict[str, Any]:
     """Balance, earned, spent and services credited: all computed from the ledger."""
     found = entries(store, volunteer_id)
-    earned = sum(int(e["points"]) for e in found if e["kind"] in EARNING)
-    spent = -sum(int(e["points"]) for e in found if e["kind"] == "redeem")
+    records = store.records("points")
+    earned = sum(int(e["points"]) for e in found if earns(e, records))
+    spent = -sum(int(e["points"]) for e in found if not earns(e, records))
     services = len({e["order"] for e in found if e["kind"] == "credit"})
     return {
         "balance": earned - spent,
@@ -545,8 +576,9 @@ def rank(
     team_id = team_by_ref(store, team)["id"] if team else None
     prefix = f"{year:04d}-"
     tally: dict[str, dict[str, Any]] = {}
-    for e in store.records("points").values():
-        if e.get("kind") not in EARNING or not str(e.get("at", "")).startswith(prefix):
+    records = store.records("points")
+    for e in records.values():
+        if not str(e.get("at", "")).startswith(prefix) or not earns(e, records):
             continue
         vid = e["volunteer"]
         if team_id and team_id not in (volunteers.get(vid) or {}).get("teams", []):

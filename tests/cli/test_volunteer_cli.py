@@ -336,3 +336,23 @@ def test_visit_reports_for_a_past_day_ignore_later_visits(run: Run, planned: dic
         ]
         == []
     ), "the visit counts from its own day on"
+
+
+def test_a_correction_keeps_to_its_entrys_side_and_date(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    run("order", "new", "--household", "程金娇", "--service", "repair", "--at", "2026-06-01 09:00")
+    run("order", "take", "V2026-1", "--volunteer", "欧阳娜娜", "--at", "2026-06-01 09:30")
+    run("order", "done", "V2026-1", "--hours", "2", "--at", "2026-06-01 11:30")
+    run("points", "redeem", "欧阳娜娜", "--points", "6", "--item", "食用油", "--at", "2026-06-02 09:00")
+    spent = next(e for e in points.entries(Store(store_path)) if e["kind"] == "redeem")
+    before = snapshot(store_path)
+    early = run("points", "correct", spent["id"], "--points", "+5", "--reason", "退回", "--at", "2026-06-01")
+    assert early.exit_code == 2 and "before entry" in early.stderr and "2026-06-02 09:00" in early.stderr
+    assert snapshot(store_path) == before
+    ok = run("points", "correct", spent["id"], "--points", "+5", "--reason", "退回", "--at", "2026-06-03")
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(run("points", "show", "欧阳娜娜", "--format", "json").stdout)
+    assert (data["balance"], data["earned"], data["redeemed"]) == (9, 10, 1)
+    [ranked] = json.loads(run("points", "rank", "--year", "2026", "--format", "json").stdout)["rank"]
+    assert ranked["points"] == 10

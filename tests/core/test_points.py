@@ -253,13 +253,17 @@ def test_the_balance_is_the_ledger_sum_and_never_negative(steps: list[tuple[str,
                 volunteers.perform(store, "take", order["number"], at=when, volunteer=vid)
                 volunteers.perform(store, "done", order["number"], at=when, hours=1)
             elif kind == "redeem" or (kind == "correct" and before):
+                target = points.entries(store, vid)[-1] if before else {}
                 try:
                     if kind == "redeem":
                         points.redeem(store, vid, abs(amount), "物品", at=when)
                     else:
-                        points.correct(store, points.entries(store, vid)[-1]["id"], amount, "更正", at=when)
-                except InputError:
-                    assert not _never_negative(would), "refused although nothing would dip"
+                        points.correct(store, target["id"], amount, "更正", at=when)
+                except InputError as refused:
+                    if refused.key == "points.correction_before_entry":
+                        assert target["at"] > when.isoformat(), "refused although it comes after"
+                    else:
+                        assert not _never_negative(would), "refused although nothing would dip"
             ledger = points.entries(store, vid)
             assert _never_negative([(e["at"], int(e["points"])) for e in ledger])
             assert points.balance(store, vid) == sum(int(e["points"]) for e in ledger) >= 0
@@ -280,3 +284,39 @@ def test_an_orders_credit_and_bonus_have_ids_every_replica_derives_alike(
     )
     assert len(credit["id"]) == 26 and credit["id"][:10] == order["id"][:10]
     assert store.resolve("points", credit["id"][-8:]) == credit["id"]
+
+
+def test_a_correction_of_a_redemption_changes_what_was_spent_not_what_was_earned(
+    store: Store, people: dict[str, str]
+) -> None:
+    serve(store, "王芳", "repair", "2026-03-02 09:00", hours=2)  # 10 points
+    serve(store, "张伟", "repair", "2026-03-02 09:00", hours=2)  # 10 points, registered after 王芳
+    spent, _ = points.redeem(store, "王芳", 8, "大米5kg", at=at("2026-03-03 09:00"))
+    points.correct(store, spent["id"], 5, "退回", at=at("2026-03-04 09:00"))
+    assert points.summary(store, people["王芳"]) | {"entries": 0} == {
+        "balance": 7,
+        "earned": 10,
+        "redeemed": 3,
+        "services": 1,
+        "entries": 0,
+    }
+    assert [(r["name"], r["points"]) for r in points.rank(store, year=2026)] == [("王芳", 10), ("张伟", 10)]
+    fix, _ = points.correct(store, spent["id"], -1, "多退", at=at("2026-03-05 09:00"))
+    points.correct(store, fix["id"], 1, "撤回多退", at=at("2026-03-06 09:00"))  # a correction's correction
+    assert points.summary(store, people["王芳"])["earned"] == 10
+    assert points.summary(store, people["王芳"])["redeemed"] == 3
+
+
+def test_a_correction_dated_before_the_entry_it_corrects_is_refused(
+    store: Store, people: dict[str, str]
+) -> None:
+    serve(store, "王芳", "repair", "2026-03-02 09:00", hours=2)  # credited 10:00
+    credit = points.entries(store, people["王芳"])[0]
+    before = snapshot(store.path)
+    with pytest.raises(InputError) as early:
+        points.correct(store, credit["id"], -2, "记错", at=at("2026-03-02 09:30"))
+    assert early.value.key == "points.correction_before_entry"
+    assert early.value.params["entry_at"] == "2026-03-02 10:00"
+    assert snapshot(store.path) == before
+    fixed, left = points.correct(store, credit["id"], -2, "记错", at=at("2026-03-02 10:00"))
+    assert left == 8 and fixed["at"] == credit["at"], "the same second is allowed"
