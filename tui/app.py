@@ -159,33 +159,74 @@ class StatsView(Vertical):
 class ServiceView(Vertical):
     """Volunteer orders still open and the households due a visit today: what to chase this morning.
 
-    The same rows as ``gridtool order list --open`` and ``gridtool report visits-due`` (phones masked).
+    The same rows as ``gridtool order list --open`` and ``gridtool report visits-due`` (phones
+    masked), each in its own :class:`RecordList` so a long list scrolls instead of pushing the
+    other off screen or wrapping mid-row on a narrow terminal; Tab moves between the two.
     """
 
-    DEFAULT_CSS = "ServiceView Static { padding: 1 2; }"
+    DEFAULT_CSS = """
+    ServiceView .service-title { padding: 0 1; height: auto; text-style: bold; }
+    ServiceView RecordList { height: 1fr; margin: 0 0 1 0; }
+    """
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="service-body", markup=False)
+        yield Static("", id="orders-title", classes="service-title", markup=False)
+        yield RecordList(
+            [
+                Column("order", field_label("order"), 12, 12),
+                Column("status", field_label("status"), 6, 8),
+                Column("service", field_label("service"), 8, 10),
+                Column("household", field_label("household"), 6, 10),
+                Column("address", field_label("address"), 12, 40, flexible=True),
+                Column("volunteer", field_label("volunteer"), 6, 10),
+                Column("wanted_by", field_label("wanted_by"), 10, 10),
+                Column("issue", field_label("issue"), 4, 11),
+            ],
+            _text_cell,
+            id="orders-list",
+        )
+        yield Static("", id="visits-title", classes="service-title", markup=False)
+        yield RecordList(
+            [
+                Column("due", field_label("due"), 10, 10),
+                Column("days_overdue", field_label("days_overdue"), 2, 4),
+                Column("head", field_label("head"), 6, 10),
+                Column("address", field_label("address"), 12, 40, flexible=True),
+                Column("phone", field_label("phone"), 11, 11),
+                Column("grid", field_label("grid"), 5, 8),
+                Column("tag", field_label("tag"), 8, 10),
+                Column("every", field_label("every"), 7, 14),
+                Column("last_visit", field_label("last_visit"), 10, 16),
+            ],
+            _text_cell,
+            id="visits-list",
+        )
 
     def reload(self) -> None:
         from gridtool import visits, volunteers
-        from gridtool.formats import render_table
 
         store = self.app.store  # type: ignore[attr-defined]
         today = self.app.clock().date()  # type: ignore[attr-defined]
         orders = volunteers.list_orders(store, open_only=True)
         due = visits.due(store, as_of=today)
-        body = [
-            t("tui.open_orders", count=len(orders)),
-            render_table(volunteers.order_rows(store, orders), volunteers.ORDER_COLUMNS[:-1]),
-            "",
-            t("report.visits_due.summary", **visits.listing_params(due))
-            if due.rows
-            else t("report.visits_due.none", **visits.listing_params(due)),
+        params = visits.listing_params(due)
+        self.query_one("#orders-title", Static).update(t("tui.open_orders", count=len(orders)))
+        self.query_one("#orders-list", RecordList).set_rows(
+            volunteers.order_rows(store, orders), keep=lambda row: row["id"]
+        )
+        self.query_one("#visits-title", Static).update(
+            t("report.visits_due.summary", **params) if due.rows else t("report.visits_due.none", **params)
+        )
+        rows = [
+            {**row, "household": plain["household"]}
+            for row, plain in zip(visits.listing_rows(due, labels=True), due.rows, strict=True)
         ]
-        if due.rows:
-            body.append(render_table(visits.listing_rows(due, labels=True), visits.LISTING_COLUMNS))
-        self.query_one("#service-body", Static).update("\n".join(body))
+        self.query_one("#visits-list", RecordList).set_rows(rows, keep=lambda row: row["household"])
+
+
+def _text_cell(row: dict[str, Any], key: str) -> str:
+    value = row.get(key, "")
+    return "" if value is None else str(value)
 
 
 def _action_label(action: str) -> str:
@@ -256,7 +297,7 @@ class GridtoolApp(App[None]):
                         Column("id", field_label("id"), 8, 8),
                         Column("grid_cell", field_label("grid_cell"), 5, 8),
                         Column("address", field_label("address"), 12, 40, flexible=True),
-                        Column("head", field_label("head"), 4, 10),
+                        Column("head", field_label("head"), 6, 10),
                         Column("phone", field_label("phone"), 11, 11),
                         Column("tags", field_label("tags"), 4, 24),
                         Column("open_issues", field_label("open_issues"), 4, 8),
@@ -346,8 +387,9 @@ class GridtoolApp(App[None]):
             found.focus()
 
     def action_focus_list(self) -> None:
-        for found in self._active_view().query(RecordList):
-            found.focus()
+        found = self._active_view().query(RecordList)
+        if found:
+            found.first().focus()  # the view's first list; Tab reaches the others
 
     def action_reveal(self) -> None:
         view = self._active_view()

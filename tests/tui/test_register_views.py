@@ -106,7 +106,14 @@ async def test_households_show_their_open_issues_and_leads_their_workload(demo_p
         assert sum(r["open_issues"] for r in leads) == sum(open_counts_by(store, "assignee").values())
 
 
-async def test_the_orders_and_visits_tab_shows_open_orders_and_visits_due(tmp_path: Path) -> None:
+def _screen_lines(listing: RecordList) -> list[str]:
+    return [listing.render_line(y).text for y in range(listing.size.height)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 45)])
+async def test_the_orders_and_visits_tab_reaches_every_row_by_keyboard(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
     from datetime import datetime
 
     from gridtool import visits, volunteers
@@ -116,11 +123,30 @@ async def test_the_orders_and_visits_tab_shows_open_orders_and_visits_due(tmp_pa
     store = Store(demo_path)
     waiting = volunteers.list_orders(store, open_only=True)
     due = visits.due(store)
+    assert len(waiting) > 1 and len(due.rows) > 1
     app = GridtoolApp(demo_path, clock=datetime.now)
-    async with app.run_test(size=(180, 50)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.press("5")
         await pilot.pause()
-        body = str(app.query_one("#service-body").render())
-        assert waiting and all(order["number"] in body for order in waiting)
-        assert due.rows and due.rows[0]["head"] in body and due.rows[0]["phone"] in body
-        assert "****" in body, "phones stay masked"
+        orders = app.query_one("#orders-list", RecordList)
+        assert app.focused is orders
+        assert [row["order"] for row in orders.rows] == [o["number"] for o in waiting]
+        await pilot.press("end")
+        await pilot.pause()
+        assert orders.cursor == len(waiting) - 1
+        assert any(waiting[-1]["number"] in line for line in _screen_lines(orders)), "the last order is seen"
+        await pilot.press("tab")
+        visit_list = app.query_one("#visits-list", RecordList)
+        assert app.focused is visit_list
+        assert [row["household"] for row in visit_list.rows] == [r["household"] for r in due.rows]
+        for _ in due.rows:  # row by row, as a worker would
+            await pilot.press("down")
+        await pilot.pause()
+        assert visit_list.cursor == len(due.rows) - 1
+        last = due.rows[-1]
+        seen = _screen_lines(visit_list)
+        assert any(last["head"] in line and last["due"] in line for line in seen), seen
+        assert all("****" in line for line in seen[1:] if last["due"][:4] in line), "phones stay masked"
+        from textual.widgets import Footer
+
+        assert visit_list.region.bottom <= app.query_one(Footer).region.y, "the list itself is on screen"
