@@ -59,6 +59,8 @@ EARNING = frozenset({"credit", "bonus"})
 """Entry kinds that count towards the points earned (the ranking); redemptions only spend.
 A correction counts on the side of the entry it corrects (:func:`earns`)."""
 MAX_POINTS = 100_000
+RETIRED = "retired"
+"""The basis of a credit for a service no longer in the rules table: 0 points, no rule."""
 _ID = re.compile(r"[a-z0-9][a-z0-9\-_]{0,39}\Z")
 
 
@@ -94,6 +96,10 @@ class Rules:
             return self._base[service]
         except KeyError:
             raise ValidationError([unknown_service(self, service)]) from None
+
+    def base_or_none(self, service: str) -> Rule | None:
+        """The service's base rule, or ``None`` for a service no longer in the table."""
+        return self._base.get(service)
 
     def bonus(self, service: str) -> Rule | None:
         """The 5-star bonus for ``service``: its own rule, else the ``*`` rule, else none."""
@@ -302,22 +308,34 @@ def stage_credit(
     actor: str | None = None,
     rules: Rules | None = None,
 ) -> dict[str, Any]:
-    """Credit the volunteer of a completed order under the service's rule (inside a transaction)."""
+    """Credit the volunteer of a completed order under the service's rule (inside a transaction).
+
+    An order taken before the office retired its service from the rules table is still done: it
+    is credited **0 points** under no rule (basis ``retired``), because no rule says what it is
+    worth and guessing would put invented points in an audited ledger. The entry still records the
+    service done (the rank counts it) and can be corrected with the points the office decides.
+    """
     rules = rules or load_rules()
-    rule = rules.base(order["service"])
-    points = rule.points if rule.basis == "per-service" else hour_points(rule.points, hours)
+    rule = rules.base_or_none(order["service"])
+    if rule is None:
+        points, rule_id, basis, rate = 0, "", RETIRED, 0
+    else:
+        points = rule.points if rule.basis == "per-service" else hour_points(rule.points, hours)
+        rule_id, basis, rate = rule.rule, rule.basis, rule.points
     entry = {
         "volunteer": order["volunteer"],
         "kind": "credit",
         "points": points,
         "order": order["id"],
         "order_number": order["number"],
-        "rule": rule.rule,
-        "basis": rule.basis,
-        "rate": rule.points,
+        "rule": rule_id,
+        "basis": basis,
+        "rate": rate,
         "hours": hours,
         **_stamp(at, actor),
     }
+    if rule is None:
+        entry["service"] = order["service"]
     return {"id": tx.create("points", entry, record_id=derived_id(order["id"], "credit")), **entry}
 
 
@@ -483,6 +501,8 @@ LEDGER_COLUMNS = ("at", "volunteer", "kind", "points", "balance", "details", "id
 def entry_details(entry: dict[str, Any]) -> str:
     """Why an entry exists, in one line of the user's language."""
     kind = entry.get("kind")
+    if kind == "credit" and entry.get("basis") == RETIRED:
+        return t("points.detail.retired", order=entry.get("order_number"), service=entry.get("service"))
     if kind == "credit":
         basis = (
             t("points.detail.per_hour", rate=entry.get("rate"), hours=show_hours(entry.get("hours")))

@@ -215,8 +215,18 @@ def volunteer_name(store: Store, volunteer_id: str | None) -> str:
     return record["name"] if record else short(volunteer_id)
 
 
-def _clean_volunteer(store: Store, data: dict[str, Any], own_id: str | None, check: _Check) -> dict[str, Any]:
-    """A volunteer record from what was typed; problems collected in ``check``."""
+def _clean_volunteer(
+    store: Store,
+    data: dict[str, Any],
+    own_id: str | None,
+    check: _Check,
+    kept: Iterable[str] = (),
+) -> dict[str, Any]:
+    """A volunteer record from what was typed; problems collected in ``check``.
+
+    Skills in ``kept`` (those already stored) stay as they are even when the office has since
+    retired that service from the rules table: only new input is checked against the rules.
+    """
     from gridtool.points import load_rules, unknown_service
     from gridtool.validate import Invalid, check_mobile
 
@@ -236,8 +246,9 @@ def _clean_volunteer(store: Store, data: dict[str, Any], own_id: str | None, che
             if same:
                 check.add("phone", "invalid.duplicate", None, existing=same[0]["name"])
     skills = []
+    stored = set(kept)
     for skill in check.items(data, "skills"):
-        service = rules.service_id(skill)
+        service = skill if skill in stored else rules.service_id(skill)
         if service is None:
             check.problems.append(unknown_service(rules, skill))
         else:
@@ -300,7 +311,7 @@ def edit_volunteer(
                 else:
                     drop.add(rules.service_id(item) or item)
             merged[field] = [i for i in items if i not in drop]
-        record = _clean_volunteer(tx.store, merged, current["id"], check)
+        record = _clean_volunteer(tx.store, merged, current["id"], check, kept=current.get("skills") or [])
         check.done()
         tx.update("volunteers", current["id"], record)
     return store.records("volunteers")[current["id"]]
@@ -316,11 +327,19 @@ def list_volunteers(store: Store, team: str | None = None, skill: str | None = N
         from gridtool.points import load_rules, unknown_service
 
         rules = load_rules()
-        service = rules.service_id(skill)
+        service = rules.service_id(skill) or _retired(
+            skill, (s for v in store.records("volunteers").values() for s in v.get("skills") or [])
+        )
         if service is None:
             raise ValidationError([unknown_service(rules, skill)])
         found = [v for v in found if service in (v.get("skills") or [])]
     return sorted(found, key=lambda v: (v["name"], v["id"]))
+
+
+def _retired(text: str, stored: Iterable[str]) -> str | None:
+    """A service id no longer in the rules that stored records still carry (a filter may name it)."""
+    wanted = str(text or "").strip().lower()
+    return wanted if wanted and wanted in set(stored) else None
 
 
 def volunteer_rows(
@@ -622,7 +641,9 @@ def list_orders(
         from gridtool.points import load_rules, unknown_service
 
         rules = load_rules()
-        sid = rules.service_id(service)
+        sid = rules.service_id(service) or _retired(
+            service, (o["service"] for o in store.records("orders").values())
+        )
         if sid is None:
             raise ValidationError([unknown_service(rules, service)])
         found = [o for o in found if o["service"] == sid]

@@ -356,3 +356,36 @@ def test_a_correction_keeps_to_its_entrys_side_and_date(
     assert (data["balance"], data["earned"], data["redeemed"]) == (9, 10, 1)
     [ranked] = json.loads(run("points", "rank", "--year", "2026", "--format", "json").stdout)["rank"]
     assert ranked["points"] == 10
+
+
+def test_a_service_retired_from_the_rules_keeps_stored_skills_and_orders_valid(
+    run: Run, crew: dict[str, str], tmp_path: Path
+) -> None:
+    run("order", "new", "--household", "程金娇", "--service", "repair", "--at", "2026-06-01 09:00")
+    run("order", "take", "V2026-1", "--volunteer", "欧阳娜娜", "--at", "2026-06-01 09:30")
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "points_rules.csv").write_text(
+        "rule,service,basis,points,name\nhaircut,haircut,per-service,5,理发\nstar,*,bonus-5-star,3,好评\n",
+        encoding="utf-8",
+    )
+    edited = run("volunteer", "edit", "欧阳娜娜", "--phone", "13900002222")
+    assert edited.exit_code == 0, edited.output
+    refused = run("volunteer", "edit", "王芳", "--add-skill", "repair", lang="zh")
+    assert refused.exit_code == 2 and "未知的服务项目" in refused.stderr, "new input is still checked"
+    done = run("order", "done", "V2026-1", "--hours", "2", "--at", "2026-06-01 11:30")
+    assert (
+        done.exit_code == 0 and "+0 points" in done.stderr and "no longer in the points rules" in done.stderr
+    )
+    rated = run("order", "rate", "V2026-1", "--rating", "5", "--at", "2026-06-01 12:00")
+    assert rated.exit_code == 0 and "+3 points" in rated.stderr, "the * bonus still applies"
+    ledger = json.loads(run("points", "ledger", "--format", "json").stdout)
+    assert [(e["kind"], e["points"], e["rule"]) for e in ledger] == [("credit", 0, ""), ("bonus", 3, "star")]
+    assert [
+        o["order"] for o in json.loads(run("order", "list", "--service", "repair", "--format", "json").stdout)
+    ] == ["V2026-000001"]
+    skilled = run("volunteer", "list", "--skill", "repair", "--format", "json")
+    assert [v["name"] for v in json.loads(skilled.stdout)] == ["欧阳娜娜"]
+    dropped = run("volunteer", "edit", "欧阳娜娜", "--remove-skill", "repair")
+    everyone = {v["name"]: v for v in json.loads(run("volunteer", "list", "--format", "json").stdout)}
+    assert dropped.exit_code == 0 and everyone["欧阳娜娜"]["skills"] == []
