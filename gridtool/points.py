@@ -392,8 +392,10 @@ def _text(field: str, value: Any, required: bool, limit: int = 200) -> str:
 
 def _moment(at: datetime | None) -> datetime:
     from gridtool.issues import MAX_AHEAD, iso, now, show_time
+    from gridtool.volunteers import check_year
 
     moment = (at or now()).replace(microsecond=0)
+    check_year(moment, "at")
     if moment > now() + MAX_AHEAD:
         raise InputError("issue.at_future", at=show_time(iso(moment)))
     return moment

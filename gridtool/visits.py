@@ -36,6 +36,8 @@ from gridtool.ids import short
 from gridtool.store import Store
 
 MAX_NOTE = 2000
+MAX_WITHIN = 3660
+"""``visits-due --within`` at most ten years: further ahead is a typo, and overflows near 9999."""
 _EVERY = re.compile(r"\s*(\d{1,3})\s*(d|w|m|天|日|周|星期|个月|月)\s*\Z", re.IGNORECASE)
 _UNITS = {"d": "d", "天": "d", "日": "d", "w": "w", "周": "w", "星期": "w", "m": "m", "个月": "m", "月": "m"}
 
@@ -112,6 +114,7 @@ def plan(
     ``start`` (default today) is the day a household never visited is first due.
     """
     from gridtool.issues import now, parse_date
+    from gridtool.volunteers import check_year
 
     name = _tag(tag)
     n, unit = parse_every(every)
@@ -119,6 +122,7 @@ def plan(
         first = parse_date(start) if start else now().date()
     except InputError:
         raise ValidationError([Problem("start", "order.bad_date", {}, str(start))]) from None
+    check_year(first, "start")
     with store.transaction(actor=actor) as tx:
         existing = sorted(
             (p for p in tx.store.records("visit_plans").values() if p["tag"] == name), key=_plan_order
@@ -161,11 +165,13 @@ def log(
     """Record a visit to a household (appended, never edited)."""
     from gridtool.issues import MAX_AHEAD, iso, now, show_time
     from gridtool.register import household_by_ref
+    from gridtool.volunteers import check_year
 
     text = str(note or "").strip()
     if len(text) > MAX_NOTE:
         raise ValidationError([Problem("note", "invalid.too_long", {"max": MAX_NOTE})])
     moment = (at or now()).replace(microsecond=0)
+    check_year(moment, "at")
     if moment > now() + MAX_AHEAD:
         raise InputError("issue.at_future", at=show_time(iso(moment)))
     with store.transaction(actor=actor, at=moment) as tx:
@@ -277,10 +283,13 @@ def _listing(
 
 def _day(as_of: date | datetime | None) -> date:
     from gridtool.issues import now
+    from gridtool.volunteers import check_year
 
     if as_of is None:
         return now().date()
-    return as_of.date() if isinstance(as_of, datetime) else as_of
+    day = as_of.date() if isinstance(as_of, datetime) else as_of
+    check_year(day, "as_of")
+    return day
 
 
 def due(
@@ -294,6 +303,8 @@ def due(
     if within < 0:
         raise ValidationError([Problem("within", "invalid.minimum", {"minimum": 0}, str(within))])
     day = _day(as_of)
+    if within > MAX_WITHIN:
+        raise ValidationError([Problem("within", "invalid.maximum", {"maximum": MAX_WITHIN}, str(within))])
     listing = _listing(store, "visits_due", day, day + timedelta(days=within), grid, show_pii)
     listing.params["within"] = within
     return listing

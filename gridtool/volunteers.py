@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
@@ -119,11 +119,26 @@ class _Check:
         return text
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2100
+"""Days and moments outside these years are typos (0001-01-01, 9999-12-31): an order number needs
+four digits, and date arithmetic near year 9999 overflows."""
+
+
+def check_year(value: date | datetime, field: str) -> None:
+    """Refuse a day or moment outside :data:`MIN_YEAR` .. :data:`MAX_YEAR`, naming the field."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(
+            [Problem(field, "invalid.year_range", {"min": MIN_YEAR, "max": MAX_YEAR}, value.isoformat())]
+        )
+
+
 def _moment(at: datetime | None, after: str | None = None, what: str = "") -> datetime:
-    """``at`` (default now) to the second: not more than a day ahead, not before ``after``."""
+    """``at`` (default now) to the second: within the years allowed, not more than a day ahead,
+    not before ``after``."""
     from gridtool.issues import MAX_AHEAD, iso, now, show_time
 
     moment = (at or now()).replace(microsecond=0)
+    check_year(moment, "at")
     if moment > now() + MAX_AHEAD:
         raise InputError("issue.at_future", at=show_time(iso(moment)))
     if after and iso(moment) < after:
@@ -437,7 +452,9 @@ def new_order(
         except InputError:
             check.add("wanted_by", "order.bad_date", data["wanted_by"])
         else:
-            if wanted_by < moment.date().isoformat():
+            if not MIN_YEAR <= int(wanted_by[:4]) <= MAX_YEAR:
+                check.add("wanted_by", "invalid.year_range", wanted_by, min=MIN_YEAR, max=MAX_YEAR)
+            elif wanted_by < moment.date().isoformat():
                 check.add("wanted_by", "order.wanted_past", wanted_by)
     with store.transaction(actor=actor, at=moment) as tx:
         issue = None

@@ -389,3 +389,26 @@ def test_a_service_retired_from_the_rules_keeps_stored_skills_and_orders_valid(
     dropped = run("volunteer", "edit", "欧阳娜娜", "--remove-skill", "repair")
     everyone = {v["name"]: v for v in json.loads(run("volunteer", "list", "--format", "json").stdout)}
     assert dropped.exit_code == 0 and everyone["欧阳娜娜"]["skills"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("order", "new", "--household", "程金娇", "--service", "理发", "--at", "0001-01-01"), "时间"),
+        (("order", "new", "--household", "程金娇", "--service", "理发", "--wanted-by", "9999-12-31"), "期望"),
+        (("report", "visits-due", "--as-of", "9999-12-31", "--within", "5"), "统计"),
+        (("report", "visits-overdue", "--as-of", "0001-01-01"), "统计"),
+        (("report", "visits-due", "--within", "99999999"), "99999999"),
+        (("visit", "plan", "--tag", "独居老人", "--every", "7d", "--start", "9999-12-31"), "9999-12-31"),
+        (("visit", "log", "程金娇", "--at", "1800-01-01"), "时间"),
+        (("points", "redeem", "王芳", "--points", "1", "--item", "x", "--at", "0001-01-01"), "时间"),
+    ],
+)
+def test_dates_outside_the_years_1900_to_2100_are_refused(
+    run: Run, crew: dict[str, str], store_path: Path, args: tuple[str, ...], field: str
+) -> None:
+    before = snapshot(store_path)
+    refused = run(*args, lang="zh")
+    assert refused.exit_code == 2 and field in refused.stderr, refused.output
+    assert "1900" in refused.stderr or "不能超过" in refused.stderr, refused.stderr
+    assert snapshot(store_path) == before
