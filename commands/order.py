@@ -162,20 +162,26 @@ def list_cmd(
 @pass_env
 @report_errors
 def show_cmd(env: Env, ref: str, fmt: str, show_pii: bool) -> None:
-    from gridtool.formats import render_detail, render_json, render_table
+    from gridtool.formats import render_csv, render_detail, render_json, render_table
     from gridtool.points import ledger_rows
-    from gridtool.volunteers import order_by_ref, order_detail, order_points
+    from gridtool.volunteers import ORDER_RECORD_KEYS, order_by_ref, order_detail, order_points, order_record
 
     store = env.store()
     order = order_by_ref(store, ref)
     earned = order_points(store, order["id"])
-    if fmt == "json":
-        detail = order_detail(store, order, show_pii)
-        echo(
-            render_json({"order": detail, "points": ledger_rows(store, earned, labels=False, full_ids=True)})
-        )
+    if fmt in ("json", "csv"):  # for scripts: raw values, the same keys every time
+        record = order_record(store, order, show_pii)
+        if fmt == "csv":
+            echo(render_csv([record], ORDER_RECORD_KEYS))
+            return
+        # the running balance of ledger rows is a volunteer's, not this order's: left out here
+        entries = [
+            {k: v for k, v in row.items() if k != "balance"}
+            for row in ledger_rows(store, earned, labels=False, full_ids=True)
+        ]
+        echo(render_json({"order": record, "points": entries}))
         return
     echo(render_detail(order_detail(store, order, show_pii), fmt))
-    if earned and fmt == "table":
+    if earned:
         echo("")
         echo(render_table(ledger_rows(store, earned), ("at", "volunteer", "kind", "points", "details", "id")))

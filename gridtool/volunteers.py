@@ -713,6 +713,8 @@ def order_rows(
                 created_at=o.get("created_at"),
                 taken_at=o.get("taken_at") or "",
                 done_at=o.get("done_at") or "",
+                rated_at=o.get("rated_at") or "",
+                cancelled_at=o.get("cancelled_at") or "",
                 hours=o.get("hours"),
                 rating=o.get("rating"),
             )
@@ -743,6 +745,8 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
         "created_at": show_time(order.get("created_at")),
         "taken_at": show_time(order.get("taken_at")),
         "done_at": show_time(order.get("done_at")),
+        "rated_at": show_time(order.get("rated_at")),
+        "cancelled_at": show_time(order.get("cancelled_at")),
         "hours": _show_hours(order.get("hours")),
         "summary": order.get("summary"),
         "rating": order.get("rating"),
@@ -751,6 +755,40 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
         "id": order["id"],
     }
     return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+ORDER_RECORD_KEYS = (
+    "order", "status", "service", "service_name", "description", "household", "household_id",
+    "address", "phone", "wanted_by", "issue", "issue_id", "volunteer", "volunteer_id", "created_at",
+    "taken_at", "done_at", "rated_at", "cancelled_at", "hours", "summary", "rating", "comment",
+    "cancel_reason", "id",
+)  # fmt: skip
+
+
+def order_record(store: Store, order: dict[str, Any], show_pii: bool = False) -> dict[str, Any]:
+    """One order for scripts: the same keys every time (``None`` when unset), raw stable values
+    like ``order list --format json`` (status and service ids, ISO times, hours a number), names
+    beside ids for reading; the phone masked unless asked."""
+    from gridtool.points import load_rules
+    from gridtool.register import address
+    from gridtool.validate import mask_phone
+
+    household = store.records("households").get(order.get("household") or "")
+    phone = (household or {}).get("phone") or ""
+    out = {
+        **{key: order.get(key) for key in ORDER_RECORD_KEYS},
+        "order": order["number"],
+        "service_name": load_rules().service_name(order["service"]),
+        "household": household["head"] if household else None,
+        "household_id": order.get("household") or None,
+        "address": address(store, household) if household else None,
+        "phone": (phone if show_pii else mask_phone(phone)) or None,
+        "issue": order.get("issue_number"),
+        "issue_id": order.get("issue"),
+        "volunteer": volunteer_name(store, order.get("volunteer")) or None,
+        "volunteer_id": order.get("volunteer"),
+    }
+    return {key: out[key] for key in ORDER_RECORD_KEYS}
 
 
 def order_points(store: Store, order_id: str) -> list[dict[str, Any]]:

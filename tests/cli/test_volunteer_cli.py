@@ -412,3 +412,42 @@ def test_dates_outside_the_years_1900_to_2100_are_refused(
     assert refused.exit_code == 2 and field in refused.stderr, refused.output
     assert "1900" in refused.stderr or "不能超过" in refused.stderr, refused.stderr
     assert snapshot(store_path) == before
+
+
+def test_order_show_for_scripts_gives_raw_stable_values(run: Run, crew: dict[str, str]) -> None:
+    run("order", "new", "--household", "程金娇", "--service", "repair", "--at", "2026-06-01 09:00")
+    run("order", "take", "V2026-1", "--volunteer", "欧阳娜娜", "--at", "2026-06-01 09:30")
+    run("order", "done", "V2026-1", "--hours", "1.5", "--at", "2026-06-01 11:00")
+    run("order", "rate", "V2026-1", "--rating", "5", "--at", "2026-06-01 12:00")
+    run("order", "new", "--household", "程金娇", "--service", "理发", "--at", "2026-06-02 09:00")
+    run("order", "cancel", "V2026-2", "--reason", "住户外出", "--at", "2026-06-02 10:00")
+    for lang in ("zh", "en"):  # the same for every language
+        data = json.loads(run("order", "show", "V2026-1", "--format", "json", lang=lang).stdout)
+        order = data["order"]
+        assert (order["status"], order["service"], order["hours"], order["rating"]) == (
+            "rated",
+            "repair",
+            1.5,
+            5,
+        )
+        assert (order["created_at"], order["rated_at"]) == ("2026-06-01T09:00:00", "2026-06-01T12:00:00")
+        assert order["cancelled_at"] is None and order["phone"] == "135****5678"
+        assert [(e["kind"], e["points"], e["at"]) for e in data["points"]] == [
+            ("credit", 8, "2026-06-01T11:00:00"),
+            ("bonus", 3, "2026-06-01T12:00:00"),
+        ]
+        assert all("balance" not in e for e in data["points"]), "a volunteer's balance is not the order's"
+    [row] = list(
+        csv.DictReader(io.StringIO(run("order", "show", "V2026-2", "--format", "csv", lang="zh").stdout))
+    )
+    assert (row["status"], row["service"], row["cancelled_at"], row["hours"]) == (
+        "cancelled",
+        "haircut",
+        "2026-06-02T10:00:00",
+        "",
+    )
+    listed = {r["order"]: r for r in json.loads(run("order", "list", "--format", "json").stdout)}
+    assert listed["V2026-000001"]["rated_at"] == "2026-06-01T12:00:00"
+    assert listed["V2026-000002"]["cancelled_at"] == "2026-06-02T10:00:00"
+    shown = run("order", "show", "V2026-2").stdout
+    assert "cancelled" in shown and "2026-06-02 10:00" in shown
