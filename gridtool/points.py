@@ -368,6 +368,8 @@ def stage_bonus(
 
 
 def _whole_points(value: Any, allow_negative: bool = False) -> int:
+    if value is None or not str(value).strip():  # a forgotten --points is missing, not "None"
+        raise ValidationError([Problem("points", "invalid.required")])
     try:
         points = int(str(value).strip())
     except (TypeError, ValueError):

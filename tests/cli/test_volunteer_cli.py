@@ -451,3 +451,15 @@ def test_order_show_for_scripts_gives_raw_stable_values(run: Run, crew: dict[str
     assert listed["V2026-000002"]["cancelled_at"] == "2026-06-02T10:00:00"
     shown = run("order", "show", "V2026-2").stdout
     assert "cancelled" in shown and "2026-06-02 10:00" in shown
+
+
+@pytest.mark.parametrize(
+    "command", [("redeem", "王芳", "--item", "大米"), ("correct", "ZZZZ", "--reason", "x")]
+)
+def test_a_missing_points_option_is_required_not_a_bad_number(
+    run: Run, crew: dict[str, str], command: tuple[str, ...]
+) -> None:
+    refused = run("points", *command, lang="zh")
+    assert refused.exit_code == 2 and "积分: 必填" in refused.stderr and "None" not in refused.stderr, (
+        refused.stderr
+    )
