@@ -317,14 +317,21 @@ def edit_volunteer(
             for item in (add or {}).get(field, ()):
                 items.append(item)
             drop = set()
+            absent = []
             for item in (remove or {}).get(field, ()):
                 if field == "teams":
                     try:
-                        drop.add(team_by_ref(tx.store, item)["id"])
+                        target = team_by_ref(tx.store, item)["id"]
                     except NotFound as missing:
                         check.add("teams", "invalid.missing_ref", item, what=missing.message())
+                        continue
                 else:
-                    drop.add(rules.service_id(item) or item)
+                    target = rules.service_id(item) or str(item).strip().lower()
+                if target not in items:  # a typo must not look like a successful removal
+                    absent.append(str(item).strip())
+                drop.add(target)
+            if absent:
+                check.add(field, "invalid.not_there", items="、".join(absent))
             merged[field] = [i for i in items if i not in drop]
         record = _clean_volunteer(tx.store, merged, current["id"], check, kept=current.get("skills") or [])
         check.done()

@@ -463,3 +463,21 @@ def test_a_missing_points_option_is_required_not_a_bad_number(
     assert refused.exit_code == 2 and "积分: 必填" in refused.stderr and "None" not in refused.stderr, (
         refused.stderr
     )
+
+
+def test_removing_a_skill_or_team_the_volunteer_does_not_have_is_refused(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    before = snapshot(store_path)
+    for args, words in (
+        (("--remove-skill", "维修"), "没有可删除的 维修"),
+        (("--remove-team", "银发志愿服务队", "--remove-skill", "理发"), None),
+    ):
+        result = run("volunteer", "edit", "王芳", *args, lang="zh")
+        if words:
+            assert result.exit_code == 2 and words in result.stderr, result.stderr
+            assert snapshot(store_path) == before
+        else:
+            assert result.exit_code == 0, result.output
+    again = run("volunteer", "edit", "王芳", "--remove-team", "银发志愿服务队")
+    assert again.exit_code == 2 and "has no 银发志愿服务队 to remove" in again.stderr, again.stderr
