@@ -41,6 +41,9 @@ def plan_cmd(env: Env, tag: str | None, every: str | None, start: str | None, ac
             count=count,
         )
     )
+    if not count:  # a typo (独居老 for 独居老人) would plan visits to nobody; a new tag is allowed
+        known = "、".join(visits.tags_in_use(store)) or "—"
+        echo(t("warning.prefix") + t("visit.tag_unused", tag=record["tag"], known=known), err=True)
 
 
 @group.command("unplan", help=t("Stop the scheduled visits for a tag (visits logged stay)."))

@@ -189,6 +189,15 @@ def log(
 # -- reading ----------------------------------------------------------------------------------------
 
 
+def tags_in_use(store: Store) -> list[str]:
+    """Every tag some household carries, most common first (to tell a typo from a new tag)."""
+    counts: dict[str, int] = {}
+    for household in store.records("households").values():
+        for tag in household.get("tags") or []:
+            counts[tag] = counts.get(tag, 0) + 1
+    return sorted(counts, key=lambda tag: (-counts[tag], tag))
+
+
 def plans(store: Store) -> list[dict[str, Any]]:
     return sorted(store.records("visit_plans").values(), key=_plan_order)
 

@@ -481,3 +481,14 @@ def test_removing_a_skill_or_team_the_volunteer_does_not_have_is_refused(
             assert result.exit_code == 0, result.output
     again = run("volunteer", "edit", "王芳", "--remove-team", "银发志愿服务队")
     assert again.exit_code == 2 and "has no 银发志愿服务队 to remove" in again.stderr, again.stderr
+
+
+def test_planning_visits_for_a_tag_no_household_has_warns_with_the_tags_in_use(
+    run: Run, crew: dict[str, str]
+) -> None:
+    typo = run("visit", "plan", "--tag", "独居老", "--every", "7d", lang="zh")
+    assert typo.exit_code == 0 and "提示" in typo.stderr and "已在用的标签：独居老人" in typo.stderr, (
+        typo.stderr
+    )
+    fine = run("visit", "plan", "--tag", "独居老人", "--every", "7d")
+    assert fine.exit_code == 0 and "warning" not in fine.stderr
