@@ -35,6 +35,27 @@ def add_cmd(env: Env, actor: str | None, **data: object) -> None:
     echo(f"{field_label('id')}: {team['id']}")
 
 
+@group.command("edit", help=t("Change a team: name, colour, kind, leader, notes (members stay)."))
+@click.argument("ref")
+@click.option("--name", help=t("The team's name, e.g. 银发志愿服务队."))
+@click.option("--colour", "--color", "colour", help=t("The team's colour, e.g. red or 红."))
+@click.option(
+    "--kind",
+    metavar="KIND",
+    help=t("five-elders, party, safety, womens-care, elders-care, village or other."),
+)
+@click.option("--leader", help=t("The team leader's name."))
+@click.option("--notes", help=t("Free notes."))
+@actor_option
+@pass_env
+@report_errors
+def edit_cmd(env: Env, ref: str, actor: str | None, **data: object) -> None:
+    from gridtool.volunteers import edit_team
+
+    team = edit_team(env.store(), ref, data, actor=actor)
+    success(t("team.edited", name=team["name"]))
+
+
 @group.command("list", help=t("List the volunteer teams with their member counts."))
 @click.option("--full-ids", is_flag=True, help=t("Show whole ids instead of their last 8 characters."))
 @format_option()

@@ -193,6 +193,32 @@ def add_team(store: Store, data: dict[str, Any], actor: str | None = None) -> di
     return store.records("teams")[team_id]
 
 
+def edit_team(store: Store, ref: str, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
+    """Change a team: fields given in ``data`` (``None`` keeps one); the name stays unique.
+
+    Members keep the team: they refer to it by id, so a new name or leader shows everywhere.
+    """
+    check = _Check()
+    with store.transaction(actor=actor) as tx:
+        current = team_by_ref(tx.store, ref)
+        merged = {**current, **{k: v for k, v in data.items() if v is not None}}
+        record = {
+            "name": check.text(merged, "name", required=True),
+            "colour": check.text(merged, "colour", limit=20),
+            "kind": check.choice({"kind": merged.get("kind") or "other"}, "kind", TEAM_KINDS, "team_kind"),
+            "leader": check.text(merged, "leader"),
+            "notes": check.text(merged, "notes", limit=MAX_LONG_TEXT),
+        }
+        if record["name"] and any(
+            r.get("name") == record["name"] and r["id"] != current["id"]
+            for r in tx.store.records("teams").values()
+        ):
+            check.add("name", "invalid.duplicate", None, existing=record["name"])
+        check.done()
+        tx.update("teams", current["id"], record)
+    return store.records("teams")[current["id"]]
+
+
 def team_rows(store: Store, teams: Sequence[dict[str, Any]], full_ids: bool = False) -> list[dict[str, Any]]:
     members: dict[str, int] = {}
     for v in store.records("volunteers").values():

@@ -492,3 +492,26 @@ def test_planning_visits_for_a_tag_no_household_has_warns_with_the_tags_in_use(
     )
     fine = run("visit", "plan", "--tag", "独居老人", "--every", "7d")
     assert fine.exit_code == 0 and "warning" not in fine.stderr
+
+
+def test_team_edit_changes_fields_keeps_members_and_refuses_a_taken_name(
+    run: Run, crew: dict[str, str], store_path: Path
+) -> None:
+    assert run("team", "add", "--name", "平安巡防队", "--kind", "safety").exit_code == 0
+    edited = run("team", "edit", "银发志愿服务队", "--leader", "赵老师", "--kind", "elders-care", lang="zh")
+    assert edited.exit_code == 0 and "银发志愿服务队" in edited.stderr, edited.output
+    [team] = [
+        t for t in json.loads(run("team", "list", "--format", "json").stdout) if t["name"] == "银发志愿服务队"
+    ]
+    assert (team["leader"], team["colour"], team["size"]) == ("赵老师", "红", 1)
+    before = snapshot(store_path)
+    for args, words in (
+        (("--name", "平安巡防队"), "平安巡防队"),
+        (("--kind", "rocket"), "类型"),
+        (("--name", " "), "必填"),
+    ):
+        refused = run("team", "edit", "银发志愿服务队", *args, lang="zh")
+        assert refused.exit_code == 2 and words in refused.stderr, refused.stderr
+    assert snapshot(store_path) == before
+    assert run("team", "edit", "银发志愿服务队", "--name", "银龄先锋队").exit_code == 0
+    assert "银龄先锋队" in run("volunteer", "show", "王芳").stdout
