@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "issue": "gridtool.commands.issue:group",
     "report": "gridtool.commands.report:group",
     "calendar": "gridtool.commands.calendar:group",
+    "sync": "gridtool.commands.sync:group",
 }
 
 
