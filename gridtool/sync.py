@@ -99,6 +99,12 @@ def _now_ms() -> int:
     return store_module.wall_ms()
 
 
+def _guard_ms(store: Store) -> int:
+    """"Now" for the clock guard: this clock, or the latest time this replica has already accepted
+    (a laptop whose clock was reset to a year ago still knows roughly what time it is)."""
+    return max(_now_ms(), store.meta["hlc"][0])
+
+
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).astimezone().isoformat(timespec="minutes")
 
@@ -768,7 +774,7 @@ def import_bundle(
         if manifest["bundle"] in state["imported"]:
             result.already = True
             return result
-        plan = _plan(store, state, bundle.ops, _now_ms())
+        plan = _plan(store, state, bundle.ops, _guard_ms(store))
         result.applied = len(plan.logged)
         result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
         result.new_conflicts = plan.new_conflicts
@@ -900,8 +906,8 @@ def status(store: Store) -> dict[str, Any]:
         store,
         state,
         mine,
-        [op for op in state["held"] if op["hlc"][0] <= _now_ms() + FUTURE_MS],
-        [op for op in state["held"] if op["hlc"][0] > _now_ms() + FUTURE_MS],
+        [op for op in state["held"] if op["hlc"][0] <= _guard_ms(store) + FUTURE_MS],
+        [op for op in state["held"] if op["hlc"][0] > _guard_ms(store) + FUTURE_MS],
     )
     found = conflicts(store)
     return {
