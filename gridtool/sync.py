@@ -30,6 +30,7 @@ import io
 import os
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -100,7 +101,7 @@ def _now_ms() -> int:
 
 
 def _guard_ms(store: Store) -> int:
-    """"Now" for the clock guard: this clock, or the latest time this replica has already accepted
+    """ "Now" for the clock guard: this clock, or the latest time this replica has already accepted
     (a laptop whose clock was reset to a year ago still knows roughly what time it is)."""
     return max(_now_ms(), store.meta["hlc"][0])
 
@@ -665,7 +666,7 @@ def _unzip(data: bytes) -> dict[str, bytes]:
             try:
                 with zf.open(info) as fh:
                     content = fh.read(limit + 1)  # the declared size may lie: never read past the limit
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
                 raise SyncError("sync.damaged") from None
             if len(content) > limit:
                 raise SyncError("sync.oversized", name=info.filename, limit=limit)
@@ -774,6 +775,8 @@ def import_bundle(
         if manifest["bundle"] in state["imported"]:
             result.already = True
             return result
+        if manifest["sender"] != store.replica:  # so messages name the sender from the roster
+            state["peers"].setdefault(manifest["sender"], {})["key_id"] = manifest.get("key_id")
         plan = _plan(store, state, bundle.ops, _guard_ms(store))
         result.applied = len(plan.logged)
         result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
