@@ -30,6 +30,7 @@ import gc
 import hashlib
 import io
 import os
+import re
 import unicodedata
 import zipfile
 import zlib
@@ -739,10 +740,20 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
     signer = _check_signature(store, manifest, members["manifest.json"], members["signature"])
     try:
         expected = manifest["members"]["ops.jsonl"]
-        for name in ("bundle", "sender", "vector"):
-            manifest[name]
+        well_formed = (
+            isinstance(manifest["bundle"], str)
+            and isinstance(manifest["sender"], str)
+            and isinstance(manifest["vector"], dict)
+            and all(isinstance(o, str) and type(n) is int for o, n in manifest["vector"].items())
+            and isinstance(expected, dict)
+        )
     except (KeyError, TypeError):
-        raise SyncError("sync.bad_manifest") from None
+        well_formed = False
+    if not well_formed:
+        raise SyncError("sync.bad_manifest")
+    known = load_state(store)["peers"].get(manifest["sender"], {}).get("key_id")
+    if known and known != manifest.get("key_id"):  # a trusted key speaking for another laptop
+        raise SyncError("sync.sender_mismatch", name=signer)
     body = members["ops.jsonl"]
     if len(body) != expected.get("size") or _sha256(body) != expected.get("sha256"):
         raise SyncError("sync.damaged")
@@ -812,6 +823,9 @@ def _check_signature(store: Store, manifest: dict[str, Any], signed: bytes, sign
     return signer
 
 
+_TABLE_NAME = re.compile(r"[a-z_]{1,40}")  # a table name becomes part of a file name: nothing else
+
+
 def _op_ok(op: Any) -> bool:
     """The shape of one operation as it travels (never an ``eff`` note: that is local only)."""
     if type(op) is not dict or "eff" in op:
@@ -829,11 +843,14 @@ def _op_ok(op: Any) -> bool:
         and type(clock[0]) is int
         and type(clock[1]) is int
         and type(table) is str
-        and table
+        and _TABLE_NAME.fullmatch(table)
         and type(record) is str
         and record
     ):
         return False
+    changes = op.get("set")
+    if type(changes) is dict and any(name.startswith("_") or name == "id" for name in changes):
+        return False  # the store's own bookkeeping is never written by a bundle
     pred = op.get("pred", [])
     if type(pred) is not list:
         return False

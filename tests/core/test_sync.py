@@ -52,12 +52,12 @@ def _write_zip(path: Path, items: list[tuple[str, bytes]]) -> Path:
     return path
 
 
-def _resigned(sender: Store, src: Path, dest: Path, **changes: Any) -> Path:
-    """The same bundle with manifest fields changed and signed again by its real sender."""
+def _resigned(signer: Store, src: Path, dest: Path, **changes: Any) -> Path:
+    """The same bundle with manifest fields changed and signed again by ``signer``'s key."""
     members = _members(src)
     manifest = {**orjson.loads(members["manifest.json"]), **changes}
     body = sync.canonical(manifest)
-    signature = base64.b64encode(sync._private_key(sender).sign(body))
+    signature = base64.b64encode(sync._private_key(signer).sign(body))
     return _write_zip(
         dest, [("manifest.json", body), ("ops.jsonl", members["ops.jsonl"]), ("signature", signature)]
     )
@@ -188,6 +188,24 @@ def _bad_bundles(worker: Store, office: Store, tmp: Path) -> dict[str, tuple[Pat
         tmp / "z.gtb", [("manifest.json", signed), ("ops.jsonl", body), ("signature", signature)]
     )
     put("malformed_operation", malformed.read_bytes(), "sync.bad_ops")
+    for name, op in (
+        (
+            "table_path_trick",
+            {"id": ["X", 1], "hlc": [1, 0], "t": "../../etc", "r": "R", "pred": [], "set": {}},
+        ),
+        (
+            "bookkeeping_field",
+            {"id": ["X", 1], "hlc": [1, 0], "t": "leads", "r": "R", "pred": [], "set": {"_op": 1}},
+        ),
+    ):
+        body = orjson.dumps(op) + b"\n"
+        manifest["members"] = {"ops.jsonl": {"sha256": sync._sha256(body), "size": len(body)}}
+        signed = sync.canonical(manifest)
+        signature = base64.b64encode(sync._private_key(worker).sign(signed))
+        built = _write_zip(
+            tmp / "z.gtb", [("manifest.json", signed), ("ops.jsonl", body), ("signature", signature)]
+        )
+        put(name, built.read_bytes(), "sync.bad_ops")
     encrypted = tmp / "enc.gtb"
     sync.export_bundle(worker, encrypted, passphrase="铁园社区")
     put("wrong_passphrase", encrypted.read_bytes(), "sync.bad_passphrase")
@@ -208,7 +226,7 @@ def test_every_bad_bundle_is_refused_with_its_reason_and_changes_no_byte(
         message = err.value.message()
         assert "\n" not in message and message != key, name
         assert snapshot(office.path) == before, name
-    assert len(cases) == 17
+    assert len(cases) == 19
 
 
 def test_a_revoked_key_and_a_too_large_file_are_refused(pair: tuple[Store, Store], tmp_path: Path) -> None:
@@ -397,3 +415,17 @@ def test_the_trust_roster(store: Store) -> None:
     ]
     with pytest.raises(sync.SyncError):
         sync.trust_revoke(store, "wangfang")
+
+
+def test_a_trusted_key_cannot_speak_for_another_laptop(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    worker, office = pair
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    other = Store.init(tmp_path / "other" / "g.json")
+    sync.trust_add(office, "wangfang", sync.whoami(other)["public_key"])
+    sync.export_bundle(other, tmp_path / "o.gtb")
+    forged = _resigned(other, tmp_path / "o.gtb", tmp_path / "f.gtb", sender=worker.replica, bundle="X1")
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, forged)
+    assert err.value.key == "sync.sender_mismatch" and snapshot(office.path) == before
