@@ -122,10 +122,11 @@ def _now_ms() -> int:
     return store_module.wall_ms()
 
 
-def _guard_ms(store: Store) -> int:
-    """ "Now" for the clock guard: this clock, or the latest time this replica has already accepted
-    (a laptop whose clock was reset to a year ago still knows roughly what time it is)."""
-    return max(_now_ms(), store.meta["hlc"][0])
+def _guard_ms(state: dict[str, Any]) -> int:
+    """This laptop's time for the clock guard: its clock, or the latest one it read at an earlier
+    import (a clock reset to last year still knows roughly what time it is). Not the hybrid clock,
+    which other laptops' stamps push forward: each import could let the next one a day further."""
+    return max(_now_ms(), state.get("clock_high", 0))
 
 
 def _iso(ms: int) -> str:
@@ -390,7 +391,6 @@ def record_conflicts(table: str, record: str, ops: list[Op]) -> list[Conflict]:
     heads = [op for op in ops if ident[id(op)] not in covered]
     out: list[Conflict] = []
     top = max(ops, key=stamp)
-    dels = [op for op in ops if op.get("del")]
     if any(op.get("del") for op in heads) and any("set" in op for op in heads):
         heads.sort(key=stamp)
         options = [_option(op, deleted=bool(op.get("del"))) for op in heads]
@@ -399,11 +399,13 @@ def record_conflicts(table: str, record: str, ops: list[Op]) -> list[Conflict]:
         out.append(
             Conflict(_conflict_id(table, record, "*", refs), table, record, "*", True, options, winner)
         )
-    names = sorted({name for op in ops for name in (op.get("set") or ())})
+    # Field by field, on a record that is there: a delete hides nothing here (it is the conflict
+    # above), so a value written before a concurrent delete still competes with the others.
+    names = [] if top.get("del") else sorted({name for op in ops for name in (op.get("set") or ())})
     for name in names:
-        writers = [op for op in ops if name in (op.get("set") or ())] + dels
+        writers = [op for op in ops if name in (op.get("set") or ())]
         hidden: set[tuple[str, int]] = set().union(*(anc[ident[id(w)]] for w in writers))
-        visible = [w for w in writers if ident[id(w)] not in hidden and "set" in w]
+        visible = [w for w in writers if ident[id(w)] not in hidden]
         if len(visible) < 2 or len({canonical(w["set"][name]) for w in visible}) < 2:
             continue
         visible.sort(key=stamp)
@@ -933,7 +935,7 @@ def _import(
             return result
         if manifest["sender"] != store.replica:  # so messages name the sender from the roster
             state["peers"].setdefault(manifest["sender"], {})["key_id"] = manifest.get("key_id")
-        plan = _plan(store, state, bundle.ops, _guard_ms(store))
+        plan = _plan(store, state, bundle.ops, _guard_ms(state))
         result.applied = len(plan.logged)
         result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
         result.new_conflicts = plan.new_conflicts
@@ -946,6 +948,7 @@ def _import(
                     tx.adopt(op)
             _index_append(store, state, plan.vector_after)
         state["held"] = plan.gap + plan.future
+        state["clock_high"] = max(state.get("clock_high", 0), _now_ms())
         state["forks"] = plan.forks
         state["imported"].append(manifest["bundle"])
         peer = state["peers"].setdefault(manifest["sender"], {})
@@ -1114,8 +1117,8 @@ def status(store: Store) -> dict[str, Any]:
         store,
         state,
         mine,
-        [op for op in state["held"] if op["hlc"][0] <= _guard_ms(store) + FUTURE_MS],
-        [op for op in state["held"] if op["hlc"][0] > _guard_ms(store) + FUTURE_MS],
+        [op for op in state["held"] if op["hlc"][0] <= _guard_ms(state) + FUTURE_MS],
+        [op for op in state["held"] if op["hlc"][0] > _guard_ms(state) + FUTURE_MS],
     )
     found = conflicts(store)
     return {
