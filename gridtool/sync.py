@@ -521,10 +521,15 @@ def vector(store: Store) -> dict[str, int]:
 def conflicts(store: Store) -> list[Conflict]:
     """Every unsettled conflict in the store, oldest record first."""
     store.refresh()
-    _, history = _scan(store, None)
+    with _no_gc():
+        return _all_conflicts(_scan(store, None)[1])
+
+
+def _all_conflicts(history: dict[Key, list[Op]]) -> list[Conflict]:
     out: list[Conflict] = []
     for (table, record), ops in history.items():
-        out += record_conflicts(table, record, ops)
+        if len(ops) > 1:
+            out += record_conflicts(table, record, ops)
     return sorted(out, key=lambda c: (c.table, c.record, c.field))
 
 
@@ -1099,7 +1104,10 @@ def status(store: Store) -> dict[str, Any]:
     """Known peers, what each has acknowledged and still lacks, held operations, open conflicts."""
     store.refresh()
     state = load_state(store)
-    mine = vector(store)
+    with store.lock.hold(exclusive=False), _no_gc():
+        mine, history = _scan(store, None)  # one read of the log for the vector and the conflicts
+        found = _all_conflicts(history)
+        del history
     peers = []
     for replica, peer in sorted(state["peers"].items()):
         acked = peer.get("vector", {})
@@ -1120,7 +1128,6 @@ def status(store: Store) -> dict[str, Any]:
         [op for op in state["held"] if op["hlc"][0] <= _guard_ms(state) + FUTURE_MS],
         [op for op in state["held"] if op["hlc"][0] > _guard_ms(state) + FUTURE_MS],
     )
-    found = conflicts(store)
     return {
         "replica": store.replica,
         "name": store.meta.get("name", ""),
