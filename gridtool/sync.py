@@ -661,7 +661,10 @@ def _export(
     if passphrase:
         data = _encrypt(data, passphrase)
     path = Path(dest)
-    _write_private(path, data)
+    try:
+        _write_private(path, data)
+    except OSError as exc:
+        raise SyncError("sync.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
     return ExportResult(path, manifest["bundle"], len(lines), len(data), not since, bool(passphrase))
 
 
@@ -723,6 +726,8 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
         raise SyncError("sync.no_file", path=str(path)) from None
     except IsADirectoryError:
         raise SyncError("sync.no_file", path=str(path)) from None
+    except OSError as exc:
+        raise SyncError("sync.cannot_read", path=str(path), reason=exc.strerror or str(exc)) from None
     if data.startswith(ENC_MAGIC):
         data = _decrypt(data, passphrase)
     members = _unzip(data)

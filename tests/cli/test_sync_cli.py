@@ -144,3 +144,13 @@ def test_sync_help_loads_no_cryptography() -> None:
     ).stdout
     loaded = set(out.split())
     assert not {m for m in loaded if m.startswith(("cryptography", "gridtool.sync", "gridtool.store"))}
+
+
+def test_a_bundle_path_that_cannot_be_written_or_read(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    nowhere = tmp_path / "no-such-folder" / "b.gtb"
+    refused = run("sync", "export", "--to", str(nowhere), db=laptops["liudan"])
+    assert refused.exit_code == 2 and "cannot write" in refused.stderr and "Traceback" not in refused.output
+    missing = run("sync", "import", str(nowhere), db=laptops["office"])
+    assert missing.exit_code == 2 and "no bundle file" in missing.stderr
