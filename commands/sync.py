@@ -150,18 +150,9 @@ def status_cmd(env: Env, fmt: str) -> None:
 
 
 def _shown(conflict: Any, option: dict[str, Any], show_pii: bool) -> str:
-    if option.get("deleted"):
-        return t("sync.value_deleted")
-    value = option.get("value")
-    if not show_pii and conflict.field in ("phone", "worker_phone", "id_number"):
-        from gridtool.validate import mask_id_number, mask_phone
+    from gridtool.sync import shown_value
 
-        value = mask_id_number(str(value)) if conflict.field == "id_number" else mask_phone(str(value))
-    if isinstance(value, str):
-        return value
-    import orjson
-
-    return orjson.dumps(value).decode()
+    return shown_value(conflict, option, show_pii)
 
 
 def _conflict_line(conflict: Any, show_pii: bool) -> str:

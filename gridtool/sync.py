@@ -362,6 +362,23 @@ class Conflict:
         }
 
 
+PII_FIELDS = ("phone", "worker_phone", "id_number")
+
+
+def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = False) -> str:
+    """One side of a conflict as a person reads it: masked ID numbers and phones unless asked."""
+    from gridtool.i18n import t
+
+    if option.get("deleted"):
+        return t("sync.value_deleted")
+    value = option.get("value")
+    if not show_pii and conflict.field in PII_FIELDS:
+        from gridtool.validate import mask_id_number, mask_phone
+
+        value = mask_id_number(str(value)) if conflict.field == "id_number" else mask_phone(str(value))
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
 def _conflict_id(table: str, record: str, name: str, refs: list[str]) -> str:
     return _sha256("\x00".join([table, record, name, *sorted(refs)]).encode())[:8]
 
