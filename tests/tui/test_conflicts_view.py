@@ -47,3 +47,17 @@ async def test_settle_a_conflict_from_the_dashboard(tmp_path: Path) -> None:
     assert sync.conflicts(store) == [] and next(iter(store.records("grid_cells").values()))[
         "worker_phone"
     ] == ("13900000001")
+
+
+async def test_keep_theirs_from_the_worker_laptop(tmp_path: Path) -> None:
+    path, worker = _conflicted(tmp_path)
+    sync.export_bundle(Store(path), tmp_path / "o2.gtb")
+    sync.import_bundle(worker, tmp_path / "o2.gtb")
+    app = GridtoolApp(worker.path, poll_seconds=3600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("5")
+        await pilot.pause()
+        await pilot.press("o")  # the office's value, not this laptop's
+        await pilot.pause()
+        assert app.screen.found == []  # type: ignore[attr-defined]
+    assert next(iter(Store(worker.path).records("grid_cells").values()))["worker_phone"] == "13900000001"
