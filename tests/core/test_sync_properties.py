@@ -1,6 +1,7 @@
 """Properties of sync over 3-5 replicas doing random edits, creates, deletes, settlements and exchanges,
 with skewed clocks (a year behind, two days ahead) and bundles delivered duplicated, stale, out of
-order, and sometimes computed for a peer assumed further along than it is (so gaps happen):
+order, and sometimes computed for a peer assumed further along than it is (so gaps happen); stores
+checkpoint every few kB and are reopened as another process would, so views rebuild from the log:
 
 1. convergence: once everyone has seen every bundle, records, operation sets and conflicts agree;
 2. idempotence: importing a bundle again says "already imported" and leaves every file's bytes alone;
@@ -64,6 +65,7 @@ actions = st.one_of(
     lost,
     st.tuples(st.just("resolve"), st.integers(0, 4), st.integers(0, 9), st.sampled_from(["mine", "theirs"])),
     st.tuples(st.just("tick"), st.integers(1, 5_000)),
+    st.tuples(st.just("reopen"), st.integers(0, 4)),  # another process: checkpoint and log only
 )
 scenario = st.tuples(
     st.integers(3, 5),
@@ -135,6 +137,9 @@ def _act(world: World, action: tuple[Any, ...]) -> None:
     n = len(world.stores)
     if kind == "tick":
         world.now += action[1]
+    elif kind == "reopen":
+        i = action[1] % n
+        world.stores[i] = Store(world.stores[i].path)
     elif kind == "create":
         store = world.at(action[1])
         with store.transaction() as tx:
@@ -271,6 +276,7 @@ def run_scenario(n: int, skews: list[int], steps: list[tuple[Any, ...]], rnd: An
         world: World | None = None
         clock = mock.patch.object(store_module, "wall_ms", lambda: world.clock() if world else BASE_MS)
         stack.enter_context(clock)
+        stack.enter_context(mock.patch.object(store_module, "CHECKPOINT_BYTES", 3000))  # checkpoint often
         world = World(Path(tmp), n, skews[:n])
         world.at(0)
         with world.stores[0].transaction() as tx:  # shared records to quarrel over
