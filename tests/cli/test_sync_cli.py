@@ -154,3 +154,22 @@ def test_a_bundle_path_that_cannot_be_written_or_read(
     assert refused.exit_code == 2 and "cannot write" in refused.stderr and "Traceback" not in refused.output
     missing = run("sync", "import", str(nowhere), db=laptops["office"])
     assert missing.exit_code == 2 and "no bundle file" in missing.stderr
+
+
+def test_every_bad_bundle_exits_2_with_one_line_through_the_cli(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridtool.store import Store
+    from tests.core.test_sync import _bad_bundles
+
+    worker, office = Store(laptops["liudan"]), Store(laptops["office"])
+    (tmp_path / "bad").mkdir()
+    cases = _bad_bundles(worker, office, tmp_path / "bad")
+    monkeypatch.setenv("GRIDTOOL_SYNC_PASSPHRASE", "wrong")
+    before = snapshot(laptops["office"])
+    for name, (path, _) in cases.items():
+        for lang in ("en", "zh"):
+            refused = run("sync", "import", str(path), db=laptops["office"], lang=lang)
+            assert refused.exit_code == 2, name
+            assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output, name
+    assert snapshot(laptops["office"]) == before
