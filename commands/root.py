@@ -27,6 +27,7 @@ SUBCOMMANDS = {
     "order": "gridtool.commands.order:group",
     "points": "gridtool.commands.points:group",
     "visit": "gridtool.commands.visit:group",
+    "sync": "gridtool.commands.sync:group",
 }
 
 

@@ -205,6 +205,11 @@ def _parse(raw: bytes) -> Any:
             gc.enable()
 
 
+def wall_ms() -> int:
+    """This laptop's clock in milliseconds; one place, so tests can skew a replica's clock."""
+    return time.time_ns() // 1_000_000
+
+
 def public(record: dict[str, Any]) -> dict[str, Any]:
     """A record without the store's bookkeeping keys (those starting with ``_``)."""
     return {k: v for k, v in record.items() if not k.startswith("_")}
@@ -270,6 +275,24 @@ class Transaction:
         if current is None:
             raise NotFound("error.not_found", table=table, ref=record_id)
         self._emit(table, record_id, {"del": True}, pred=self.store.last_op(current))
+
+    def settle(self, table: str, record_id: str, change: dict[str, Any], pred: list[Any]) -> None:
+        """Write ``change`` (``{"set": ...}`` or ``{"del": True}``) over several predecessors.
+
+        How a sync conflict is settled: the new operation names every value it supersedes, so on
+        every replica those values stop being visible and the conflict disappears everywhere.
+        """
+        self._emit(table, record_id, change, pred=[list(p) for p in pred])
+
+    def adopt(self, op: dict[str, Any]) -> None:
+        """Apply and log another replica's operation as it is (its id, clock and predecessors).
+
+        Kept verbatim so this replica can pass it on and rebuild its view from the log. An ``eff``
+        key (added by the sync layer, stripped when shared) says what the operation does to the view
+        when it arrives after a later one, so replaying the log in its order gives the merged view.
+        """
+        self.store._apply(op)
+        self.ops.append(op)
 
     def _emit(self, table: str, rid: str, change: dict[str, Any], pred: list[Any]) -> None:
         store = self.store
@@ -709,7 +732,7 @@ class Store:
 
     def _tick(self) -> list[int]:
         """Advance the hybrid logical clock: wall milliseconds, or a counter when they tie."""
-        now = time.time_ns() // 1_000_000
+        now = wall_ms()
         ms, counter = self.meta["hlc"]
         clock = [now, 0] if now > ms else [ms, counter + 1]
         self.meta["hlc"] = clock
@@ -733,7 +756,22 @@ class Store:
             for idx in indexes.values():
                 if idx.built:
                     idx.remove(rid, current)
-        if op.get("del"):
+        eff = op.get("eff")
+        if eff is not None:  # a merged operation: its effect was worked out against the history
+            merged = eff.get("rec")
+            if merged is None:
+                table.pop(rid, None)
+            else:
+                record = dict(merged)
+                record["id"] = rid
+                last_origin, last_seq = eff["op"]
+                record["_op"] = last_seq if last_origin == meta["replica"] else f"{last_origin}:{last_seq}"
+                table[rid] = record
+                if indexes:
+                    for idx in indexes.values():
+                        if idx.built:
+                            idx.add(rid, record)
+        elif op.get("del"):
             table.pop(rid, None)
         else:
             record = dict(current) if current is not None else {"id": rid}

@@ -259,6 +259,7 @@ def app_bindings() -> list[BindingType]:
         ],
         Binding("escape", "focus_list", show=False),
         Binding("l", "load_timelines", t("tui.timeline"), show=False),
+        Binding("6", "conflicts", t("tui.conflicts"), show=False),
     ]
 
 
@@ -381,6 +382,7 @@ class GridtoolApp(App[None]):
             )
         for tab in ("queue", "households", "leads", "stats", "service"):
             yield SystemCommand(t(f"tui.{tab}"), t("tui.palette_view"), partial(self.action_show_tab, tab))
+        yield SystemCommand(t("tui.conflicts"), t("tui.palette_key", key="6"), self.action_conflicts)
 
     def action_search(self) -> None:
         for found in self._active_view().query(Input):
@@ -399,6 +401,12 @@ class GridtoolApp(App[None]):
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.action_focus_list()
+
+    def action_conflicts(self) -> None:
+        """The sync conflicts waiting to be settled (``gridtool sync conflicts``)."""
+        from .conflicts import ConflictsScreen
+
+        self.push_screen(ConflictsScreen())
 
     def action_help(self) -> None:
         self.action_show_help_panel()

@@ -1,0 +1,172 @@
+"""Sync benchmarks on a generated store of 30,000 households (issue #6's speed targets).
+
+    python bench/bench_sync.py                  # generates the store in a temp dir
+    python bench/bench_sync.py --households 5000
+    python bench/bench_sync.py --cli            # also time the same steps as `gridtool` processes
+
+Prints wall-clock seconds for a full first sync (export + import into an empty replica), then for a
+delta of 10,000 changes (export for the peer, import there), and the bundle sizes: a delta's size
+follows the number of changes, not the size of the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TARGETS = {"full": 10.0, "delta_export": 2.0, "delta_import": 2.0}
+
+
+def _timed(label: str, func: Callable[[], Any], target: float | None = None) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = func()
+    took = time.perf_counter() - start
+    verdict = f"  target < {target:g} s: {'ok' if took < target else 'MISSED'}" if target else ""
+    print(f"{label:<58} {took:7.2f} s{verdict}")
+    return result, took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=30000)
+    parser.add_argument("--changes", type=int, default=10000)
+    parser.add_argument("--cli", action="store_true", help="also time the steps as gridtool processes")
+    args = parser.parse_args()
+
+    from gridtool import sync
+    from gridtool.demo import create_store, generate
+    from gridtool.store import Store
+
+    workdir = Path(tempfile.mkdtemp(prefix="gridtool-bench-sync-"))
+    try:
+        worker_path = workdir / "worker" / "gridtool.json"
+        worker_path.parent.mkdir()
+        start = time.perf_counter()
+        create_store(worker_path, generate(households=args.households))
+        worker = Store(worker_path)
+        ops = sum(1 for _ in worker.operations())
+        print(
+            f"generated {args.households} households ({ops} operations in the log) "
+            f"in {time.perf_counter() - start:.2f} s"
+        )
+        office = Store.init(workdir / "office" / "gridtool.json", name="office")
+        sync.trust_add(office, "worker", sync.whoami(worker)["public_key"])
+        sync.trust_add(worker, "office", sync.whoami(office)["public_key"])
+        print()
+
+        full = workdir / "full.gtb"
+        exported, t_export = _timed(
+            "full first sync: export everything", lambda: sync.export_bundle(worker, full)
+        )
+        imported, t_import = _timed(
+            "full first sync: import into an empty replica", lambda: sync.import_bundle(office, full)
+        )
+        total = t_export + t_import
+        print(
+            f"{'full first sync: total':<58} {total:7.2f} s  target < {TARGETS['full']:g} s: "
+            f"{'ok' if total < TARGETS['full'] else 'MISSED'}"
+        )
+        assert imported.applied == exported.ops == ops
+
+        hello = workdir / "hello.gtb"  # the office tells the worker what it now holds
+        sync.export_bundle(office, hello, peer="worker")
+        sync.import_bundle(worker, hello)
+
+        households = list(worker.records("households"))
+        start = time.perf_counter()
+        with worker.transaction() as tx:
+            for n in range(args.changes):
+                rid = households[n % len(households)]
+                tx.update("households", rid, {"notes": f"visited {n}"})
+        print(f"\nmade {args.changes} changes in one transaction in {time.perf_counter() - start:.2f} s")
+        delta = workdir / "delta.gtb"
+        out, _ = _timed(
+            f"delta: export {args.changes} changes for the office",
+            lambda: sync.export_bundle(worker, delta, peer="office"),
+            TARGETS["delta_export"],
+        )
+        result, _ = _timed(
+            f"delta: import {args.changes} changes at the office",
+            lambda: sync.import_bundle(office, delta),
+            TARGETS["delta_import"],
+        )
+        assert out.ops == args.changes and result.applied == args.changes
+
+        small = workdir / "small.gtb"
+        with worker.transaction() as tx:
+            for n in range(100):
+                tx.update("households", households[n], {"notes": f"revisited {n}"})
+        sync.export_bundle(office, hello, peer="worker")
+        sync.import_bundle(worker, hello)
+        small_out = sync.export_bundle(worker, small, peer="office")
+        print()
+        print(
+            f"bundle sizes: full ({exported.ops} ops) {exported.size / 1e6:.2f} MB; "
+            f"delta of {out.ops} changes {out.size / 1e6:.2f} MB; "
+            f"delta of {small_out.ops} changes {small_out.size / 1e3:.1f} kB"
+        )
+        if args.cli:
+            _cli(workdir, worker, args.changes)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _cli(workdir: Path, worker: Any, changes: int) -> None:
+    """The same first sync and delta, as a person runs them: whole processes, a new office."""
+    import os
+    import subprocess
+    import sys
+
+    from gridtool import sync
+    from gridtool.store import Store
+
+    office = Store.init(workdir / "office2" / "gridtool.json", name="office2")
+    sync.trust_add(office, "worker", sync.whoami(worker)["public_key"])
+    sync.trust_add(worker, "office2", sync.whoami(office)["public_key"])
+    env = {**os.environ, "GRIDTOOL_LANG": "en"}
+    beside = Path(sys.executable).with_name("gridtool")
+    exe = [str(beside)] if beside.exists() else [sys.executable, "-m", "gridtool.commands"]
+
+    def gridtool(store: Any, *args: str) -> None:
+        subprocess.run([*exe, "--db", str(store.path), *args], env=env, check=True, capture_output=True)
+
+    print()
+    full = str(workdir / "cli-full.gtb")
+    _, t_export = _timed(
+        "gridtool sync export (everything)", lambda: gridtool(worker, "sync", "export", "--to", full)
+    )
+    _, t_import = _timed(
+        "gridtool sync import (into an empty replica)", lambda: gridtool(office, "sync", "import", full)
+    )
+    total = t_export + t_import
+    verdict = "ok" if total < TARGETS["full"] else "MISSED"
+    print(
+        f"{'gridtool full first sync: total':<58} {total:7.2f} s  target < {TARGETS['full']:g} s: {verdict}"
+    )
+    hello = workdir / "cli-hello.gtb"
+    sync.export_bundle(office, hello, peer="worker")
+    sync.import_bundle(worker, hello)
+    households = list(worker.records("households"))
+    with worker.transaction() as tx:
+        for n in range(changes):
+            tx.update("households", households[n % len(households)], {"notes": f"called {n}"})
+    delta = str(workdir / "cli-delta.gtb")
+    _timed(
+        f"gridtool sync export --for office2 ({changes} changes)",
+        lambda: gridtool(worker, "sync", "export", "--to", delta, "--for", "office2"),
+        TARGETS["delta_export"],
+    )
+    _timed(
+        f"gridtool sync import ({changes} changes)",
+        lambda: gridtool(office, "sync", "import", delta),
+        TARGETS["delta_import"],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""``gridtool sync``: swap bundle files between offline laptops (the work is in gridtool.sync)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from gridtool.i18n import t
+
+from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
+
+PASSPHRASE_ENV = "GRIDTOOL_SYNC_PASSPHRASE"
+
+
+@click.group(help=t("Sync by file exchange: export a bundle, carry it over, import it elsewhere."))
+def group() -> None:
+    pass
+
+
+def _iso_ms(ms: int) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ms / 1000).isoformat(timespec="minutes")
+
+
+def _passphrase(confirm: bool) -> str:
+    """The community passphrase: from the environment (scripts) or typed, never stored."""
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    return click.prompt(t("sync.passphrase_prompt"), hide_input=True, confirmation_prompt=confirm, err=True)
+
+
+@group.command("whoami", help=t("This laptop's replica id, name, public key and clock."))
+@format_option("table", "json")
+@pass_env
+@report_errors
+def whoami_cmd(env: Env, fmt: str) -> None:
+    from gridtool import sync
+    from gridtool.formats import render_json
+
+    me = sync.whoami(env.store())
+    if fmt == "json":
+        echo(render_json(me))
+        return
+    echo(t("sync.whoami", **me))
+
+
+@group.command("export", help=t("Write a signed bundle of changes for another laptop or the office."))
+@click.option("--to", "dest", required=True, metavar="FILE", help=t("The bundle file to write (mode 0600)."))
+@click.option(
+    "--for", "peer", metavar="PEER", help=t("Only what this peer (roster name or replica id) lacks.")
+)
+@click.option("--full", is_flag=True, help=t("Everything this store holds, whatever the peer has."))
+@click.option(
+    "--encrypt",
+    is_flag=True,
+    help=t("Encrypt with the community passphrase (asked for, or GRIDTOOL_SYNC_PASSPHRASE)."),
+)
+@pass_env
+@report_errors
+def export_cmd(env: Env, dest: str, peer: str | None, full: bool, encrypt: bool) -> None:
+    from gridtool import sync
+
+    passphrase = _passphrase(confirm=True) if encrypt else None
+    result = sync.export_bundle(env.store(), dest, peer=peer, full=full, passphrase=passphrase)
+    key = "sync.exported_full" if result.full else "sync.exported_delta"
+    success(t(key, ops=result.ops, path=str(result.path), size=result.size))
+    if result.encrypted:
+        echo(t("sync.exported_encrypted"))
+
+
+@group.command("import", help=t("Check a bundle and apply what it adds; says what changes."))
+@click.argument("file", metavar="FILE")
+@click.option("--dry-run", is_flag=True, help=t("Say what the bundle would change, and change nothing."))
+@actor_option
+@pass_env
+@report_errors
+def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
+    from gridtool import sync
+
+    passphrase = _passphrase(confirm=False) if sync.is_encrypted(file) else None
+    result = sync.import_bundle(env.store(), file, dry_run=dry_run, passphrase=passphrase, actor=actor)
+    if result.already:
+        success(t("sync.already_imported", signer=result.signer))
+        return
+    head = "sync.would_import" if dry_run else "sync.imported"
+    success(
+        t(
+            head,
+            signer=result.signer,
+            ops=result.applied,
+            added=result.added,
+            updated=result.updated,
+            deleted=result.deleted,
+        )
+    )
+    for conflict in result.new_conflicts:
+        echo("  " + _conflict_line(conflict, show_pii=False))
+    if result.new_conflicts:
+        echo(t("sync.conflicts_hint", n=len(result.new_conflicts)))
+    for held in result.held:
+        if held.reason == "future":
+            echo(t("sync.held_future", n=held.count, name=held.name, when=_iso_ms(held.latest_ms)), err=True)
+        else:
+            echo(t("sync.held_gap", n=held.count, name=held.name, seq=held.first_missing), err=True)
+
+
+@group.command("status", help=t("Known peers, what each has acknowledged, held operations, conflicts."))
+@format_option("table", "json")
+@pass_env
+@report_errors
+def status_cmd(env: Env, fmt: str) -> None:
+    from gridtool import sync
+    from gridtool.formats import render_json, render_table
+
+    info = sync.status(env.store())
+    if fmt == "json":
+        echo(render_json(info))
+        return
+    echo(
+        t(
+            "sync.status_head",
+            name=info["name"] or "-",
+            replica=info["replica"],
+            ops=sum(info["vector"].values()),
+        )
+    )
+    rows = [
+        {
+            "peer": p["name"],
+            "replica": p["replica"][-6:],
+            "lacks": p["lacks"],
+            "last_import": p["last_import"],
+        }
+        for p in info["peers"]
+    ]
+    echo(render_table(rows) if rows else t("sync.no_peers"))
+    for held in info["held"]:
+        if held["reason"] == "future":
+            echo(t("sync.held_future", n=held["count"], name=held["name"], when=_iso_ms(held["latest_ms"])))
+        else:
+            echo(t("sync.held_gap", n=held["count"], name=held["name"], seq=held["first_missing"]))
+    echo(t("sync.status_conflicts", human=info["conflicts"]["human"], auto=info["conflicts"]["auto"]))
+
+
+# -- conflicts ------------------------------------------------------------------------------
+
+
+def _shown(conflict: Any, option: dict[str, Any], show_pii: bool) -> str:
+    from gridtool.sync import shown_value
+
+    return shown_value(conflict, option, show_pii)
+
+
+def _conflict_line(conflict: Any, show_pii: bool) -> str:
+    from gridtool.i18n import field_label, has
+
+    table = t(f"table.{conflict.table}") if has(f"table.{conflict.table}") else conflict.table
+    values = " | ".join(_shown(conflict, o, show_pii) for o in conflict.options)
+    name = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
+    badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
+    return f"{conflict.id}  {badge}  {table} {conflict.record[-6:]} · {name}: {values}"
+
+
+@group.group(
+    "conflicts",
+    invoke_without_command=True,
+    help=t("Values two laptops changed at once: list them, show one, settle it."),
+)
+@click.pass_context
+def conflicts_group(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_cmd)
+
+
+@conflicts_group.command(
+    "list", help=t("Every unsettled conflict (needs a person, or settled by the clock).")
+)
+@format_option("table", "json")
+@show_pii_option
+@pass_env
+@report_errors
+def list_cmd(env: Env, fmt: str = "table", show_pii: bool = False) -> None:
+    from gridtool import sync
+    from gridtool.formats import render_json
+
+    found = sync.conflicts(env.store())
+    if fmt == "json":
+        echo(render_json([c.as_dict() for c in found]))
+        return
+    if not found:
+        echo(t("sync.no_conflicts"))
+        return
+    for conflict in found:
+        echo(_conflict_line(conflict, show_pii))
+
+
+@conflicts_group.command("show", help=t("One conflict: each value, who wrote it and when."))
+@click.argument("ref", metavar="ID")
+@show_pii_option
+@pass_env
+@report_errors
+def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
+    from gridtool import sync
+
+    store = env.store()
+    conflict = sync.find_conflict(store, ref)
+    state = sync.load_state(store)
+    echo(_conflict_line(conflict, show_pii))
+    echo(t("sync.conflict_record", record=conflict.record))
+    for n, option in enumerate(conflict.options):
+        mark = "→" if n == conflict.winner else " "
+        who = sync.peer_name(store, state, option["origin"])
+        echo(f" {mark} {_shown(conflict, option, show_pii)}  ({who}, {_iso_ms(option['hlc'][0])})")
+    echo(t("sync.resolve_hint", id=conflict.id))
+
+
+@conflicts_group.command("resolve", help=t("Settle a conflict; the decision syncs like any edit."))
+@click.argument("ref", metavar="ID")
+@click.option("--take", metavar="VALUE", help=t("Keep this value (one of those shown, or a new one)."))
+@click.option("--keep-mine", is_flag=True, help=t("Keep this laptop's value."))
+@click.option("--keep-theirs", is_flag=True, help=t("Keep the other laptop's value."))
+@actor_option
+@pass_env
+@report_errors
+def resolve_cmd(
+    env: Env, ref: str, take: str | None, keep_mine: bool, keep_theirs: bool, actor: str | None
+) -> None:
+    from gridtool import sync
+
+    if keep_mine and keep_theirs:
+        raise sync.SyncError("sync.resolve_how")
+    keep = "mine" if keep_mine else "theirs" if keep_theirs else None
+    conflict, _ = sync.resolve(env.store(), ref, take=take, keep=keep, actor=actor)
+    success(t("sync.resolved", id=conflict.id))
+
+
+# -- trust ----------------------------------------------------------------------------------
+
+
+@group.group("trust", help=t("The roster of keys whose bundles this laptop accepts."))
+def trust_group() -> None:
+    pass
+
+
+@trust_group.command("add", help=t("Trust a key (as `sync whoami` prints it) under a name."))
+@click.argument("name")
+@click.argument("public_key", metavar="PUBLIC_KEY")
+@pass_env
+@report_errors
+def trust_add_cmd(env: Env, name: str, public_key: str) -> None:
+    from gridtool import sync
+
+    entry = sync.trust_add(env.store(), name, public_key)
+    success(t("sync.trusted", name=entry["name"], key_id=entry["key_id"]))
+
+
+@trust_group.command("list", help=t("Trusted and revoked keys."))
+@format_option("table", "json")
+@pass_env
+@report_errors
+def trust_list_cmd(env: Env, fmt: str) -> None:
+    from gridtool import sync
+    from gridtool.formats import render_rows
+
+    rows = sync.trust_list(env.store())
+    echo(render_rows(rows, fmt) if rows or fmt == "json" else t("sync.no_trust"))
+
+
+@trust_group.command("revoke", help=t("Stop accepting a key's bundles (a lost laptop)."))
+@click.argument("name")
+@pass_env
+@report_errors
+def trust_revoke_cmd(env: Env, name: str) -> None:
+    from gridtool import sync
+
+    entry = sync.trust_revoke(env.store(), name)
+    success(t("sync.revoked_done", name=entry["name"], key_id=entry["key_id"]))

@@ -1,0 +1,175 @@
+"""Two grid workers and the office syncing through the CLI, as the README walks them through it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tests.conftest import snapshot
+
+Run = Callable[..., Result]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def laptops(tmp_path: Path, run: Run, store_path: Path) -> dict[str, Path]:
+    """刘丹's laptop (the README's community), 王芳's, and the office's, each trusting the others."""
+    paths = {
+        "liudan": store_path,
+        "wangfang": tmp_path / "wf" / "g.json",
+        "office": tmp_path / "office" / "g.json",
+    }
+    for name, path in paths.items():
+        ok(run("init", "--name", name, db=path))
+    ok(run("grid", "add", "TL-03", "--name", "铁园社区第三网格", "--worker", "刘丹", db=store_path))
+    keys = {
+        name: json.loads(ok(run("sync", "whoami", "--format", "json", db=p)).stdout)
+        for name, p in paths.items()
+    }
+    for name, path in paths.items():
+        for other, key in keys.items():
+            if other != name:
+                ok(run("sync", "trust", "add", other, key["public_key"], db=path))
+    return paths
+
+
+def test_a_first_sync_and_a_conflict_settled_through_the_cli(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    liudan, office, wangfang = laptops["liudan"], laptops["office"], laptops["wangfang"]
+    bundle = tmp_path / "liudan-1.gtb"
+    exported = ok(run("sync", "export", "--to", str(bundle), db=liudan))
+    assert "1 operations" in exported.stderr and stat.S_IMODE(bundle.stat().st_mode) == 0o600
+    before = snapshot(office)
+    dry = ok(run("sync", "import", str(bundle), "--dry-run", db=office))
+    assert "1 added" in dry.stderr and "dry run" in dry.stderr and snapshot(office) == before
+    assert "1 added" in ok(run("sync", "import", str(bundle), db=office)).stderr
+    assert "already imported" in ok(run("sync", "import", str(bundle), db=office)).stderr
+    ok(run("sync", "export", "--to", str(tmp_path / "office-1.gtb"), "--for", "wangfang", db=office))
+    ok(run("sync", "import", str(tmp_path / "office-1.gtb"), db=wangfang))
+    assert "TL-03" in ok(run("grid", "list", db=wangfang)).stdout
+
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000001", db=wangfang))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000002", db=liudan))
+    ok(run("sync", "export", "--to", str(tmp_path / "wf.gtb"), "--for", "office", db=wangfang))
+    ok(run("sync", "export", "--to", str(tmp_path / "ld.gtb"), "--for", "office", db=liudan))
+    ok(run("sync", "import", str(tmp_path / "wf.gtb"), db=office))
+    imported = ok(run("sync", "import", str(tmp_path / "ld.gtb"), db=office))
+    assert "[needs you]" in imported.stdout and "139****000" in imported.stdout
+    assert "13900000001" not in imported.stdout  # phones stay masked unless asked for
+    listed = json.loads(ok(run("sync", "conflicts", "list", "--format", "json", db=office)).stdout)
+    assert [(c["field"], c["human"]) for c in listed] == [("worker_phone", True)]
+    cid = listed[0]["id"]
+    shown = ok(run("sync", "conflicts", "show", cid, "--show-pii", db=office)).stdout
+    assert "13900000001" in shown and "13900000002" in shown and "wangfang" in shown
+    assert run("sync", "conflicts", "resolve", cid, db=office).exit_code == 2  # say how
+    ok(run("sync", "conflicts", "resolve", cid, "--take", "13900000001", db=office))
+    assert "no conflicts" in ok(run("sync", "conflicts", db=office)).stdout
+    ok(run("sync", "export", "--to", str(tmp_path / "office-2.gtb"), "--for", "liudan", db=office))
+    ok(run("sync", "import", str(tmp_path / "office-2.gtb"), db=liudan))
+    assert "13900000001" in ok(run("grid", "show", "TL-03", "--show-pii", db=liudan)).stdout
+    status = json.loads(ok(run("sync", "status", "--format", "json", db=liudan)).stdout)
+    assert status["conflicts"] == {"human": 0, "auto": 0} and [p["name"] for p in status["peers"]] == [
+        "office"
+    ]
+    assert "office" in ok(run("sync", "status", db=liudan)).stdout
+
+
+@pytest.mark.parametrize(("lang", "reason"), [("en", "cut short in transfer"), ("zh", "传输时被截断")])
+def test_a_bad_bundle_exits_2_with_one_line_and_changes_nothing(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, lang: str, reason: str
+) -> None:
+    bundle = tmp_path / "b.gtb"
+    ok(run("sync", "export", "--to", str(bundle), db=laptops["liudan"]))
+    bundle.write_bytes(bundle.read_bytes()[:-40])
+    before = snapshot(laptops["office"])
+    refused = run("sync", "import", str(bundle), db=laptops["office"], lang=lang)
+    assert refused.exit_code == 2 and reason in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    assert snapshot(laptops["office"]) == before
+
+
+def test_an_untrusted_then_revoked_sender(laptops: dict[str, Path], run: Run, tmp_path: Path) -> None:
+    stranger = tmp_path / "stranger" / "g.json"
+    ok(run("init", db=stranger))
+    ok(run("sync", "export", "--to", str(tmp_path / "s.gtb"), db=stranger))
+    refused = run("sync", "import", str(tmp_path / "s.gtb"), db=laptops["office"])
+    assert refused.exit_code == 2 and "sync trust add" in refused.stderr
+    ok(run("sync", "export", "--to", str(tmp_path / "l.gtb"), db=laptops["liudan"]))
+    ok(run("sync", "trust", "revoke", "liudan", db=laptops["office"]))
+    roster = json.loads(ok(run("sync", "trust", "list", "--format", "json", db=laptops["office"])).stdout)
+    assert {(r["name"], r["revoked"]) for r in roster} == {("liudan", True), ("wangfang", False)}
+    revoked = run("sync", "import", str(tmp_path / "l.gtb"), db=laptops["office"], lang="zh")
+    assert revoked.exit_code == 2 and "已被吊销" in revoked.stderr
+
+
+def test_an_encrypted_bundle_with_the_passphrase_from_the_environment(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDTOOL_SYNC_PASSPHRASE", "湘江 north wind 9")
+    bundle = tmp_path / "e.gtb"
+    assert (
+        "encrypted"
+        in ok(run("sync", "export", "--to", str(bundle), "--encrypt", db=laptops["liudan"])).stdout
+    )
+    assert b"TL-03" not in bundle.read_bytes()
+    assert "1 added" in ok(run("sync", "import", str(bundle), db=laptops["office"])).stderr
+    monkeypatch.setenv("GRIDTOOL_SYNC_PASSPHRASE", "wrong")
+    wrong = run("sync", "import", str(bundle), db=laptops["wangfang"])
+    assert wrong.exit_code == 2 and "passphrase" in wrong.stderr
+
+
+def test_sync_help_loads_no_cryptography() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = (
+        "import sys\nfrom gridtool.commands import cli\n"
+        "try:\n    cli(['sync', 'export', '--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(out.split())
+    assert not {m for m in loaded if m.startswith(("cryptography", "gridtool.sync", "gridtool.store"))}
+
+
+def test_a_bundle_path_that_cannot_be_written_or_read(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    nowhere = tmp_path / "no-such-folder" / "b.gtb"
+    refused = run("sync", "export", "--to", str(nowhere), db=laptops["liudan"])
+    assert refused.exit_code == 2 and "cannot write" in refused.stderr and "Traceback" not in refused.output
+    missing = run("sync", "import", str(nowhere), db=laptops["office"])
+    assert missing.exit_code == 2 and "no bundle file" in missing.stderr
+
+
+def test_every_bad_bundle_exits_2_with_one_line_through_the_cli(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridtool.store import Store
+    from tests.core.test_sync import _bad_bundles
+
+    worker, office = Store(laptops["liudan"]), Store(laptops["office"])
+    (tmp_path / "bad").mkdir()
+    cases = _bad_bundles(worker, office, tmp_path / "bad")
+    monkeypatch.setenv("GRIDTOOL_SYNC_PASSPHRASE", "wrong")
+    before = snapshot(laptops["office"])
+    for name, (path, _) in cases.items():
+        for lang in ("en", "zh"):
+            refused = run("sync", "import", str(path), db=laptops["office"], lang=lang)
+            assert refused.exit_code == 2, name
+            assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output, name
+    assert snapshot(laptops["office"]) == before

@@ -1,0 +1,431 @@
+"""Sync through the library: deltas, bad bundles, the clock guard, privacy, conflicts and settling."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+import zipfile
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import orjson
+import pytest
+
+from gridtool import register, sync
+from gridtool import store as store_module
+from gridtool.store import Store, public
+from tests.conftest import snapshot
+
+
+@pytest.fixture
+def pair(tmp_path: Path, community: dict[str, str], store: Store) -> tuple[Store, Store]:
+    """The worker's store (with the README's community) and the office's, each trusting the other."""
+    office = Store.init(tmp_path / "office" / "gridtool.json", name="office")
+    sync.trust_add(office, "liudan", sync.whoami(store)["public_key"])
+    sync.trust_add(store, "office", sync.whoami(office)["public_key"])
+    return store, office
+
+
+TABLES = ("grid_cells", "buildings", "leads", "households", "members")
+
+
+def _view(store: Store, tables: tuple[str, ...] = TABLES) -> dict:
+    return {t: {rid: public(r) for rid, r in store.records(t).items()} for t in tables}
+
+
+def _ops(path: Path) -> list[dict[str, Any]]:
+    with zipfile.ZipFile(path) as zf:
+        return [orjson.loads(line) for line in zf.read("ops.jsonl").splitlines() if line]
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _write_zip(path: Path, items: list[tuple[str, bytes]]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in items:
+            zf.writestr(name, data)
+    return path
+
+
+def _resigned(signer: Store, src: Path, dest: Path, **changes: Any) -> Path:
+    """The same bundle with manifest fields changed and signed again by ``signer``'s key."""
+    members = _members(src)
+    manifest = {**orjson.loads(members["manifest.json"]), **changes}
+    body = sync.canonical(manifest)
+    signature = base64.b64encode(sync._private_key(signer).sign(body))
+    return _write_zip(
+        dest, [("manifest.json", body), ("ops.jsonl", members["ops.jsonl"]), ("signature", signature)]
+    )
+
+
+# -- round trips and deltas -------------------------------------------------------------------
+
+
+def test_a_full_bundle_brings_the_whole_community_and_a_second_import_changes_nothing(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    bundle = tmp_path / "b.gtb"
+    sync.export_bundle(worker, bundle)
+    result = sync.import_bundle(office, bundle)
+    assert (result.added, result.applied, result.signer) == (5, 5, "liudan")
+    assert _view(office) == _view(worker)
+    assert Store(office.path).get("households", next(iter(worker.records("households"))))["head"] == "程金娇"
+    before = snapshot(office.path)
+    again = sync.import_bundle(office, bundle)
+    assert again.already and snapshot(office.path) == before
+
+
+def test_a_bundle_for_a_known_peer_holds_only_what_it_lacks(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    sync.export_bundle(worker, tmp_path / "w1.gtb")
+    sync.import_bundle(office, tmp_path / "w1.gtb")
+    sync.export_bundle(office, tmp_path / "o1.gtb", peer="liudan")  # tells the worker what it holds
+    sync.import_bundle(worker, tmp_path / "o1.gtb")
+    register.edit(worker, "household", community["household"], {"room": "0503"})
+    one = sync.export_bundle(worker, tmp_path / "w2.gtb", peer="office")
+    assert one.ops == 1 and not one.full
+    assert [op["set"] for op in _ops(tmp_path / "w2.gtb")] == [{"room": "0503"}]
+    for n in range(30):
+        register.edit(worker, "household", community["household"], {"room": f"{n:04d}"})
+    more = sync.export_bundle(worker, tmp_path / "w3.gtb", peer="office")
+    assert more.ops == 31 and more.size > one.size
+    assert sync.export_bundle(worker, tmp_path / "w4.gtb", full=True).ops == 36
+    sync.import_bundle(office, tmp_path / "w3.gtb")
+    assert _view(office) == _view(worker)
+
+
+def test_an_unknown_peer_is_refused(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    with pytest.raises(sync.SyncError) as err:
+        sync.export_bundle(pair[0], tmp_path / "x.gtb", peer="nobody")
+    assert err.value.key == "sync.unknown_peer"
+
+
+def test_operations_past_a_gap_wait_until_it_fills(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    worker, office = pair
+    sync.export_bundle(worker, tmp_path / "first.gtb")
+    sent = sync.vector(worker)
+    with worker.transaction() as tx:
+        tx.update("grid_cells", next(iter(worker.records("grid_cells"))), {"notes": "after"})
+    sync.export_bundle(worker, tmp_path / "later.gtb", since=sent)  # as if the first had arrived
+    held = sync.import_bundle(office, tmp_path / "later.gtb")
+    assert held.applied == 0 and [(h.reason, h.count, h.first_missing) for h in held.held] == [("gap", 1, 1)]
+    assert sync.vector(office) == {} and sync.status(office)["held"][0]["reason"] == "gap"
+    filled = sync.import_bundle(office, tmp_path / "first.gtb")
+    assert filled.applied == 6 and not filled.held
+    assert _view(office) == _view(worker) and not sync.load_state(office)["held"]
+
+
+# -- bad bundles ------------------------------------------------------------------------------
+
+
+def _bad_bundles(worker: Store, office: Store, tmp: Path) -> dict[str, tuple[Path, str]]:
+    good = tmp / "good.gtb"
+    sync.export_bundle(worker, good)
+    raw = good.read_bytes()
+    members = _members(good)
+    cases: dict[str, tuple[Path, str]] = {}
+
+    def put(name: str, data: bytes, key: str) -> None:
+        path = tmp / f"{name}.gtb"
+        path.write_bytes(data)
+        cases[name] = (path, key)
+
+    put("truncated", raw[: len(raw) // 2], "sync.not_bundle")
+    flipped = bytearray(raw)
+    at = raw.index(b"ops.jsonl") + 60  # inside the compressed operations
+    flipped[at] ^= 0x10
+    put("bit_flipped", bytes(flipped), "sync.damaged")
+    put("empty", b"", "sync.not_bundle")
+    put("not_a_zip", b"hello, this is a photo of a cat", "sync.not_bundle")
+    no_sig = _write_zip(tmp / "z.gtb", [(n, d) for n, d in members.items() if n != "signature"]).read_bytes()
+    put("unsigned", no_sig, "sync.unsigned")
+    tampered = {**members, "ops.jsonl": members["ops.jsonl"].replace(b"TL-03", b"TL-04")}
+    put("tampered_ops", _write_zip(tmp / "z.gtb", list(tampered.items())).read_bytes(), "sync.damaged")
+    manifest = orjson.loads(members["manifest.json"])
+    manifest["ops"] = 99
+    forged = {**members, "manifest.json": sync.canonical(manifest)}
+    put(
+        "tampered_manifest",
+        _write_zip(tmp / "z.gtb", list(forged.items())).read_bytes(),
+        "sync.bad_signature",
+    )
+    stranger = Store.init(tmp / "stranger" / "g.json")
+    sync.export_bundle(stranger, tmp / "s.gtb")
+    put("untrusted", (tmp / "s.gtb").read_bytes(), "sync.untrusted")
+    put("newer_format", _resigned(worker, good, tmp / "z.gtb", format=2).read_bytes(), "sync.too_new")
+    put(
+        "unknown_feature",
+        _resigned(worker, good, tmp / "z.gtb", features=["ops", "columns"]).read_bytes(),
+        "sync.unknown_features",
+    )
+    put("other_schema", _resigned(worker, good, tmp / "z.gtb", schema=2).read_bytes(), "sync.schema")
+    trick = [*members.items(), ("../../gridtool.json", b"{}")]
+    put("path_trick", _write_zip(tmp / "z.gtb", trick).read_bytes(), "sync.unsafe_name")
+    absolute = [*members.items(), ("/etc/passwd", b"x")]
+    put("absolute_path", _write_zip(tmp / "z.gtb", absolute).read_bytes(), "sync.unsafe_name")
+    extra = [*members.items(), ("run.sh", b"rm -rf ~")]
+    put("unknown_member", _write_zip(tmp / "z.gtb", extra).read_bytes(), "sync.unknown_member")
+    bomb = _write_zip(
+        tmp / "z.gtb",
+        [("manifest.json", b" " * (2 << 20)), ("ops.jsonl", b""), ("signature", b"")],
+    )
+    put("oversized_member", bomb.read_bytes(), "sync.oversized")
+    bad_op = [{"id": "nonsense"}]
+    body = b"\n".join(orjson.dumps(op) for op in bad_op) + b"\n"
+    manifest = orjson.loads(members["manifest.json"])
+    manifest["members"] = {"ops.jsonl": {"sha256": sync._sha256(body), "size": len(body)}}
+    signed = sync.canonical(manifest)
+    signature = base64.b64encode(sync._private_key(worker).sign(signed))
+    malformed = _write_zip(
+        tmp / "z.gtb", [("manifest.json", signed), ("ops.jsonl", body), ("signature", signature)]
+    )
+    put("malformed_operation", malformed.read_bytes(), "sync.bad_ops")
+    for name, op in (
+        (
+            "table_path_trick",
+            {"id": ["X", 1], "hlc": [1, 0], "t": "../../etc", "r": "R", "pred": [], "set": {}},
+        ),
+        (
+            "bookkeeping_field",
+            {"id": ["X", 1], "hlc": [1, 0], "t": "leads", "r": "R", "pred": [], "set": {"_op": 1}},
+        ),
+    ):
+        body = orjson.dumps(op) + b"\n"
+        manifest["members"] = {"ops.jsonl": {"sha256": sync._sha256(body), "size": len(body)}}
+        signed = sync.canonical(manifest)
+        signature = base64.b64encode(sync._private_key(worker).sign(signed))
+        built = _write_zip(
+            tmp / "z.gtb", [("manifest.json", signed), ("ops.jsonl", body), ("signature", signature)]
+        )
+        put(name, built.read_bytes(), "sync.bad_ops")
+    encrypted = tmp / "enc.gtb"
+    sync.export_bundle(worker, encrypted, passphrase="铁园社区")
+    put("wrong_passphrase", encrypted.read_bytes(), "sync.bad_passphrase")
+    return cases
+
+
+def test_every_bad_bundle_is_refused_with_its_reason_and_changes_no_byte(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    cases = _bad_bundles(worker, office, tmp_path)
+    before = snapshot(office.path)
+    for name, (path, key) in cases.items():
+        passphrase = "wrong" if name == "wrong_passphrase" else None
+        with pytest.raises(sync.SyncError) as err:
+            sync.import_bundle(office, path, passphrase=passphrase)
+        assert err.value.key == key, name
+        message = err.value.message()
+        assert "\n" not in message and message != key, name
+        assert snapshot(office.path) == before, name
+    assert len(cases) == 19
+
+
+def test_a_revoked_key_and_a_too_large_file_are_refused(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    worker, office = pair
+    sync.export_bundle(worker, tmp_path / "b.gtb")
+    sync.trust_revoke(office, "liudan")
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, tmp_path / "b.gtb")
+    assert err.value.key == "sync.revoked" and "liudan" in err.value.message()
+    with pytest.raises(sync.SyncError) as again:
+        sync.trust_add(office, "liudan-new-laptop", sync.whoami(worker)["public_key"])
+    assert again.value.key == "sync.trust_was_revoked"
+    with mock.patch.object(sync, "MAX_BUNDLE_BYTES", 100), pytest.raises(sync.SyncError) as big:
+        sync.import_bundle(office, tmp_path / "b.gtb")
+    assert big.value.key == "sync.too_large"
+    assert snapshot(office.path) == before
+
+
+def test_an_encrypted_bundle_needs_the_passphrase(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    worker, office = pair
+    path = tmp_path / "b.gtb"
+    sync.export_bundle(worker, path, passphrase="铁园社区")
+    assert sync.is_encrypted(path) and b"PK" not in path.read_bytes()[:64]
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, path)
+    assert err.value.key == "sync.needs_passphrase"
+    assert sync.import_bundle(office, path, passphrase="铁园社区").added == 5
+
+
+# -- clock guard ------------------------------------------------------------------------------
+
+
+def test_operations_from_a_clock_days_ahead_are_held_and_the_local_clock_stays(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    real = store_module.wall_ms()
+    ahead = real + 5 * 86_400_000
+    with mock.patch.object(store_module, "wall_ms", lambda: ahead):
+        with worker.transaction() as tx:
+            tx.update("grid_cells", next(iter(worker.records("grid_cells"))), {"notes": "from the future"})
+        sync.export_bundle(worker, tmp_path / "b.gtb")
+    result = sync.import_bundle(office, tmp_path / "b.gtb")
+    assert result.applied == 5  # what was written before the clock went wrong
+    [held] = result.held
+    assert (held.reason, held.name, held.count) == ("future", "liudan", 1)
+    assert office.meta["hlc"][0] < real + 86_400_000  # the office's clock did not jump five days
+    later = ahead + 1000
+    with mock.patch.object(store_module, "wall_ms", lambda: later):  # the days have passed
+        sync.export_bundle(office, tmp_path / "o.gtb")
+        released = sync.import_bundle(office, tmp_path / "o.gtb")
+    assert released.applied == 1 and _view(office) == _view(worker)
+
+
+# -- privacy ----------------------------------------------------------------------------------
+
+
+def test_bundles_and_keys_are_private_and_carry_no_personal_data(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    path = tmp_path / "b.gtb"
+    os.umask(0o022)
+    sync.export_bundle(worker, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(sync.key_path(worker).stat().st_mode) == 0o600
+    assert stat.S_IMODE(sync.state_path(worker).stat().st_mode) == 0o600
+    manifest = _members(path)["manifest.json"].decode()
+    for personal in (
+        "程金娇",
+        "13512345678",
+        "43010519790312002X",
+        "谭石泉",
+        worker.meta.get("name") or "刘丹",
+    ):
+        assert personal not in manifest
+    secret = base64.b64decode(sync.key_path(worker).read_bytes())
+    assert secret not in path.read_bytes() and base64.b64encode(secret) not in path.read_bytes()
+    sync.export_bundle(worker, tmp_path / "e.gtb", passphrase="wind over 湘江 7q")
+    sync.import_bundle(office, tmp_path / "e.gtb", passphrase="wind over 湘江 7q")
+    for store in (worker, office):
+        for content in snapshot(store.path).values():
+            assert "wind over 湘江 7q".encode() not in content
+
+
+# -- conflicts --------------------------------------------------------------------------------
+
+
+def _swap(a: Store, b: Store, tmp: Path, tag: str) -> None:
+    sync.export_bundle(a, tmp / f"{tag}-a.gtb")
+    sync.export_bundle(b, tmp / f"{tag}-b.gtb")
+    sync.import_bundle(a, tmp / f"{tag}-b.gtb")
+    sync.import_bundle(b, tmp / f"{tag}-a.gtb")
+
+
+def test_concurrent_edits_conflict_the_same_way_everywhere_and_settling_syncs(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    hid = community["household"]
+    register.edit(worker, "household", hid, {"phone": "13900000001", "room": "0503"})
+    register.edit(office, "household", hid, {"phone": "13900000002", "room": "0504"})
+    sync.export_bundle(office, tmp_path / "o.gtb")
+    result = sync.import_bundle(worker, tmp_path / "o.gtb")
+    assert sorted((c.field, c.human) for c in result.new_conflicts) == [("phone", True), ("room", False)]
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    mine = [c.as_dict() for c in sync.conflicts(worker)]
+    assert mine == [c.as_dict() for c in sync.conflicts(office)] and len(mine) == 2
+    assert _view(worker) == _view(office)  # the newest write shows while the conflict waits
+    phone = next(c for c in sync.conflicts(worker) if c.field == "phone")
+    _, value = sync.resolve(worker, phone.id[:5], keep="mine")
+    assert value == "13900000001" and worker.get("households", hid)["phone"] == "13900000001"
+    _swap(worker, office, tmp_path, "1")
+    assert [c.field for c in sync.conflicts(office)] == ["room"] == [c.field for c in sync.conflicts(worker)]
+    assert office.get("households", hid)["phone"] == "13900000001"
+    room = sync.conflicts(office)[0]
+    sync.resolve(office, room.id, take="0505")
+    _swap(worker, office, tmp_path, "2")
+    assert sync.conflicts(worker) == [] == sync.conflicts(office)
+    assert worker.get("households", hid)["room"] == "0505" and _view(worker) == _view(office)
+
+
+def test_an_edit_concurrent_with_a_delete_is_a_conflict_and_can_be_undone(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    gid = next(iter(worker.records("grid_cells")))
+    with office.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "office edit"})
+    with worker.transaction() as tx:
+        tx.delete("grid_cells", gid)
+    _swap(worker, office, tmp_path, "1")
+    [conflict] = sync.conflicts(worker)
+    assert conflict.field == "*" and conflict.human
+    assert [c.as_dict() for c in sync.conflicts(office)] == [conflict.as_dict()]
+    assert _view(worker) == _view(office)  # the newer of the two shows on both
+    with pytest.raises(sync.SyncError):
+        sync.resolve(worker, conflict.id, take="x")
+    sync.resolve(worker, conflict.id, keep="theirs")
+    assert worker.get("grid_cells", gid)["notes"] == "office edit"
+    _swap(worker, office, tmp_path, "2")
+    assert office.get("grid_cells", gid)["notes"] == "office edit" and sync.conflicts(office) == []
+
+
+def test_a_late_older_operation_does_not_overwrite_a_newer_one_even_after_reopening(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    gid = next(iter(worker.records("grid_cells")))
+    with worker.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "older"})
+    with office.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "newer"})
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    assert office.get("grid_cells", gid)["notes"] == "newer"
+    office.checkpoint()
+    assert Store(office.path).get("grid_cells", gid)["notes"] == "newer"
+    store_module.CHECKPOINT_BYTES, old = 1, store_module.CHECKPOINT_BYTES
+    try:
+        assert Store(office.path).get("grid_cells", gid)["notes"] == "newer"
+    finally:
+        store_module.CHECKPOINT_BYTES = old
+
+
+# -- trust roster -----------------------------------------------------------------------------
+
+
+def test_the_trust_roster(store: Store) -> None:
+    other = sync.whoami(store)["public_key"]
+    with pytest.raises(sync.SyncError) as bad:
+        sync.trust_add(store, "x", "ed25519:not-a-key")
+    assert bad.value.key == "sync.bad_key"
+    sync.trust_add(store, "wangfang", other)
+    with pytest.raises(sync.SyncError):
+        sync.trust_add(store, "someone-else", other)
+    assert [r["name"] for r in sync.trust_list(store)] == ["wangfang"]
+    sync.trust_revoke(store, "wangfang")
+    assert sync.trust_list(store) == [
+        {"name": "wangfang", "key_id": sync.whoami(store)["key_id"], "revoked": True}
+    ]
+    with pytest.raises(sync.SyncError):
+        sync.trust_revoke(store, "wangfang")
+
+
+def test_a_trusted_key_cannot_speak_for_another_laptop(pair: tuple[Store, Store], tmp_path: Path) -> None:
+    worker, office = pair
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    other = Store.init(tmp_path / "other" / "g.json")
+    sync.trust_add(office, "wangfang", sync.whoami(other)["public_key"])
+    sync.export_bundle(other, tmp_path / "o.gtb")
+    forged = _resigned(other, tmp_path / "o.gtb", tmp_path / "f.gtb", sender=worker.replica, bundle="X1")
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, forged)
+    assert err.value.key == "sync.sender_mismatch" and snapshot(office.path) == before

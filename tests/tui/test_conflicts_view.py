@@ -1,0 +1,63 @@
+"""The dashboard's queue of sync conflicts: open it with 5, settle with m or o, and it syncs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gridtool import register, sync
+from gridtool.store import Store
+from gridtool.tui.app import GridtoolApp
+from gridtool.tui.conflicts import ConflictsScreen
+
+
+def _conflicted(tmp_path: Path) -> tuple[Path, Store]:
+    """The office's store with one phone conflict against 刘丹's laptop."""
+    office = Store.init(tmp_path / "office" / "gridtool.json", name="office")
+    worker = Store.init(tmp_path / "worker" / "gridtool.json", name="刘丹")
+    sync.trust_add(office, "刘丹", sync.whoami(worker)["public_key"])
+    sync.trust_add(worker, "office", sync.whoami(office)["public_key"])
+    register.add(office, "grid_cell", {"code": "TL-03", "name": "第三网格", "worker": "刘丹"})
+    sync.export_bundle(office, tmp_path / "o.gtb")
+    sync.import_bundle(worker, tmp_path / "o.gtb")
+    register.edit(office, "grid_cell", "TL-03", {"worker_phone": "13900000001"})
+    register.edit(worker, "grid_cell", "TL-03", {"worker_phone": "13900000002"})
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    return office.path, worker
+
+
+async def test_settle_a_conflict_from_the_dashboard(tmp_path: Path) -> None:
+    path, _ = _conflicted(tmp_path)
+    app = GridtoolApp(path, poll_seconds=3600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConflictsScreen) and len(screen.found) == 1
+        detail = str(screen.query_one("#conflict-detail").render())
+        assert "139****0001" in detail and "13900000001" not in detail  # masked until p
+        await pilot.press("p")
+        assert "13900000001" in str(screen.query_one("#conflict-detail").render())
+        await pilot.press("m")  # keep the office's own value
+        await pilot.pause()
+        assert screen.found == []
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConflictsScreen)
+    store = Store(path)
+    assert sync.conflicts(store) == [] and next(iter(store.records("grid_cells").values()))[
+        "worker_phone"
+    ] == ("13900000001")
+
+
+async def test_keep_theirs_from_the_worker_laptop(tmp_path: Path) -> None:
+    path, worker = _conflicted(tmp_path)
+    sync.export_bundle(Store(path), tmp_path / "o2.gtb")
+    sync.import_bundle(worker, tmp_path / "o2.gtb")
+    app = GridtoolApp(worker.path, poll_seconds=3600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        await pilot.press("o")  # the office's value, not this laptop's
+        await pilot.pause()
+        assert app.screen.found == []  # type: ignore[attr-defined]
+    assert next(iter(Store(worker.path).records("grid_cells").values()))["worker_phone"] == "13900000001"

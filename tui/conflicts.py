@@ -1,0 +1,122 @@
+"""The sync conflicts as a queue to settle: what ``gridtool sync conflicts`` lists, one key per decision.
+
+Opened with ``5`` from anywhere in the dashboard. Settling goes through ``gridtool.sync.resolve``,
+the same operation the command line writes, so the decision travels with the next bundle.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from gridtool import sync
+from gridtool.errors import GridtoolError
+from gridtool.i18n import field_label, has, t
+
+
+def _table(name: str) -> str:
+    return t(f"table.{name}") if has(f"table.{name}") else name
+
+
+class ConflictsScreen(Screen[None]):
+    """Every unsettled conflict on the left, the values of the highlighted one on the right."""
+
+    DEFAULT_CSS = """
+    ConflictsScreen Horizontal { height: 1fr; }
+    ConflictsScreen OptionList { width: 3fr; }
+    ConflictsScreen #conflict-detail { width: 2fr; padding: 0 1; border-left: solid $panel-lighten-2; }
+    """
+
+    def __init__(self) -> None:
+        # Key labels in the current language, made before Textual copies them (as the app does).
+        type(self).BINDINGS = self.bindings()
+        type(self)._merged_bindings = type(self)._merge_bindings()
+        super().__init__()
+        self.found: list[sync.Conflict] = []
+        self.revealed = False
+
+    @staticmethod
+    def bindings() -> list[BindingType]:
+        return [
+            Binding("escape,5", "app.pop_screen", t("tui.back")),
+            Binding("m", "settle('mine')", t("tui.keep_mine")),
+            Binding("o", "settle('theirs')", t("tui.keep_theirs")),
+            Binding("p", "reveal", t("tui.reveal")),
+        ]
+
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield OptionList(id="conflict-list")
+            yield Static("", id="conflict-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(OptionList).focus()
+
+    @property
+    def store(self) -> Any:
+        return self.app.store  # type: ignore[attr-defined]
+
+    def reload(self) -> None:
+        self.found = sync.conflicts(self.store)
+        listing = self.query_one(OptionList)
+        listing.clear_options()
+        if not self.found:
+            listing.add_option(Option(t("sync.no_conflicts"), disabled=True))
+        for conflict in self.found:
+            badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
+            name = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
+            listing.add_option(
+                Option(f"{badge} {_table(conflict.table)} {conflict.record[-6:]} · {name}", id=conflict.id)
+            )
+        if self.found:
+            listing.highlighted = 0
+        self.show_detail()
+
+    def current(self) -> sync.Conflict | None:
+        index = self.query_one(OptionList).highlighted
+        return self.found[index] if self.found and index is not None and index < len(self.found) else None
+
+    def on_option_list_option_highlighted(self, _: OptionList.OptionHighlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self, message: str = "") -> None:
+        conflict = self.current()
+        lines = [message] if message else []
+        if conflict is not None:
+            state = sync.load_state(self.store)
+            lines += [f"[b]{conflict.id}[/b]  {_table(conflict.table)} {conflict.record}", ""]
+            for n, option in enumerate(conflict.options):
+                mark = "→" if n == conflict.winner else " "
+                who = sync.peer_name(self.store, state, option["origin"])
+                lines.append(
+                    f"{mark} {sync.shown_value(conflict, option, self.revealed)}  [dim]({who})[/dim]"
+                )
+            lines += ["", f"[dim]{t('tui.conflict_keys')}[/dim]"]
+        self.query_one("#conflict-detail", Static).update("\n".join(lines))
+
+    def action_reveal(self) -> None:
+        self.revealed = not self.revealed
+        self.show_detail()
+
+    def action_settle(self, keep: str) -> None:
+        conflict = self.current()
+        if conflict is None:
+            return
+        try:
+            sync.resolve(self.store, conflict.id, keep=keep)
+        except GridtoolError as err:
+            self.show_detail(f"[red]{err.message()}[/red]")
+            return
+        self.reload()
+        self.show_detail(t("sync.resolved", id=conflict.id))
