@@ -637,6 +637,8 @@ def _export(
     passphrase: str | None,
     since: dict[str, int] | None,
 ) -> ExportResult:
+    if store.owns(dest):  # before the key is made or anything read: the store's files stay as they are
+        raise SyncError("sync.target_is_store", path=str(dest))
     private = _private_key(store)
     public = _public_raw(private)
     with store.lock.hold(exclusive=False):

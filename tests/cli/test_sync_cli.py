@@ -173,3 +173,17 @@ def test_every_bad_bundle_exits_2_with_one_line_through_the_cli(
             assert refused.exit_code == 2, name
             assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output, name
     assert snapshot(laptops["office"]) == before
+
+
+@pytest.mark.parametrize("suffix", ["", ".log", ".sync-key"])
+def test_export_to_the_store_itself_exits_2_and_keeps_every_byte(
+    laptops: dict[str, Path], run: Run, suffix: str
+) -> None:
+    store = laptops["liudan"]
+    before = snapshot(store)
+    target = store.with_name(store.name + suffix)
+    for lang, words in (("en", "own files"), ("zh", "自己的文件")):
+        refused = run("sync", "export", "--to", str(target), db=store, lang=lang)
+        assert refused.exit_code == 2 and words in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    assert snapshot(store) == before

@@ -429,3 +429,21 @@ def test_a_trusted_key_cannot_speak_for_another_laptop(pair: tuple[Store, Store]
     with pytest.raises(sync.SyncError) as err:
         sync.import_bundle(office, forged)
     assert err.value.key == "sync.sender_mismatch" and snapshot(office.path) == before
+
+
+# -- review fixes -----------------------------------------------------------------------------
+
+
+def test_an_export_over_one_of_the_stores_own_files_is_refused_and_changes_no_byte(
+    pair: tuple[Store, Store],
+) -> None:
+    worker, _ = pair
+    worker.records("households")
+    worker.checkpoint()  # so the households table has a file of its own too
+    before = snapshot(worker.path)
+    for suffix in ("", ".log", ".sync-key", ".sync-state", ".households"):
+        target = worker.path.with_name(worker.path.name + suffix)
+        with pytest.raises(sync.SyncError) as err:
+            sync.export_bundle(worker, target)
+        assert err.value.key == "sync.target_is_store"
+        assert snapshot(worker.path) == before
