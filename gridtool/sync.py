@@ -1170,17 +1170,62 @@ def find_conflict(store: Store, ref: str) -> Conflict:
     return matches[0]
 
 
-def _parse_value(text: str, options: list[dict[str, Any]]) -> Any:
-    for option in options:
+PHONE_FIELDS = frozenset({"phone", "worker_phone"})
+
+
+def _take_value(store: Store, conflict: Conflict, text: str, ops: list[Op]) -> Any:
+    """The value ``--take`` names: one of those shown, or new text checked like the field's own edit.
+
+    Text stays text (``0003`` is not the number 3), and a new value passes the validator the
+    field's edit uses, because a settled value syncs to every laptop with no further check.
+    """
+    for option in conflict.options:
         value = option.get("value")
         if not option.get("deleted") and (
             text == value or text == str(value) or text == canonical(value).decode()
         ):
             return value
+    from gridtool.errors import Problem, ValidationError
+    from gridtool.validate import Invalid, check_id_number, check_mobile
+
+    name = conflict.field
+    register_kind = _register_kind(conflict.table)
+    if register_kind is not None:  # a register record: its own cleaning, on the record with the value
+        from gridtool import register
+
+        merged = {**_merged_fields(ops), name: text}
+        try:
+            clean = register.validate(store, register_kind, merged, own_id=conflict.record)
+        except ValidationError as err:
+            mine = [p for p in err.problems if p.field == name]
+            if mine:
+                raise ValidationError(mine) from None
+            return text.strip()  # other fields' old troubles are not this decision's
+        return clean.get(name, text.strip())
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
+        if name in PHONE_FIELDS:
+            return check_mobile(text)
+        if name == "id_number":
+            return check_id_number(text)
+    except Invalid as bad:
+        raise ValidationError([Problem(name, bad.key, dict(bad.params), None)]) from None
+    if conflict.table == "issues" and name == "status":
+        from gridtool.issues import STATUSES
+
+        if text.strip() not in STATUSES:
+            raise ValidationError(
+                [Problem(name, "issue.unknown_choice", {"known": ", ".join(STATUSES)}, text.strip())]
+            )
+        return text.strip()
+    if any(not isinstance(o.get("value"), str) for o in conflict.options if not o.get("deleted")):
+        raise SyncError("sync.take_shown_only")  # a number or a list: no checked way to read text as one
+    return text
+
+
+def _register_kind(table: str) -> str | None:
+    from gridtool.register import KINDS
+
+    return next((name for name, k in KINDS.items() if k.table == table), None)
 
 
 def resolve(
@@ -1208,7 +1253,7 @@ def resolve(
         mine = mine_idx[-1] if mine_idx else conflict.winner
         if take is not None:
             chosen: dict[str, Any] | None = None
-            value = _parse_value(take, options)
+            value = _take_value(store, conflict, take, ops)
         else:
             others = [i for i in range(len(options)) if i != mine and options[i]["origin"] != store.replica]
             if keep == "theirs" and not others:

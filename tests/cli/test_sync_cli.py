@@ -187,3 +187,25 @@ def test_export_to_the_store_itself_exits_2_and_keeps_every_byte(
         assert refused.exit_code == 2 and words in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output
     assert snapshot(store) == before
+
+
+def test_resolve_take_checks_the_value_and_keeps_a_phone_as_text(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    liudan, office = laptops["liudan"], laptops["office"]
+    ok(run("sync", "export", "--to", str(tmp_path / "0.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "0.gtb"), db=office))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000001", db=liudan))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000002", db=office))
+    ok(run("sync", "export", "--to", str(tmp_path / "1.gtb"), "--for", "office", db=liudan))
+    ok(run("sync", "import", str(tmp_path / "1.gtb"), db=office))
+    [conflict] = json.loads(ok(run("sync", "conflicts", "list", "--format", "json", db=office)).stdout)
+    before = snapshot(office)
+    for lang in ("en", "zh"):
+        for bad in ("not a phone", "0003"):
+            refused = run("sync", "conflicts", "resolve", conflict["id"], "--take", bad, db=office, lang=lang)
+            assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.output
+    assert snapshot(office) == before
+    ok(run("sync", "conflicts", "resolve", conflict["id"], "--take", "13900000003", db=office))
+    shown = json.loads(ok(run("grid", "show", "TL-03", "--show-pii", "--format", "json", db=office)).stdout)
+    assert shown["worker_phone"] == "13900000003"

@@ -447,3 +447,59 @@ def test_an_export_over_one_of_the_stores_own_files_is_refused_and_changes_no_by
             sync.export_bundle(worker, target)
         assert err.value.key == "sync.target_is_store"
         assert snapshot(worker.path) == before
+
+
+def _phone_conflict(worker: Store, office: Store, tmp_path: Path, hid: str) -> sync.Conflict:
+    _swap(worker, office, tmp_path, "p0")
+    register.edit(worker, "household", hid, {"phone": "13900000001"})
+    register.edit(office, "household", hid, {"phone": "13900000002"})
+    _swap(worker, office, tmp_path, "p1")
+    [conflict] = sync.conflicts(worker)
+    return conflict
+
+
+def test_a_taken_value_stays_text_and_is_checked_like_the_fields_own_edit(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    hid = community["household"]
+    conflict = _phone_conflict(worker, office, tmp_path, hid)
+    before = snapshot(worker.path)
+    for bad in ("not a phone", "0003", "12345678901", "[1, 2]"):
+        with pytest.raises(sync.InputError):
+            sync.resolve(worker, conflict.id, take=bad)
+        assert snapshot(worker.path) == before, bad
+    _, value = sync.resolve(worker, conflict.id, take="139 0000 0003")
+    assert value == "13900000003" and worker.get("households", hid)["phone"] == "13900000003"
+    assert [h["id"] for h in register.find_households(worker, "0003")] == [hid]
+
+
+def test_a_taken_member_id_number_and_issue_status_are_checked(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "m0")
+    mid = next(iter(worker.records("members")))
+    with worker.transaction() as tx:
+        tx.update("members", mid, {"id_number": "430105197903120045"})
+    with office.transaction() as tx:
+        tx.update("members", mid, {"id_number": "430105197903120061"})
+    _swap(worker, office, tmp_path, "m1")
+    [conflict] = sync.conflicts(worker)
+    with pytest.raises(sync.InputError):
+        sync.resolve(worker, conflict.id, take="430105197903120000")  # a wrong check digit
+    _, value = sync.resolve(worker, conflict.id, take="43010519790312002x")
+    assert value == "43010519790312002X"
+    with worker.transaction() as tx:
+        iid = tx.create("issues", {"status": "reported", "title": "楼道灯坏了"})
+    _swap(worker, office, tmp_path, "i0")
+    with worker.transaction() as tx:
+        tx.update("issues", iid, {"status": "assigned"})
+    with office.transaction() as tx:
+        tx.update("issues", iid, {"status": "rejected"})
+    _swap(worker, office, tmp_path, "i1")
+    [conflict] = sync.conflicts(worker)
+    with pytest.raises(sync.InputError):
+        sync.resolve(worker, conflict.id, take="nearly done")
+    _, value = sync.resolve(worker, conflict.id, take="closed")
+    assert value == "closed" and worker.get("issues", iid)["status"] == "closed"
