@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gridtool.i18n import t
+from gridtool.i18n import t, tn
 
 from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
 
@@ -215,6 +215,9 @@ def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
         mark = "→" if n == conflict.winner else " "
         who = sync.peer_name(store, state, option["origin"])
         echo(f" {mark} {_shown(conflict, option, show_pii)}  ({who}, {_iso_ms(option['hlc'][0])})")
+    restores = sync.cascade(store, conflict)
+    if restores:
+        echo(tn("sync.cascade_hint", len(restores), what=_what(restores)))
     echo(t("sync.resolve_hint", id=conflict.id))
 
 
@@ -236,6 +239,18 @@ def resolve_cmd(
     keep = "mine" if keep_mine else "theirs" if keep_theirs else None
     conflict, _ = sync.resolve(env.store(), ref, take=take, keep=keep, actor=actor)
     success(t("sync.resolved", id=conflict.id))
+    if conflict.restored:
+        echo(tn("sync.restored", len(conflict.restored), what=_what(conflict.restored)))
+
+
+def _what(items: list[dict[str, Any]]) -> str:
+    """Restored records by table, as a person reads them: "members ×2"."""
+    from collections import Counter
+
+    from gridtool.i18n import has
+
+    counts = Counter(item["table"] for item in items)
+    return ", ".join(f"{t(f'table.{n}') if has(f'table.{n}') else n} ×{c}" for n, c in sorted(counts.items()))
 
 
 # -- trust ----------------------------------------------------------------------------------

@@ -349,6 +349,7 @@ class Conflict:
     human: bool  # must a person settle it (issue status, ID number, phone, deletes)?
     options: list[dict[str, Any]]  # {"op": "origin:seq", "origin", "hlc", "value" | "deleted"}
     winner: int  # index into options of what the view shows now
+    restored: list[dict[str, Any]] = field(default_factory=list)  # set by resolve: see cascade()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -1238,7 +1239,8 @@ def resolve(
     """Settle a conflict with one operation over every visible value; returns what was kept.
 
     ``keep`` is ``"mine"`` (this replica's value, else what the view shows) or ``"theirs"`` (the
-    newest value from elsewhere); ``take`` is any value typed in.
+    newest value from elsewhere); ``take`` is any value typed in. Keeping a deleted record also
+    restores what was deleted with it (:func:`cascade`), listed in the conflict's ``restored``.
     """
     if (take is None) == (keep is None):
         raise SyncError("sync.resolve_how")
@@ -1277,9 +1279,47 @@ def resolve(
             change = {"set": {**_merged_fields(ops), conflict.field: value}}
         else:
             change = {"set": {conflict.field: value}}
+        restore = cascade(store, conflict) if "set" in change and conflict.field == "*" else []
         with store.transaction(actor=actor) as tx:
             tx.settle(conflict.table, conflict.record, change, pred)
+            for item in restore:
+                tx.settle(item["table"], item["record"], {"set": item["fields"]}, [item["deleted_by"]])
+        conflict.restored = restore
     return conflict, value
+
+
+def cascade(store: Store, conflict: Conflict) -> list[dict[str, Any]]:
+    """Records deleted together with the record of an edit-versus-delete conflict (its members).
+
+    Keeping the record brings these back too, so a household is never restored without the people
+    in it. They are the delete operations its writer made just before the record's own delete (as
+    ``register.remove`` does, in one transaction) on records that name the kept record, and that
+    nothing has written since; anything else touched meanwhile stays as it is and, if concurrent,
+    shows as a conflict of its own.
+    """
+    if conflict.field != "*":
+        return []
+    starts = [o["op"].rsplit(":", 1) for o in conflict.options if o.get("deleted")]
+    if not starts:
+        return []
+    by_id: dict[tuple[str, int], Op] = {}
+    history: dict[Key, list[Op]] = {}
+    for op in store.operations():
+        by_id[(op["id"][0], op["id"][1])] = op
+        history.setdefault((op["t"], op["r"]), []).append(op)
+    found: list[dict[str, Any]] = []
+    for origin, seq_text in starts:
+        seq = int(seq_text) - 1
+        while (origin, seq) in by_id and by_id[(origin, seq)].get("del"):
+            op = by_id[(origin, seq)]
+            ops = history[(op["t"], op["r"])]
+            fields = _merged_fields(ops)
+            if conflict.record in fields.values() and materialize(ops) == (None, [origin, seq]):
+                found.append(
+                    {"table": op["t"], "record": op["r"], "fields": fields, "deleted_by": [origin, seq]}
+                )
+            seq -= 1
+    return sorted(found, key=lambda item: (item["table"], item["record"]))
 
 
 def all_ops(store: Store) -> Iterator[Op]:

@@ -503,3 +503,29 @@ def test_a_taken_member_id_number_and_issue_status_are_checked(
         sync.resolve(worker, conflict.id, take="nearly done")
     _, value = sync.resolve(worker, conflict.id, take="closed")
     assert value == "closed" and worker.get("issues", iid)["status"] == "closed"
+
+
+def test_keeping_a_household_deleted_concurrently_brings_its_members_back(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    hid = community["household"]
+    register.edit(worker, "household", hid, {"members": ["程金娇,43010519790312002X,户主", "程小红"]})
+    _swap(worker, office, tmp_path, "0")
+    members = {rid: public(m) for rid, m in worker.records("members").items()}
+    assert len(members) == 2
+    register.remove(worker, "household", hid)
+    register.edit(office, "household", hid, {"room": "0503"})
+    _swap(worker, office, tmp_path, "1")
+    [conflict] = sync.conflicts(worker)
+    assert conflict.field == "*" and worker.records("members") == {}
+    assert [(c["table"], c["record"]) for c in sync.cascade(worker, conflict)] == sorted(
+        ("members", rid) for rid in members
+    )
+    settled, _ = sync.resolve(worker, conflict.id, keep="theirs")  # the office's edit: keep it
+    assert len(settled.restored) == 2
+    assert worker.get("households", hid)["room"] == "0503"
+    assert {rid: public(m) for rid, m in worker.records("members").items()} == members
+    _swap(worker, office, tmp_path, "2")
+    assert sync.conflicts(worker) == [] == sync.conflicts(office)
+    assert _view(office) == _view(worker) and len(office.records("members")) == 2
