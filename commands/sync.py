@@ -42,10 +42,20 @@ def whoami_cmd(env: Env, fmt: str) -> None:
     from gridtool.formats import render_json
 
     me = sync.whoami(env.store())
+    _warn_ahead(me["ahead_ms"], me["hlc"][0])
     if fmt == "json":
         echo(render_json(me))
         return
     echo(t("sync.whoami", **me))
+
+
+def _warn_ahead(ahead_ms: int, stamp_ms: int) -> None:
+    """On the laptop whose stamps run ahead: peers hold its changes back until told otherwise."""
+    from gridtool.sync import FUTURE_MS
+
+    if ahead_ms > FUTURE_MS:
+        days = ahead_ms // 86_400_000
+        echo(tn("sync.clock_ahead", days, when=_iso_ms(stamp_ms)), err=True)
 
 
 @group.command("export", help=t("Write a signed bundle of changes for another laptop or the office."))
@@ -68,6 +78,7 @@ def export_cmd(env: Env, dest: str, peer: str | None, full: bool, encrypt: bool)
     result = sync.export_bundle(env.store(), dest, peer=peer, full=full, passphrase=passphrase)
     key = "sync.exported_full" if result.full else "sync.exported_delta"
     success(t(key, ops=result.ops, path=str(result.path), size=result.size))
+    _warn_ahead(result.ahead_ms, env.store().meta["hlc"][0])
     if result.encrypted:
         echo(t("sync.exported_encrypted"))
 
@@ -102,10 +113,7 @@ def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
     if result.new_conflicts:
         echo(t("sync.conflicts_hint", n=len(result.new_conflicts)))
     for held in result.held:
-        if held.reason == "future":
-            echo(t("sync.held_future", n=held.count, name=held.name, when=_iso_ms(held.latest_ms)), err=True)
-        else:
-            echo(t("sync.held_gap", n=held.count, name=held.name, seq=held.first_missing), err=True)
+        echo(_held_line(held), err=True)
 
 
 @group.command("status", help=t("Known peers, what each has acknowledged, held operations, conflicts."))
@@ -117,6 +125,7 @@ def status_cmd(env: Env, fmt: str) -> None:
     from gridtool.formats import render_json, render_table
 
     info = sync.status(env.store())
+    _warn_ahead(info["ahead_ms"], env.store().meta["hlc"][0])
     if fmt == "json":
         echo(render_json(info))
         return
@@ -139,11 +148,72 @@ def status_cmd(env: Env, fmt: str) -> None:
     ]
     echo(render_table(rows) if rows else t("sync.no_peers"))
     for held in info["held"]:
-        if held["reason"] == "future":
-            echo(t("sync.held_future", n=held["count"], name=held["name"], when=_iso_ms(held["latest_ms"])))
-        else:
-            echo(t("sync.held_gap", n=held["count"], name=held["name"], seq=held["first_missing"]))
+        echo(_held_line(sync.Held(**held)))
     echo(t("sync.status_conflicts", human=info["conflicts"]["human"], auto=info["conflicts"]["auto"]))
+
+
+# -- held back ------------------------------------------------------------------------------
+
+
+def _held_line(held: Any) -> str:
+    if held.reason == "future":
+        return tn("sync.held_future", held.count, name=held.name, when=_iso_ms(held.latest_ms))
+    return tn("sync.held_gap", held.count, name=held.name, seq=held.first_missing)
+
+
+@group.group(
+    "held",
+    invoke_without_command=True,
+    help=t("Changes held back: past a gap, or stamped ahead of this laptop's clock."),
+)
+@click.pass_context
+def held_group(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(held_list_cmd)
+
+
+@held_group.command("list", help=t("What is held back, from whom, and why."))
+@format_option("table", "json")
+@pass_env
+@report_errors
+def held_list_cmd(env: Env, fmt: str = "table") -> None:
+    from gridtool import sync
+    from gridtool.formats import render_json
+
+    found = sync.held(env.store())
+    if fmt == "json":
+        echo(render_json([h.__dict__ for h in found]))
+        return
+    echo("\n".join(_held_line(h) for h in found) if found else t("sync.nothing_held_at_all"))
+
+
+@held_group.command(
+    "accept",
+    help=t("Apply a peer's changes held back for its clock, once you checked it (see README)."),
+)
+@click.argument("peer", metavar="NAME")
+@actor_option
+@pass_env
+@report_errors
+def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
+    from gridtool import sync
+
+    result = sync.accept_clock(env.store(), peer, actor=actor)
+    success(
+        t(
+            "sync.imported",
+            signer=result.signer,
+            ops=result.applied,
+            added=result.added,
+            updated=result.updated,
+            deleted=result.deleted,
+        )
+    )
+    for conflict in result.new_conflicts:
+        echo("  " + _conflict_line(conflict, show_pii=False))
+    for held in result.held:
+        echo(_held_line(held), err=True)
+    _warn_ahead(sync.clock_ahead_ms(env.store()), env.store().meta["hlc"][0])
 
 
 # -- conflicts ------------------------------------------------------------------------------

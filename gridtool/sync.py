@@ -235,6 +235,7 @@ def whoami(store: Store) -> dict[str, Any]:
         "clock": _iso(_now_ms()),
         "hlc": [ms, counter],
         "seq": store.meta["seq"],
+        "ahead_ms": clock_ahead_ms(store),
     }
 
 
@@ -598,6 +599,7 @@ class ExportResult:
     size: int
     full: bool
     encrypted: bool
+    ahead_ms: int = 0  # this laptop's hybrid clock ahead of its wall clock: see clock_ahead_ms
 
 
 def _peer_vector(store: Store, state: dict[str, Any], peer: str) -> dict[str, int]:
@@ -685,7 +687,9 @@ def _export(
         _write_private(path, data)
     except OSError as exc:
         raise SyncError("sync.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
-    return ExportResult(path, manifest["bundle"], len(lines), len(data), not since, bool(passphrase))
+    return ExportResult(
+        path, manifest["bundle"], len(lines), len(data), not since, bool(passphrase), clock_ahead_ms(store)
+    )
 
 
 def _derive(passphrase: str, salt: bytes) -> bytes:
@@ -972,14 +976,7 @@ def _import(
         result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
         if dry_run:
             return result
-        if plan.logged:  # _plan has read every table these touch, before the big log line lands
-            with store.transaction(actor=actor) as tx:
-                for op in plan.logged:
-                    tx.adopt(op)
-            _index_append(store, state, plan.vector_after)
-        state["held"] = plan.gap + plan.future
-        state["clock_high"] = max(state.get("clock_high", 0), _now_ms())
-        state["forks"] = plan.forks
+        _apply_plan(store, state, plan, actor)
         state["imported"].append(manifest["bundle"])
         peer = state["peers"].setdefault(manifest["sender"], {})
         if manifest["sender"] != store.replica:
@@ -994,6 +991,79 @@ def _import(
             state["peers"].pop(manifest["sender"], None)
         _save_state(store, state)
     return result
+
+
+def _apply_plan(store: Store, state: dict[str, Any], plan: _Plan, actor: str | None) -> None:
+    """Write what ``_plan`` admitted in one transaction and keep the rest held (state not saved)."""
+    if plan.logged:  # _plan has read every table these touch, before the big log line lands
+        with store.transaction(actor=actor) as tx:
+            for op in plan.logged:
+                tx.adopt(op)
+        _index_append(store, state, plan.vector_after)
+    state["held"] = plan.gap + plan.future
+    state["clock_high"] = max(state.get("clock_high", 0), _now_ms())
+    state["forks"] = plan.forks
+
+
+def held(store: Store) -> list[Held]:
+    """What is held back, by origin and reason (past a gap, or stamped in the future)."""
+    store.refresh()
+    state = load_state(store)
+    with store.lock.hold(exclusive=False):
+        mine = _walk_log(store, state)[0]
+    guard = _guard_ms(state) + FUTURE_MS
+    return _summarise_held(
+        store,
+        state,
+        mine,
+        [op for op in state["held"] if op["hlc"][0] <= guard],
+        [op for op in state["held"] if op["hlc"][0] > guard],
+    )
+
+
+def accept_clock(store: Store, peer: str, actor: str | None = None) -> ImportResult:
+    """Apply what the clock guard holds back from ``peer``, after a person decided to trust it.
+
+    A laptop whose clock ran ahead keeps stamping its changes at that future time even after the
+    clock is fixed (its hybrid clock never goes back), so without this its changes would wait
+    until the calendar caught up. Accepting moves this laptop's own notion of "now" (the guard's
+    time, and with the applied operations its hybrid clock) to the latest stamp held from the
+    peer, so this laptop's next changes carry that time too and its peers will be asked the same.
+    """
+    with store.lock.hold(exclusive=True), _no_gc():
+        store.refresh()
+        state = load_state(store)
+        guard = _guard_ms(state) + FUTURE_MS
+        future = [op for op in state["held"] if op["hlc"][0] > guard]
+        origins = {op["id"][0] for op in future}
+        needle = peer.strip()
+        matches = sorted(
+            o
+            for o in origins
+            if needle in (o, peer_name(store, state, o)) or (len(needle) >= 4 and o.endswith(needle.upper()))
+        )
+        if len(matches) != 1:
+            raise SyncError("sync.nothing_held", peer=peer)
+        latest = max(op["hlc"][0] for op in future if op["id"][0] == matches[0])
+        state["clock_high"] = max(state.get("clock_high", 0), latest)
+        plan = _plan(store, state, [], _guard_ms(state))
+        result = ImportResult("", matches[0], peer_name(store, state, matches[0]))
+        result.applied = len(plan.logged)
+        result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
+        result.new_conflicts = plan.new_conflicts
+        result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
+        _apply_plan(store, state, plan, actor)
+        _save_state(store, state)
+    return result
+
+
+def clock_ahead_ms(store: Store) -> int:
+    """How far this laptop's hybrid clock runs ahead of its wall clock (0 when it does not).
+
+    After the clock was once set ahead, every change is still stamped at that time, and peers hold
+    them back as from the future: the laptop itself says so (whoami, status, export).
+    """
+    return max(0, store.meta["hlc"][0] - _now_ms())
 
 
 @dataclass
@@ -1161,6 +1231,7 @@ def status(store: Store) -> dict[str, Any]:
         "held": [h.__dict__ for h in held],
         "conflicts": {"human": sum(c.human for c in found), "auto": sum(not c.human for c in found)},
         "imported": len(state["imported"]),
+        "ahead_ms": clock_ahead_ms(store),
     }
 
 

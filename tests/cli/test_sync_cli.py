@@ -209,3 +209,27 @@ def test_resolve_take_checks_the_value_and_keeps_a_phone_as_text(
     ok(run("sync", "conflicts", "resolve", conflict["id"], "--take", "13900000003", db=office))
     shown = json.loads(ok(run("grid", "show", "TL-03", "--show-pii", "--format", "json", db=office)).stdout)
     assert shown["worker_phone"] == "13900000003"
+
+
+def test_a_clock_that_ran_ahead_is_told_and_the_office_accepts_its_changes(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    from unittest import mock
+
+    from gridtool import store as store_module
+
+    liudan, office = laptops["liudan"], laptops["office"]
+    real = store_module.wall_ms()
+    with mock.patch.object(store_module, "wall_ms", lambda: real + 3 * 86_400_000):
+        ok(run("grid", "edit", "TL-03", "--notes", "ahead", db=liudan))
+    for command in (("whoami",), ("status",), ("export", "--to", str(tmp_path / "l.gtb"))):
+        told = ok(run("sync", *command, db=liudan))
+        assert "days ahead of its clock" in told.stderr, command
+    held = run("sync", "import", str(tmp_path / "l.gtb"), db=office)
+    assert "sync held accept liudan" in ok(held).stderr
+    assert "held back 1 operation from liudan" in ok(run("sync", "held", "list", db=office)).stdout
+    refused = run("sync", "held", "accept", "wangfang", db=office, lang="zh")
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "1 updated" in ok(run("sync", "held", "accept", "liudan", db=office)).stderr
+    assert "nothing is held back" in ok(run("sync", "held", db=office)).stdout
+    assert "ahead" in ok(run("grid", "show", "TL-03", db=office)).stdout

@@ -529,3 +529,33 @@ def test_keeping_a_household_deleted_concurrently_brings_its_members_back(
     _swap(worker, office, tmp_path, "2")
     assert sync.conflicts(worker) == [] == sync.conflicts(office)
     assert _view(office) == _view(worker) and len(office.records("members")) == 2
+
+
+def test_a_laptop_whose_clock_ran_ahead_says_so_and_its_peers_can_accept_its_changes(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    gid = next(iter(worker.records("grid_cells")))
+    real = store_module.wall_ms()
+    with (
+        mock.patch.object(store_module, "wall_ms", lambda: real + 5 * 86_400_000),
+        worker.transaction() as tx,
+    ):
+        tx.update("grid_cells", gid, {"notes": "clock set ahead"})
+    with worker.transaction() as tx:  # the clock is fixed: the hybrid clock still runs ahead
+        tx.update("grid_cells", gid, {"notes": "clock fixed"})
+    assert sync.whoami(worker)["ahead_ms"] > 4 * 86_400_000
+    assert sync.status(worker)["ahead_ms"] > 4 * 86_400_000
+    exported = sync.export_bundle(worker, tmp_path / "w.gtb")
+    assert exported.ahead_ms > 4 * 86_400_000
+    result = sync.import_bundle(office, tmp_path / "w.gtb")
+    assert [(h.reason, h.count) for h in result.held] == [("future", 2)]
+    assert [(h.reason, h.name, h.count) for h in sync.held(office)] == [("future", "liudan", 2)]
+    assert sync.import_bundle(office, sync.export_bundle(worker, tmp_path / "w2.gtb").path).applied == 0
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError):
+        sync.accept_clock(office, "nobody")
+    assert snapshot(office.path) == before
+    accepted = sync.accept_clock(office, "liudan")  # a person checked 刘丹's laptop
+    assert accepted.applied == 2 and sync.held(office) == []
+    assert office.get("grid_cells", gid)["notes"] == "clock fixed" and _view(office) == _view(worker)
