@@ -1096,6 +1096,9 @@ def _plan(store: Store, state: dict[str, Any], incoming: list[Op], now_ms: int) 
     for op in [*state["held"], *incoming]:
         candidates.setdefault((op["id"][0], op["id"][1]), op)
     have, _ = _walk_log(store, state)
+    known = [op for op in incoming if op["id"][1] <= have.get(op["id"][0], 0)]
+    if known:
+        _same_as_held(store, state, have, known)
     fresh = [op for op in candidates.values() if op["id"][1] > have.get(op["id"][0], 0)]
     accepted, gap, future = _admit(fresh, have, now_ms)
     forks = {(k[0], k[1]) for k in state.get("forks", [])}
@@ -1162,6 +1165,28 @@ def _plan(store: Store, state: dict[str, Any], incoming: list[Op], now_ms: int) 
             forks.discard(key)
     plan.forks = sorted([list(k) for k in forks])
     return plan
+
+
+def _same_as_held(store: Store, state: dict[str, Any], have: dict[str, int], known: list[Op]) -> None:
+    """Refuse a bundle whose operation has an id this log holds with other content.
+
+    Two laptops then use one replica id (a copied or restored store): each numbers its own
+    operations 1, 2, 3, so keeping whichever arrived first would split the community's data for
+    good. Only the log from the lowest such ``seq`` on is read, so fresh deltas cost nothing here.
+    """
+    since = dict(have)
+    for op in known:
+        origin, seq = op["id"]
+        since[origin] = min(since[origin], seq - 1)
+    _, held_ops = _walk_log(store, state, since)
+    mine = {(op["id"][0], op["id"][1]): op for op in held_ops}
+    for op in known:
+        local = mine.get((op["id"][0], op["id"][1]))
+        if local is None:
+            continue
+        local = shareable(local)
+        if local != op and canonical(local) != canonical(op):
+            raise SyncError("sync.replica_clash", replica=op["id"][0][-6:])
 
 
 def _head_count(ops: list[Op]) -> int:

@@ -559,3 +559,35 @@ def test_a_laptop_whose_clock_ran_ahead_says_so_and_its_peers_can_accept_its_cha
     accepted = sync.accept_clock(office, "liudan")  # a person checked 刘丹's laptop
     assert accepted.applied == 2 and sync.held(office) == []
     assert office.get("grid_cells", gid)["notes"] == "clock fixed" and _view(office) == _view(worker)
+
+
+def test_a_copied_store_that_reuses_the_replica_id_is_refused_not_silently_diverged(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    import shutil
+
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    copy_dir = tmp_path / "restored"
+    shutil.copytree(worker.path.parent, copy_dir, symlinks=True)
+    copy = Store(copy_dir / worker.path.name)
+    assert copy.replica == worker.replica
+    gid = next(iter(worker.records("grid_cells")))
+    with worker.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "the original"})
+    with copy.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "the copy"})
+    sync.export_bundle(worker, tmp_path / "w.gtb", peer="office")
+    sync.export_bundle(copy, tmp_path / "c.gtb", peer="office")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    before = snapshot(office.path)
+    for dry_run in (True, False):
+        with pytest.raises(sync.SyncError) as err:
+            sync.import_bundle(office, tmp_path / "c.gtb", dry_run=dry_run)
+        assert err.value.key == "sync.replica_clash" and "same replica id" in err.value.message()
+    assert snapshot(office.path) == before
+    copy_before = snapshot(copy.path)
+    with pytest.raises(sync.SyncError):
+        sync.import_bundle(copy, tmp_path / "w.gtb")
+    assert snapshot(copy.path) == copy_before
+    assert sync.import_bundle(office, tmp_path / "w.gtb").already  # the genuine one still is fine
