@@ -25,11 +25,22 @@ def _iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000).isoformat(timespec="minutes")
 
 
+def _interactive() -> bool:
+    """Whether a person can type the passphrase (a terminal on stdin)."""
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _passphrase(confirm: bool) -> str:
     """The community passphrase: from the environment (scripts) or typed, never stored."""
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
         return value
+    if not _interactive():  # a script or a pipe: one clear line, not click's "Aborted!"
+        from gridtool.sync import SyncError
+
+        raise SyncError("sync.needs_passphrase")
     return click.prompt(t("sync.passphrase_prompt"), hide_input=True, confirmation_prompt=confirm, err=True)
 
 
@@ -77,7 +88,7 @@ def export_cmd(env: Env, dest: str, peer: str | None, full: bool, encrypt: bool)
     passphrase = _passphrase(confirm=True) if encrypt else None
     result = sync.export_bundle(env.store(), dest, peer=peer, full=full, passphrase=passphrase)
     key = "sync.exported_full" if result.full else "sync.exported_delta"
-    success(t(key, ops=result.ops, path=str(result.path), size=result.size))
+    success(tn(key, result.ops, ops=result.ops, path=str(result.path), size=result.size))
     _warn_ahead(result.ahead_ms, env.store().meta["hlc"][0])
     if result.encrypted:
         echo(t("sync.exported_encrypted"))
@@ -99,8 +110,9 @@ def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
         return
     head = "sync.would_import" if dry_run else "sync.imported"
     success(
-        t(
+        tn(
             head,
+            result.applied,
             signer=result.signer,
             ops=result.applied,
             added=result.added,
@@ -111,7 +123,7 @@ def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
     for conflict in result.new_conflicts:
         echo("  " + _conflict_line(conflict, show_pii=False))
     if result.new_conflicts:
-        echo(t("sync.conflicts_hint", n=len(result.new_conflicts)))
+        echo(tn("sync.conflicts_hint", len(result.new_conflicts)))
     for held in result.held:
         echo(_held_line(held), err=True)
 
@@ -200,8 +212,9 @@ def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
 
     result = sync.accept_clock(env.store(), peer, actor=actor)
     success(
-        t(
+        tn(
             "sync.imported",
+            result.applied,
             signer=result.signer,
             ops=result.applied,
             added=result.added,
@@ -240,10 +253,12 @@ def _conflict_line(conflict: Any, show_pii: bool) -> str:
     invoke_without_command=True,
     help=t("Values two laptops changed at once: list them, show one, settle it."),
 )
+@format_option("table", "json")
+@show_pii_option
 @click.pass_context
-def conflicts_group(ctx: click.Context) -> None:
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(list_cmd)
+def conflicts_group(ctx: click.Context, fmt: str, show_pii: bool) -> None:
+    if ctx.invoked_subcommand is None:  # bare `sync conflicts` lists, with list's options
+        ctx.invoke(list_cmd, fmt=fmt, show_pii=show_pii)
 
 
 @conflicts_group.command(

@@ -30,7 +30,6 @@ import gc
 import hashlib
 import io
 import os
-import re
 import unicodedata
 import zipfile
 import zlib
@@ -249,6 +248,9 @@ def trust_add(store: Store, name: str, public_key: str) -> dict[str, Any]:
         raise SyncError("sync.trust_no_name")
     raw = parse_public_key(public_key)
     kid = key_id(raw)
+    if key_path(store).exists() and kid == key_id(_public_raw(_private_key(store))):
+        # its own bundles are accepted anyway; under a roster name they would pass for a peer's
+        raise SyncError("sync.trust_self")
     with store.lock.hold(exclusive=True):
         state = load_state(store)
         if kid in state["revoked"]:
@@ -374,6 +376,13 @@ def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = Fal
     if option.get("deleted"):
         return t("sync.value_deleted")
     value = option.get("value")
+    if isinstance(value, dict) and conflict.field == "*":  # the edit against a delete: what it changed
+        shown = Conflict(conflict.id, conflict.table, conflict.record, "", False, [], 0)
+        parts = []
+        for name, item in sorted(value.items()):
+            shown.field = name
+            parts.append(f"{name}={shown_value(shown, {'value': item}, show_pii)}")
+        return ", ".join(parts)
     if not show_pii and conflict.field in PII_FIELDS:
         from gridtool.validate import mask_id_number, mask_phone
 
@@ -412,7 +421,7 @@ def record_conflicts(table: str, record: str, ops: list[Op]) -> list[Conflict]:
     top = max(ops, key=stamp)
     if any(op.get("del") for op in heads) and any("set" in op for op in heads):
         heads.sort(key=stamp)
-        options = [_option(op, deleted=bool(op.get("del"))) for op in heads]
+        options = [_option(op, value=op.get("set"), deleted=bool(op.get("del"))) for op in heads]
         winner = next((i for i, op in enumerate(heads) if op is top), len(heads) - 1)
         refs = [o["op"] for o in options]
         out.append(
@@ -859,7 +868,25 @@ def _check_signature(store: Store, manifest: dict[str, Any], signed: bytes, sign
     return signer
 
 
-_TABLE_NAME = re.compile(r"[a-z_]{1,40}")  # a table name becomes part of a file name: nothing else
+SYNC_TABLES = frozenset(
+    {
+        "grid_cells",
+        "buildings",
+        "leads",
+        "households",
+        "members",
+        "issues",
+        "events",
+        "teams",
+        "volunteers",
+        "orders",
+        "points",
+        "visit_plans",
+        "visits",
+    }
+)
+"""The tables a bundle may write: a table name becomes part of a file name beside the store, so
+an operation for ``log`` or ``sync_state`` must never get that far."""
 
 
 def _op_ok(op: Any) -> bool:
@@ -879,7 +906,7 @@ def _op_ok(op: Any) -> bool:
         and type(clock[0]) is int
         and type(clock[1]) is int
         and type(table) is str
-        and _TABLE_NAME.fullmatch(table)
+        and table in SYNC_TABLES
         and type(record) is str
         and record
     ):

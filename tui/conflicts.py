@@ -1,7 +1,8 @@
 """The sync conflicts as a queue to settle: what ``gridtool sync conflicts`` lists, one key per decision.
 
-Opened with ``5`` from anywhere in the dashboard. Settling goes through ``gridtool.sync.resolve``,
-the same operation the command line writes, so the decision travels with the next bundle.
+Opened with ``6`` from anywhere in the dashboard, closed with ``6`` again or ``Escape``.
+Settling goes through ``gridtool.sync.resolve``, the same operation the command line writes, so
+the decision travels with the next bundle.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class ConflictsScreen(Screen[None]):
     @staticmethod
     def bindings() -> list[BindingType]:
         return [
-            Binding("escape,5", "app.pop_screen", t("tui.back")),
+            Binding("escape", "app.pop_screen", t("tui.back")),
             Binding("m", "settle('mine')", t("tui.keep_mine")),
             Binding("o", "settle('theirs')", t("tui.keep_theirs")),
             Binding("p", "reveal", t("tui.reveal")),

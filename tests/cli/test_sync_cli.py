@@ -52,7 +52,9 @@ def test_a_first_sync_and_a_conflict_settled_through_the_cli(
     liudan, office, wangfang = laptops["liudan"], laptops["office"], laptops["wangfang"]
     bundle = tmp_path / "liudan-1.gtb"
     exported = ok(run("sync", "export", "--to", str(bundle), db=liudan))
-    assert "1 operations" in exported.stderr and stat.S_IMODE(bundle.stat().st_mode) == 0o600
+    assert (
+        "wrote 1 operation (everything)" in exported.stderr and stat.S_IMODE(bundle.stat().st_mode) == 0o600
+    )
     before = snapshot(office)
     dry = ok(run("sync", "import", str(bundle), "--dry-run", db=office))
     assert "1 added" in dry.stderr and "dry run" in dry.stderr and snapshot(office) == before
@@ -233,3 +235,36 @@ def test_a_clock_that_ran_ahead_is_told_and_the_office_accepts_its_changes(
     assert "1 updated" in ok(run("sync", "held", "accept", "liudan", db=office)).stderr
     assert "nothing is held back" in ok(run("sync", "held", db=office)).stdout
     assert "ahead" in ok(run("grid", "show", "TL-03", db=office)).stdout
+
+
+def test_an_encrypted_bundle_with_no_passphrase_and_no_terminal_exits_2_with_one_line(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDTOOL_SYNC_PASSPHRASE", "湘江 north wind 9")
+    bundle = tmp_path / "e.gtb"
+    ok(run("sync", "export", "--to", str(bundle), "--encrypt", db=laptops["liudan"]))
+    monkeypatch.delenv("GRIDTOOL_SYNC_PASSPHRASE")
+    before = snapshot(laptops["office"])
+    for command in (("import", str(bundle)), ("export", "--to", str(tmp_path / "x.gtb"), "--encrypt")):
+        refused = run("sync", *command, db=laptops["office"])
+        assert refused.exit_code == 2 and "Aborted" not in refused.output, command
+        assert (
+            refused.stderr.strip().splitlines() == [refused.stderr.strip()] and "passphrase" in refused.stderr
+        )
+    assert snapshot(laptops["office"]) == before
+
+
+def test_bare_conflicts_takes_the_list_options_and_messages_count_in_english(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    liudan, office = laptops["liudan"], laptops["office"]
+    ok(run("sync", "export", "--to", str(tmp_path / "0.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "0.gtb"), db=office))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000001", db=liudan))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000002", db=office))
+    ok(run("sync", "export", "--to", str(tmp_path / "1.gtb"), "--for", "office", db=liudan))
+    imported = ok(run("sync", "import", str(tmp_path / "1.gtb"), db=office))
+    assert "applied 1 operation:" in imported.stderr and "1 new conflict;" in imported.stdout
+    listed = json.loads(ok(run("sync", "conflicts", "--format", "json", db=office)).stdout)
+    assert [c["field"] for c in listed] == ["worker_phone"]
+    assert "13900000001" in ok(run("sync", "conflicts", "--show-pii", db=office)).stdout

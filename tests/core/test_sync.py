@@ -400,8 +400,9 @@ def test_a_late_older_operation_does_not_overwrite_a_newer_one_even_after_reopen
 # -- trust roster -----------------------------------------------------------------------------
 
 
-def test_the_trust_roster(store: Store) -> None:
-    other = sync.whoami(store)["public_key"]
+def test_the_trust_roster(store: Store, tmp_path: Path) -> None:
+    wangfang = Store.init(tmp_path / "wf" / "g.json")
+    other = sync.whoami(wangfang)["public_key"]
     with pytest.raises(sync.SyncError) as bad:
         sync.trust_add(store, "x", "ed25519:not-a-key")
     assert bad.value.key == "sync.bad_key"
@@ -411,7 +412,7 @@ def test_the_trust_roster(store: Store) -> None:
     assert [r["name"] for r in sync.trust_list(store)] == ["wangfang"]
     sync.trust_revoke(store, "wangfang")
     assert sync.trust_list(store) == [
-        {"name": "wangfang", "key_id": sync.whoami(store)["key_id"], "revoked": True}
+        {"name": "wangfang", "key_id": sync.whoami(wangfang)["key_id"], "revoked": True}
     ]
     with pytest.raises(sync.SyncError):
         sync.trust_revoke(store, "wangfang")
@@ -591,3 +592,61 @@ def test_a_copied_store_that_reuses_the_replica_id_is_refused_not_silently_diver
         sync.import_bundle(copy, tmp_path / "w.gtb")
     assert snapshot(copy.path) == copy_before
     assert sync.import_bundle(office, tmp_path / "w.gtb").already  # the genuine one still is fine
+
+
+def test_this_laptops_own_key_is_not_added_to_its_roster(store: Store) -> None:
+    with pytest.raises(sync.SyncError) as err:
+        sync.trust_add(store, "me", sync.whoami(store)["public_key"])
+    assert err.value.key == "sync.trust_self" and sync.trust_list(store) == []
+
+
+@pytest.mark.parametrize("table", ["log", "sync_state", "lock", "nonsense"])
+def test_an_operation_for_a_table_gridtool_does_not_sync_is_refused_as_malformed(
+    pair: tuple[Store, Store], tmp_path: Path, table: str
+) -> None:
+    worker, office = pair
+    bundle = tmp_path / "b.gtb"
+    sync.export_bundle(worker, bundle)
+    members = _members(bundle)
+    ops = [orjson.loads(line) for line in members["ops.jsonl"].splitlines()]
+    ops[0]["t"] = table
+    body = b"".join(sync.canonical(op) + b"\n" for op in ops)
+    manifest = orjson.loads(members["manifest.json"])
+    manifest["members"]["ops.jsonl"] = {"sha256": sync._sha256(body), "size": len(body)}
+    signed = sync.canonical(manifest)
+    signature = base64.b64encode(sync._private_key(worker).sign(signed))
+    forged = _write_zip(
+        tmp_path / "t.gtb", [("manifest.json", signed), ("ops.jsonl", body), ("signature", signature)]
+    )
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, forged)
+    assert err.value.key == "sync.bad_ops" and snapshot(office.path) == before
+
+
+def test_an_edit_against_a_delete_shows_what_the_edit_changed(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    gid = next(iter(worker.records("grid_cells")))
+    with office.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "office edit", "worker_phone": "13900000009"})
+    with worker.transaction() as tx:
+        tx.delete("grid_cells", gid)
+    _swap(worker, office, tmp_path, "1")
+    [conflict] = sync.conflicts(worker)
+    shown = sorted(sync.shown_value(conflict, o) for o in conflict.options)
+    assert "null" not in shown and "(deleted)" in shown
+    assert "notes=office edit, worker_phone=139****0009" in shown
+    assert "notes=office edit, worker_phone=13900000009" in [
+        sync.shown_value(conflict, o, show_pii=True) for o in conflict.options
+    ]
+
+
+def test_every_table_the_demo_community_writes_can_be_synced(tmp_path: Path) -> None:
+    from gridtool import demo
+
+    store, _ = demo.create_store(tmp_path / "demo" / "gridtool.json", demo.shipped(), volunteers=True)
+    written = {op["t"] for op in sync.all_ops(store)}
+    assert written and written <= sync.SYNC_TABLES

@@ -1,4 +1,4 @@
-"""The dashboard's queue of sync conflicts: open it with 5, settle with m or o, and it syncs."""
+"""The dashboard's queue of sync conflicts: open it with 6, settle with m or o, and it syncs."""
 
 from __future__ import annotations
 
@@ -61,3 +61,19 @@ async def test_keep_theirs_from_the_worker_laptop(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.screen.found == []  # type: ignore[attr-defined]
     assert next(iter(Store(worker.path).records("grid_cells").values()))["worker_phone"] == "13900000001"
+
+
+async def test_6_toggles_the_queue_and_5_does_not_close_it(tmp_path: Path) -> None:
+    path, _ = _conflicted(tmp_path)
+    app = GridtoolApp(path, poll_seconds=3600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictsScreen)
+        depth = len(app.screen_stack)
+        await pilot.press("5")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictsScreen) and len(app.screen_stack) == depth
+        await pilot.press("6")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConflictsScreen) and len(app.screen_stack) == depth - 1
