@@ -650,3 +650,27 @@ def test_every_table_the_demo_community_writes_can_be_synced(tmp_path: Path) -> 
     store, _ = demo.create_store(tmp_path / "demo" / "gridtool.json", demo.shipped(), volunteers=True)
     written = {op["t"] for op in sync.all_ops(store)}
     assert written and written <= sync.SYNC_TABLES
+
+
+def test_a_restored_backup_that_imports_before_it_writes_carries_on_as_the_same_replica(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    import shutil
+
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    shutil.copytree(worker.path.parent, tmp_path / "backup", symlinks=True)
+    gid = next(iter(worker.records("grid_cells")))
+    with worker.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "after the backup"})
+    sync.export_bundle(worker, tmp_path / "w.gtb", peer="office")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    restored = Store(tmp_path / "backup" / worker.path.name)  # the laptop died; its backup comes back
+    sync.export_bundle(office, tmp_path / "o.gtb", full=True)
+    sync.import_bundle(restored, tmp_path / "o.gtb")
+    assert restored.get("grid_cells", gid)["notes"] == "after the backup"
+    with restored.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "back at work"})
+    sync.export_bundle(restored, tmp_path / "r.gtb", peer="office")
+    assert sync.import_bundle(office, tmp_path / "r.gtb").applied == 1
+    assert office.get("grid_cells", gid)["notes"] == "back at work" and sync.conflicts(office) == []
