@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from gridtool import sync
 from gridtool.errors import GridtoolError
-from gridtool.i18n import field_label, has, t
+from gridtool.i18n import field_label, has, t, tn
 
 
 def _table(name: str) -> str:
@@ -115,9 +115,13 @@ class ConflictsScreen(Screen[None]):
         if conflict is None:
             return
         try:
-            sync.resolve(self.store, conflict.id, keep=keep)
+            settled, _ = sync.resolve(self.store, conflict.id, keep=keep)
         except GridtoolError as err:
             self.show_detail(f"[red]{err.message()}[/red]")
             return
         self.reload()
-        self.show_detail(t("sync.resolved", id=conflict.id))
+        message = t("sync.resolved", id=conflict.id)
+        if settled.restored:  # a kept household came back with its members: say so here too
+            tables = sorted({_table(item["table"]) for item in settled.restored})
+            message += "\n" + tn("sync.restored", len(settled.restored), what=", ".join(tables))
+        self.show_detail(message)
