@@ -268,3 +268,29 @@ def test_bare_conflicts_takes_the_list_options_and_messages_count_in_english(
     listed = json.loads(ok(run("sync", "conflicts", "--format", "json", db=office)).stdout)
     assert [c["field"] for c in listed] == ["worker_phone"]
     assert "13900000001" in ok(run("sync", "conflicts", "--show-pii", db=office)).stdout
+
+
+def test_show_and_resolve_say_which_records_come_back_with_a_kept_household(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    from gridtool import register
+    from gridtool.store import Store
+
+    liudan, office = laptops["liudan"], laptops["office"]
+    with Store(liudan).transaction() as tx:
+        hid = tx.create("households", {"head": "程金娇", "room": "0502"})
+        tx.create("members", {"household": hid, "name": "程金娇"})
+        tx.create("members", {"household": hid, "name": "程小红"})
+    ok(run("sync", "export", "--to", str(tmp_path / "0.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "0.gtb"), db=office))
+    register.remove(Store(liudan), "household", hid)
+    with Store(office).transaction() as tx:
+        tx.update("households", hid, {"room": "0503"})
+    ok(run("sync", "export", "--to", str(tmp_path / "1.gtb"), "--for", "office", db=liudan))
+    ok(run("sync", "import", str(tmp_path / "1.gtb"), db=office))
+    [conflict] = json.loads(ok(run("sync", "conflicts", "list", "--format", "json", db=office)).stdout)
+    shown = ok(run("sync", "conflicts", "show", conflict["id"], db=office)).stdout
+    assert "also restores 2 records deleted with it" in shown and "room=0503" in shown
+    settled = ok(run("sync", "conflicts", "resolve", conflict["id"], "--keep-mine", db=office))
+    assert "also restored 2 records deleted with it" in settled.stdout
+    assert len(Store(office).records("members")) == 2
