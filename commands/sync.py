@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gridtool.i18n import t
+from gridtool.i18n import t, tn
 
 from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
 
@@ -25,11 +25,22 @@ def _iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000).isoformat(timespec="minutes")
 
 
+def _interactive() -> bool:
+    """Whether a person can type the passphrase (a terminal on stdin)."""
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _passphrase(confirm: bool) -> str:
     """The community passphrase: from the environment (scripts) or typed, never stored."""
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
         return value
+    if not _interactive():  # a script or a pipe: one clear line, not click's "Aborted!"
+        from gridtool.sync import SyncError
+
+        raise SyncError("sync.needs_passphrase")
     return click.prompt(t("sync.passphrase_prompt"), hide_input=True, confirmation_prompt=confirm, err=True)
 
 
@@ -42,10 +53,20 @@ def whoami_cmd(env: Env, fmt: str) -> None:
     from gridtool.formats import render_json
 
     me = sync.whoami(env.store())
+    _warn_ahead(me["ahead_ms"], me["hlc"][0])
     if fmt == "json":
         echo(render_json(me))
         return
     echo(t("sync.whoami", **me))
+
+
+def _warn_ahead(ahead_ms: int, stamp_ms: int) -> None:
+    """On the laptop whose stamps run ahead: peers hold its changes back until told otherwise."""
+    from gridtool.sync import FUTURE_MS
+
+    if ahead_ms > FUTURE_MS:
+        days = ahead_ms // 86_400_000
+        echo(tn("sync.clock_ahead", days, when=_iso_ms(stamp_ms)), err=True)
 
 
 @group.command("export", help=t("Write a signed bundle of changes for another laptop or the office."))
@@ -67,7 +88,8 @@ def export_cmd(env: Env, dest: str, peer: str | None, full: bool, encrypt: bool)
     passphrase = _passphrase(confirm=True) if encrypt else None
     result = sync.export_bundle(env.store(), dest, peer=peer, full=full, passphrase=passphrase)
     key = "sync.exported_full" if result.full else "sync.exported_delta"
-    success(t(key, ops=result.ops, path=str(result.path), size=result.size))
+    success(tn(key, result.ops, ops=result.ops, path=str(result.path), size=result.size))
+    _warn_ahead(result.ahead_ms, env.store().meta["hlc"][0])
     if result.encrypted:
         echo(t("sync.exported_encrypted"))
 
@@ -88,8 +110,9 @@ def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
         return
     head = "sync.would_import" if dry_run else "sync.imported"
     success(
-        t(
+        tn(
             head,
+            result.applied,
             signer=result.signer,
             ops=result.applied,
             added=result.added,
@@ -100,12 +123,9 @@ def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
     for conflict in result.new_conflicts:
         echo("  " + _conflict_line(conflict, show_pii=False))
     if result.new_conflicts:
-        echo(t("sync.conflicts_hint", n=len(result.new_conflicts)))
+        echo(tn("sync.conflicts_hint", len(result.new_conflicts)))
     for held in result.held:
-        if held.reason == "future":
-            echo(t("sync.held_future", n=held.count, name=held.name, when=_iso_ms(held.latest_ms)), err=True)
-        else:
-            echo(t("sync.held_gap", n=held.count, name=held.name, seq=held.first_missing), err=True)
+        echo(_held_line(held), err=True)
 
 
 @group.command("status", help=t("Known peers, what each has acknowledged, held operations, conflicts."))
@@ -117,6 +137,7 @@ def status_cmd(env: Env, fmt: str) -> None:
     from gridtool.formats import render_json, render_table
 
     info = sync.status(env.store())
+    _warn_ahead(info["ahead_ms"], env.store().meta["hlc"][0])
     if fmt == "json":
         echo(render_json(info))
         return
@@ -139,11 +160,73 @@ def status_cmd(env: Env, fmt: str) -> None:
     ]
     echo(render_table(rows) if rows else t("sync.no_peers"))
     for held in info["held"]:
-        if held["reason"] == "future":
-            echo(t("sync.held_future", n=held["count"], name=held["name"], when=_iso_ms(held["latest_ms"])))
-        else:
-            echo(t("sync.held_gap", n=held["count"], name=held["name"], seq=held["first_missing"]))
+        echo(_held_line(sync.Held(**held)))
     echo(t("sync.status_conflicts", human=info["conflicts"]["human"], auto=info["conflicts"]["auto"]))
+
+
+# -- held back ------------------------------------------------------------------------------
+
+
+def _held_line(held: Any) -> str:
+    if held.reason == "future":
+        return tn("sync.held_future", held.count, name=held.name, when=_iso_ms(held.latest_ms))
+    return tn("sync.held_gap", held.count, name=held.name, seq=held.first_missing)
+
+
+@group.group(
+    "held",
+    invoke_without_command=True,
+    help=t("Changes held back: past a gap, or stamped ahead of this laptop's clock."),
+)
+@click.pass_context
+def held_group(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(held_list_cmd)
+
+
+@held_group.command("list", help=t("What is held back, from whom, and why."))
+@format_option("table", "json")
+@pass_env
+@report_errors
+def held_list_cmd(env: Env, fmt: str = "table") -> None:
+    from gridtool import sync
+    from gridtool.formats import render_json
+
+    found = sync.held(env.store())
+    if fmt == "json":
+        echo(render_json([h.__dict__ for h in found]))
+        return
+    echo("\n".join(_held_line(h) for h in found) if found else t("sync.nothing_held_at_all"))
+
+
+@held_group.command(
+    "accept",
+    help=t("Apply a peer's changes held back for its clock, once you checked it (see README)."),
+)
+@click.argument("peer", metavar="NAME")
+@actor_option
+@pass_env
+@report_errors
+def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
+    from gridtool import sync
+
+    result = sync.accept_clock(env.store(), peer, actor=actor)
+    success(
+        tn(
+            "sync.imported",
+            result.applied,
+            signer=result.signer,
+            ops=result.applied,
+            added=result.added,
+            updated=result.updated,
+            deleted=result.deleted,
+        )
+    )
+    for conflict in result.new_conflicts:
+        echo("  " + _conflict_line(conflict, show_pii=False))
+    for held in result.held:
+        echo(_held_line(held), err=True)
+    _warn_ahead(sync.clock_ahead_ms(env.store()), env.store().meta["hlc"][0])
 
 
 # -- conflicts ------------------------------------------------------------------------------
@@ -170,10 +253,12 @@ def _conflict_line(conflict: Any, show_pii: bool) -> str:
     invoke_without_command=True,
     help=t("Values two laptops changed at once: list them, show one, settle it."),
 )
+@format_option("table", "json")
+@show_pii_option
 @click.pass_context
-def conflicts_group(ctx: click.Context) -> None:
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(list_cmd)
+def conflicts_group(ctx: click.Context, fmt: str, show_pii: bool) -> None:
+    if ctx.invoked_subcommand is None:  # bare `sync conflicts` lists, with list's options
+        ctx.invoke(list_cmd, fmt=fmt, show_pii=show_pii)
 
 
 @conflicts_group.command(
@@ -215,6 +300,9 @@ def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
         mark = "→" if n == conflict.winner else " "
         who = sync.peer_name(store, state, option["origin"])
         echo(f" {mark} {_shown(conflict, option, show_pii)}  ({who}, {_iso_ms(option['hlc'][0])})")
+    restores = sync.cascade(store, conflict)
+    if restores:
+        echo(tn("sync.cascade_hint", len(restores), what=_what(restores)))
     echo(t("sync.resolve_hint", id=conflict.id))
 
 
@@ -236,6 +324,18 @@ def resolve_cmd(
     keep = "mine" if keep_mine else "theirs" if keep_theirs else None
     conflict, _ = sync.resolve(env.store(), ref, take=take, keep=keep, actor=actor)
     success(t("sync.resolved", id=conflict.id))
+    if conflict.restored:
+        echo(tn("sync.restored", len(conflict.restored), what=_what(conflict.restored)))
+
+
+def _what(items: list[dict[str, Any]]) -> str:
+    """Restored records by table, as a person reads them: "members ×2"."""
+    from collections import Counter
+
+    from gridtool.i18n import has
+
+    counts = Counter(item["table"] for item in items)
+    return ", ".join(f"{t(f'table.{n}') if has(f'table.{n}') else n} ×{c}" for n, c in sorted(counts.items()))
 
 
 # -- trust ----------------------------------------------------------------------------------

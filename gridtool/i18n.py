@@ -70,6 +70,14 @@ def t(key: str, /, **params: object) -> str:
         return template
 
 
+def tn(key: str, n: int, /, **params: object) -> str:
+    """A message about ``n`` things: ``KEY.one`` when ``n`` is 1 and the language has one (English
+    does, Chinese needs none), else ``KEY``; so no "1 new conflicts"."""
+    if n == 1 and f"{key}.one" in catalog(language()):
+        key = f"{key}.one"
+    return t(key, n=n, **params)
+
+
 def has(key: str) -> bool:
     return key in catalog("en")
 

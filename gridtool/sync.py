@@ -30,7 +30,6 @@ import gc
 import hashlib
 import io
 import os
-import re
 import unicodedata
 import zipfile
 import zlib
@@ -235,6 +234,7 @@ def whoami(store: Store) -> dict[str, Any]:
         "clock": _iso(_now_ms()),
         "hlc": [ms, counter],
         "seq": store.meta["seq"],
+        "ahead_ms": clock_ahead_ms(store),
     }
 
 
@@ -248,6 +248,9 @@ def trust_add(store: Store, name: str, public_key: str) -> dict[str, Any]:
         raise SyncError("sync.trust_no_name")
     raw = parse_public_key(public_key)
     kid = key_id(raw)
+    if key_path(store).exists() and kid == key_id(_public_raw(_private_key(store))):
+        # its own bundles are accepted anyway; under a roster name they would pass for a peer's
+        raise SyncError("sync.trust_self")
     with store.lock.hold(exclusive=True):
         state = load_state(store)
         if kid in state["revoked"]:
@@ -349,6 +352,7 @@ class Conflict:
     human: bool  # must a person settle it (issue status, ID number, phone, deletes)?
     options: list[dict[str, Any]]  # {"op": "origin:seq", "origin", "hlc", "value" | "deleted"}
     winner: int  # index into options of what the view shows now
+    restored: list[dict[str, Any]] = field(default_factory=list)  # set by resolve: see cascade()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -372,6 +376,13 @@ def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = Fal
     if option.get("deleted"):
         return t("sync.value_deleted")
     value = option.get("value")
+    if isinstance(value, dict) and conflict.field == "*":  # the edit against a delete: what it changed
+        shown = Conflict(conflict.id, conflict.table, conflict.record, "", False, [], 0)
+        parts = []
+        for name, item in sorted(value.items()):
+            shown.field = name
+            parts.append(f"{name}={shown_value(shown, {'value': item}, show_pii)}")
+        return ", ".join(parts)
     if not show_pii and conflict.field in PII_FIELDS:
         from gridtool.validate import mask_id_number, mask_phone
 
@@ -410,7 +421,7 @@ def record_conflicts(table: str, record: str, ops: list[Op]) -> list[Conflict]:
     top = max(ops, key=stamp)
     if any(op.get("del") for op in heads) and any("set" in op for op in heads):
         heads.sort(key=stamp)
-        options = [_option(op, deleted=bool(op.get("del"))) for op in heads]
+        options = [_option(op, value=op.get("set"), deleted=bool(op.get("del"))) for op in heads]
         winner = next((i for i, op in enumerate(heads) if op is top), len(heads) - 1)
         refs = [o["op"] for o in options]
         out.append(
@@ -597,6 +608,7 @@ class ExportResult:
     size: int
     full: bool
     encrypted: bool
+    ahead_ms: int = 0  # this laptop's hybrid clock ahead of its wall clock: see clock_ahead_ms
 
 
 def _peer_vector(store: Store, state: dict[str, Any], peer: str) -> dict[str, int]:
@@ -637,6 +649,8 @@ def _export(
     passphrase: str | None,
     since: dict[str, int] | None,
 ) -> ExportResult:
+    if store.owns(dest):  # before the key is made or anything read: the store's files stay as they are
+        raise SyncError("sync.target_is_store", path=str(dest))
     private = _private_key(store)
     public = _public_raw(private)
     with store.lock.hold(exclusive=False):
@@ -682,7 +696,9 @@ def _export(
         _write_private(path, data)
     except OSError as exc:
         raise SyncError("sync.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
-    return ExportResult(path, manifest["bundle"], len(lines), len(data), not since, bool(passphrase))
+    return ExportResult(
+        path, manifest["bundle"], len(lines), len(data), not since, bool(passphrase), clock_ahead_ms(store)
+    )
 
 
 def _derive(passphrase: str, salt: bytes) -> bytes:
@@ -852,7 +868,25 @@ def _check_signature(store: Store, manifest: dict[str, Any], signed: bytes, sign
     return signer
 
 
-_TABLE_NAME = re.compile(r"[a-z_]{1,40}")  # a table name becomes part of a file name: nothing else
+SYNC_TABLES = frozenset(
+    {
+        "grid_cells",
+        "buildings",
+        "leads",
+        "households",
+        "members",
+        "issues",
+        "events",
+        "teams",
+        "volunteers",
+        "orders",
+        "points",
+        "visit_plans",
+        "visits",
+    }
+)
+"""The tables a bundle may write: a table name becomes part of a file name beside the store, so
+an operation for ``log`` or ``sync_state`` must never get that far."""
 
 
 def _op_ok(op: Any) -> bool:
@@ -872,7 +906,7 @@ def _op_ok(op: Any) -> bool:
         and type(clock[0]) is int
         and type(clock[1]) is int
         and type(table) is str
-        and _TABLE_NAME.fullmatch(table)
+        and table in SYNC_TABLES
         and type(record) is str
         and record
     ):
@@ -969,14 +1003,7 @@ def _import(
         result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
         if dry_run:
             return result
-        if plan.logged:  # _plan has read every table these touch, before the big log line lands
-            with store.transaction(actor=actor) as tx:
-                for op in plan.logged:
-                    tx.adopt(op)
-            _index_append(store, state, plan.vector_after)
-        state["held"] = plan.gap + plan.future
-        state["clock_high"] = max(state.get("clock_high", 0), _now_ms())
-        state["forks"] = plan.forks
+        _apply_plan(store, state, plan, actor)
         state["imported"].append(manifest["bundle"])
         peer = state["peers"].setdefault(manifest["sender"], {})
         if manifest["sender"] != store.replica:
@@ -991,6 +1018,79 @@ def _import(
             state["peers"].pop(manifest["sender"], None)
         _save_state(store, state)
     return result
+
+
+def _apply_plan(store: Store, state: dict[str, Any], plan: _Plan, actor: str | None) -> None:
+    """Write what ``_plan`` admitted in one transaction and keep the rest held (state not saved)."""
+    if plan.logged:  # _plan has read every table these touch, before the big log line lands
+        with store.transaction(actor=actor) as tx:
+            for op in plan.logged:
+                tx.adopt(op)
+        _index_append(store, state, plan.vector_after)
+    state["held"] = plan.gap + plan.future
+    state["clock_high"] = max(state.get("clock_high", 0), _now_ms())
+    state["forks"] = plan.forks
+
+
+def held(store: Store) -> list[Held]:
+    """What is held back, by origin and reason (past a gap, or stamped in the future)."""
+    store.refresh()
+    state = load_state(store)
+    with store.lock.hold(exclusive=False):
+        mine = _walk_log(store, state)[0]
+    guard = _guard_ms(state) + FUTURE_MS
+    return _summarise_held(
+        store,
+        state,
+        mine,
+        [op for op in state["held"] if op["hlc"][0] <= guard],
+        [op for op in state["held"] if op["hlc"][0] > guard],
+    )
+
+
+def accept_clock(store: Store, peer: str, actor: str | None = None) -> ImportResult:
+    """Apply what the clock guard holds back from ``peer``, after a person decided to trust it.
+
+    A laptop whose clock ran ahead keeps stamping its changes at that future time even after the
+    clock is fixed (its hybrid clock never goes back), so without this its changes would wait
+    until the calendar caught up. Accepting moves this laptop's own notion of "now" (the guard's
+    time, and with the applied operations its hybrid clock) to the latest stamp held from the
+    peer, so this laptop's next changes carry that time too and its peers will be asked the same.
+    """
+    with store.lock.hold(exclusive=True), _no_gc():
+        store.refresh()
+        state = load_state(store)
+        guard = _guard_ms(state) + FUTURE_MS
+        future = [op for op in state["held"] if op["hlc"][0] > guard]
+        origins = {op["id"][0] for op in future}
+        needle = peer.strip()
+        matches = sorted(
+            o
+            for o in origins
+            if needle in (o, peer_name(store, state, o)) or (len(needle) >= 4 and o.endswith(needle.upper()))
+        )
+        if len(matches) != 1:
+            raise SyncError("sync.nothing_held", peer=peer)
+        latest = max(op["hlc"][0] for op in future if op["id"][0] == matches[0])
+        state["clock_high"] = max(state.get("clock_high", 0), latest)
+        plan = _plan(store, state, [], _guard_ms(state))
+        result = ImportResult("", matches[0], peer_name(store, state, matches[0]))
+        result.applied = len(plan.logged)
+        result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
+        result.new_conflicts = plan.new_conflicts
+        result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
+        _apply_plan(store, state, plan, actor)
+        _save_state(store, state)
+    return result
+
+
+def clock_ahead_ms(store: Store) -> int:
+    """How far this laptop's hybrid clock runs ahead of its wall clock (0 when it does not).
+
+    After the clock was once set ahead, every change is still stamped at that time, and peers hold
+    them back as from the future: the laptop itself says so (whoami, status, export).
+    """
+    return max(0, store.meta["hlc"][0] - _now_ms())
 
 
 @dataclass
@@ -1023,6 +1123,9 @@ def _plan(store: Store, state: dict[str, Any], incoming: list[Op], now_ms: int) 
     for op in [*state["held"], *incoming]:
         candidates.setdefault((op["id"][0], op["id"][1]), op)
     have, _ = _walk_log(store, state)
+    known = [op for op in incoming if op["id"][1] <= have.get(op["id"][0], 0)]
+    if known:
+        _same_as_held(store, state, have, known)
     fresh = [op for op in candidates.values() if op["id"][1] > have.get(op["id"][0], 0)]
     accepted, gap, future = _admit(fresh, have, now_ms)
     forks = {(k[0], k[1]) for k in state.get("forks", [])}
@@ -1089,6 +1192,28 @@ def _plan(store: Store, state: dict[str, Any], incoming: list[Op], now_ms: int) 
             forks.discard(key)
     plan.forks = sorted([list(k) for k in forks])
     return plan
+
+
+def _same_as_held(store: Store, state: dict[str, Any], have: dict[str, int], known: list[Op]) -> None:
+    """Refuse a bundle whose operation has an id this log holds with other content.
+
+    Two laptops then use one replica id (a copied or restored store): each numbers its own
+    operations 1, 2, 3, so keeping whichever arrived first would split the community's data for
+    good. Only the log from the lowest such ``seq`` on is read, so fresh deltas cost nothing here.
+    """
+    since = dict(have)
+    for op in known:
+        origin, seq = op["id"]
+        since[origin] = min(since[origin], seq - 1)
+    _, held_ops = _walk_log(store, state, since)
+    mine = {(op["id"][0], op["id"][1]): op for op in held_ops}
+    for op in known:
+        local = mine.get((op["id"][0], op["id"][1]))
+        if local is None:
+            continue
+        local = shareable(local)
+        if local != op and canonical(local) != canonical(op):
+            raise SyncError("sync.replica_clash", replica=op["id"][0][-6:])
 
 
 def _head_count(ops: list[Op]) -> int:
@@ -1158,6 +1283,7 @@ def status(store: Store) -> dict[str, Any]:
         "held": [h.__dict__ for h in held],
         "conflicts": {"human": sum(c.human for c in found), "auto": sum(not c.human for c in found)},
         "imported": len(state["imported"]),
+        "ahead_ms": clock_ahead_ms(store),
     }
 
 
@@ -1168,17 +1294,62 @@ def find_conflict(store: Store, ref: str) -> Conflict:
     return matches[0]
 
 
-def _parse_value(text: str, options: list[dict[str, Any]]) -> Any:
-    for option in options:
+PHONE_FIELDS = frozenset({"phone", "worker_phone"})
+
+
+def _take_value(store: Store, conflict: Conflict, text: str, ops: list[Op]) -> Any:
+    """The value ``--take`` names: one of those shown, or new text checked like the field's own edit.
+
+    Text stays text (``0003`` is not the number 3), and a new value passes the validator the
+    field's edit uses, because a settled value syncs to every laptop with no further check.
+    """
+    for option in conflict.options:
         value = option.get("value")
         if not option.get("deleted") and (
             text == value or text == str(value) or text == canonical(value).decode()
         ):
             return value
+    from gridtool.errors import Problem, ValidationError
+    from gridtool.validate import Invalid, check_id_number, check_mobile
+
+    name = conflict.field
+    register_kind = _register_kind(conflict.table)
+    if register_kind is not None:  # a register record: its own cleaning, on the record with the value
+        from gridtool import register
+
+        merged = {**_merged_fields(ops), name: text}
+        try:
+            clean = register.validate(store, register_kind, merged, own_id=conflict.record)
+        except ValidationError as err:
+            mine = [p for p in err.problems if p.field == name]
+            if mine:
+                raise ValidationError(mine) from None
+            return text.strip()  # other fields' old troubles are not this decision's
+        return clean.get(name, text.strip())
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return text
+        if name in PHONE_FIELDS:
+            return check_mobile(text)
+        if name == "id_number":
+            return check_id_number(text)
+    except Invalid as bad:
+        raise ValidationError([Problem(name, bad.key, dict(bad.params), None)]) from None
+    if conflict.table == "issues" and name == "status":
+        from gridtool.issues import STATUSES
+
+        if text.strip() not in STATUSES:
+            raise ValidationError(
+                [Problem(name, "issue.unknown_choice", {"known": ", ".join(STATUSES)}, text.strip())]
+            )
+        return text.strip()
+    if any(not isinstance(o.get("value"), str) for o in conflict.options if not o.get("deleted")):
+        raise SyncError("sync.take_shown_only")  # a number or a list: no checked way to read text as one
+    return text
+
+
+def _register_kind(table: str) -> str | None:
+    from gridtool.register import KINDS
+
+    return next((name for name, k in KINDS.items() if k.table == table), None)
 
 
 def resolve(
@@ -1191,7 +1362,8 @@ def resolve(
     """Settle a conflict with one operation over every visible value; returns what was kept.
 
     ``keep`` is ``"mine"`` (this replica's value, else what the view shows) or ``"theirs"`` (the
-    newest value from elsewhere); ``take`` is any value typed in.
+    newest value from elsewhere); ``take`` is any value typed in. Keeping a deleted record also
+    restores what was deleted with it (:func:`cascade`), listed in the conflict's ``restored``.
     """
     if (take is None) == (keep is None):
         raise SyncError("sync.resolve_how")
@@ -1206,7 +1378,7 @@ def resolve(
         mine = mine_idx[-1] if mine_idx else conflict.winner
         if take is not None:
             chosen: dict[str, Any] | None = None
-            value = _parse_value(take, options)
+            value = _take_value(store, conflict, take, ops)
         else:
             others = [i for i in range(len(options)) if i != mine and options[i]["origin"] != store.replica]
             if keep == "theirs" and not others:
@@ -1230,9 +1402,47 @@ def resolve(
             change = {"set": {**_merged_fields(ops), conflict.field: value}}
         else:
             change = {"set": {conflict.field: value}}
+        restore = cascade(store, conflict) if "set" in change and conflict.field == "*" else []
         with store.transaction(actor=actor) as tx:
             tx.settle(conflict.table, conflict.record, change, pred)
+            for item in restore:
+                tx.settle(item["table"], item["record"], {"set": item["fields"]}, [item["deleted_by"]])
+        conflict.restored = restore
     return conflict, value
+
+
+def cascade(store: Store, conflict: Conflict) -> list[dict[str, Any]]:
+    """Records deleted together with the record of an edit-versus-delete conflict (its members).
+
+    Keeping the record brings these back too, so a household is never restored without the people
+    in it. They are the delete operations its writer made just before the record's own delete (as
+    ``register.remove`` does, in one transaction) on records that name the kept record, and that
+    nothing has written since; anything else touched meanwhile stays as it is and, if concurrent,
+    shows as a conflict of its own.
+    """
+    if conflict.field != "*":
+        return []
+    starts = [o["op"].rsplit(":", 1) for o in conflict.options if o.get("deleted")]
+    if not starts:
+        return []
+    by_id: dict[tuple[str, int], Op] = {}
+    history: dict[Key, list[Op]] = {}
+    for op in store.operations():
+        by_id[(op["id"][0], op["id"][1])] = op
+        history.setdefault((op["t"], op["r"]), []).append(op)
+    found: list[dict[str, Any]] = []
+    for origin, seq_text in starts:
+        seq = int(seq_text) - 1
+        while (origin, seq) in by_id and by_id[(origin, seq)].get("del"):
+            op = by_id[(origin, seq)]
+            ops = history[(op["t"], op["r"])]
+            fields = _merged_fields(ops)
+            if conflict.record in fields.values() and materialize(ops) == (None, [origin, seq]):
+                found.append(
+                    {"table": op["t"], "record": op["r"], "fields": fields, "deleted_by": [origin, seq]}
+                )
+            seq -= 1
+    return sorted(found, key=lambda item: (item["table"], item["record"]))
 
 
 def all_ops(store: Store) -> Iterator[Op]:

@@ -406,6 +406,9 @@ class GridtoolApp(App[None]):
         """The sync conflicts waiting to be settled (``gridtool sync conflicts``)."""
         from .conflicts import ConflictsScreen
 
+        if isinstance(self.screen, ConflictsScreen):  # 6 again goes back rather than stacking a copy
+            self.pop_screen()
+            return
         self.push_screen(ConflictsScreen())
 
     def action_help(self) -> None:

@@ -1,7 +1,8 @@
 """The sync conflicts as a queue to settle: what ``gridtool sync conflicts`` lists, one key per decision.
 
-Opened with ``5`` from anywhere in the dashboard. Settling goes through ``gridtool.sync.resolve``,
-the same operation the command line writes, so the decision travels with the next bundle.
+Opened with ``6`` from anywhere in the dashboard, closed with ``6`` again or ``Escape``.
+Settling goes through ``gridtool.sync.resolve``, the same operation the command line writes, so
+the decision travels with the next bundle.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from gridtool import sync
 from gridtool.errors import GridtoolError
-from gridtool.i18n import field_label, has, t
+from gridtool.i18n import field_label, has, t, tn
 
 
 def _table(name: str) -> str:
@@ -44,7 +45,7 @@ class ConflictsScreen(Screen[None]):
     @staticmethod
     def bindings() -> list[BindingType]:
         return [
-            Binding("escape,5", "app.pop_screen", t("tui.back")),
+            Binding("escape", "app.pop_screen", t("tui.back")),
             Binding("m", "settle('mine')", t("tui.keep_mine")),
             Binding("o", "settle('theirs')", t("tui.keep_theirs")),
             Binding("p", "reveal", t("tui.reveal")),
@@ -114,9 +115,13 @@ class ConflictsScreen(Screen[None]):
         if conflict is None:
             return
         try:
-            sync.resolve(self.store, conflict.id, keep=keep)
+            settled, _ = sync.resolve(self.store, conflict.id, keep=keep)
         except GridtoolError as err:
             self.show_detail(f"[red]{err.message()}[/red]")
             return
         self.reload()
-        self.show_detail(t("sync.resolved", id=conflict.id))
+        message = t("sync.resolved", id=conflict.id)
+        if settled.restored:  # a kept household came back with its members: say so here too
+            tables = sorted({_table(item["table"]) for item in settled.restored})
+            message += "\n" + tn("sync.restored", len(settled.restored), what=", ".join(tables))
+        self.show_detail(message)

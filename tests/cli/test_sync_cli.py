@@ -52,7 +52,9 @@ def test_a_first_sync_and_a_conflict_settled_through_the_cli(
     liudan, office, wangfang = laptops["liudan"], laptops["office"], laptops["wangfang"]
     bundle = tmp_path / "liudan-1.gtb"
     exported = ok(run("sync", "export", "--to", str(bundle), db=liudan))
-    assert "1 operations" in exported.stderr and stat.S_IMODE(bundle.stat().st_mode) == 0o600
+    assert (
+        "wrote 1 operation (everything)" in exported.stderr and stat.S_IMODE(bundle.stat().st_mode) == 0o600
+    )
     before = snapshot(office)
     dry = ok(run("sync", "import", str(bundle), "--dry-run", db=office))
     assert "1 added" in dry.stderr and "dry run" in dry.stderr and snapshot(office) == before
@@ -173,3 +175,122 @@ def test_every_bad_bundle_exits_2_with_one_line_through_the_cli(
             assert refused.exit_code == 2, name
             assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output, name
     assert snapshot(laptops["office"]) == before
+
+
+@pytest.mark.parametrize("suffix", ["", ".log", ".sync-key"])
+def test_export_to_the_store_itself_exits_2_and_keeps_every_byte(
+    laptops: dict[str, Path], run: Run, suffix: str
+) -> None:
+    store = laptops["liudan"]
+    before = snapshot(store)
+    target = store.with_name(store.name + suffix)
+    for lang, words in (("en", "own files"), ("zh", "自己的文件")):
+        refused = run("sync", "export", "--to", str(target), db=store, lang=lang)
+        assert refused.exit_code == 2 and words in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    assert snapshot(store) == before
+
+
+def test_resolve_take_checks_the_value_and_keeps_a_phone_as_text(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    liudan, office = laptops["liudan"], laptops["office"]
+    ok(run("sync", "export", "--to", str(tmp_path / "0.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "0.gtb"), db=office))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000001", db=liudan))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000002", db=office))
+    ok(run("sync", "export", "--to", str(tmp_path / "1.gtb"), "--for", "office", db=liudan))
+    ok(run("sync", "import", str(tmp_path / "1.gtb"), db=office))
+    [conflict] = json.loads(ok(run("sync", "conflicts", "list", "--format", "json", db=office)).stdout)
+    before = snapshot(office)
+    for lang in ("en", "zh"):
+        for bad in ("not a phone", "0003"):
+            refused = run("sync", "conflicts", "resolve", conflict["id"], "--take", bad, db=office, lang=lang)
+            assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.output
+    assert snapshot(office) == before
+    ok(run("sync", "conflicts", "resolve", conflict["id"], "--take", "13900000003", db=office))
+    shown = json.loads(ok(run("grid", "show", "TL-03", "--show-pii", "--format", "json", db=office)).stdout)
+    assert shown["worker_phone"] == "13900000003"
+
+
+def test_a_clock_that_ran_ahead_is_told_and_the_office_accepts_its_changes(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    from unittest import mock
+
+    from gridtool import store as store_module
+
+    liudan, office = laptops["liudan"], laptops["office"]
+    real = store_module.wall_ms()
+    with mock.patch.object(store_module, "wall_ms", lambda: real + 3 * 86_400_000):
+        ok(run("grid", "edit", "TL-03", "--notes", "ahead", db=liudan))
+    for command in (("whoami",), ("status",), ("export", "--to", str(tmp_path / "l.gtb"))):
+        told = ok(run("sync", *command, db=liudan))
+        assert "days ahead of its clock" in told.stderr, command
+    held = run("sync", "import", str(tmp_path / "l.gtb"), db=office)
+    assert "sync held accept liudan" in ok(held).stderr
+    assert "held back 1 operation from liudan" in ok(run("sync", "held", "list", db=office)).stdout
+    refused = run("sync", "held", "accept", "wangfang", db=office, lang="zh")
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "1 updated" in ok(run("sync", "held", "accept", "liudan", db=office)).stderr
+    assert "nothing is held back" in ok(run("sync", "held", db=office)).stdout
+    assert "ahead" in ok(run("grid", "show", "TL-03", db=office)).stdout
+
+
+def test_an_encrypted_bundle_with_no_passphrase_and_no_terminal_exits_2_with_one_line(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDTOOL_SYNC_PASSPHRASE", "湘江 north wind 9")
+    bundle = tmp_path / "e.gtb"
+    ok(run("sync", "export", "--to", str(bundle), "--encrypt", db=laptops["liudan"]))
+    monkeypatch.delenv("GRIDTOOL_SYNC_PASSPHRASE")
+    before = snapshot(laptops["office"])
+    for command in (("import", str(bundle)), ("export", "--to", str(tmp_path / "x.gtb"), "--encrypt")):
+        refused = run("sync", *command, db=laptops["office"])
+        assert refused.exit_code == 2 and "Aborted" not in refused.output, command
+        assert (
+            refused.stderr.strip().splitlines() == [refused.stderr.strip()] and "passphrase" in refused.stderr
+        )
+    assert snapshot(laptops["office"]) == before
+
+
+def test_bare_conflicts_takes_the_list_options_and_messages_count_in_english(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    liudan, office = laptops["liudan"], laptops["office"]
+    ok(run("sync", "export", "--to", str(tmp_path / "0.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "0.gtb"), db=office))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000001", db=liudan))
+    ok(run("grid", "edit", "TL-03", "--phone", "13900000002", db=office))
+    ok(run("sync", "export", "--to", str(tmp_path / "1.gtb"), "--for", "office", db=liudan))
+    imported = ok(run("sync", "import", str(tmp_path / "1.gtb"), db=office))
+    assert "applied 1 operation:" in imported.stderr and "1 new conflict;" in imported.stdout
+    listed = json.loads(ok(run("sync", "conflicts", "--format", "json", db=office)).stdout)
+    assert [c["field"] for c in listed] == ["worker_phone"]
+    assert "13900000001" in ok(run("sync", "conflicts", "--show-pii", db=office)).stdout
+
+
+def test_show_and_resolve_say_which_records_come_back_with_a_kept_household(
+    laptops: dict[str, Path], run: Run, tmp_path: Path
+) -> None:
+    from gridtool import register
+    from gridtool.store import Store
+
+    liudan, office = laptops["liudan"], laptops["office"]
+    with Store(liudan).transaction() as tx:
+        hid = tx.create("households", {"head": "程金娇", "room": "0502"})
+        tx.create("members", {"household": hid, "name": "程金娇"})
+        tx.create("members", {"household": hid, "name": "程小红"})
+    ok(run("sync", "export", "--to", str(tmp_path / "0.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "0.gtb"), db=office))
+    register.remove(Store(liudan), "household", hid)
+    with Store(office).transaction() as tx:
+        tx.update("households", hid, {"room": "0503"})
+    ok(run("sync", "export", "--to", str(tmp_path / "1.gtb"), "--for", "office", db=liudan))
+    ok(run("sync", "import", str(tmp_path / "1.gtb"), db=office))
+    [conflict] = json.loads(ok(run("sync", "conflicts", "list", "--format", "json", db=office)).stdout)
+    shown = ok(run("sync", "conflicts", "show", conflict["id"], db=office)).stdout
+    assert "also restores 2 records deleted with it" in shown and "room=0503" in shown
+    settled = ok(run("sync", "conflicts", "resolve", conflict["id"], "--keep-mine", db=office))
+    assert "also restored 2 records deleted with it" in settled.stdout
+    assert len(Store(office).records("members")) == 2

@@ -400,8 +400,9 @@ def test_a_late_older_operation_does_not_overwrite_a_newer_one_even_after_reopen
 # -- trust roster -----------------------------------------------------------------------------
 
 
-def test_the_trust_roster(store: Store) -> None:
-    other = sync.whoami(store)["public_key"]
+def test_the_trust_roster(store: Store, tmp_path: Path) -> None:
+    wangfang = Store.init(tmp_path / "wf" / "g.json")
+    other = sync.whoami(wangfang)["public_key"]
     with pytest.raises(sync.SyncError) as bad:
         sync.trust_add(store, "x", "ed25519:not-a-key")
     assert bad.value.key == "sync.bad_key"
@@ -411,7 +412,7 @@ def test_the_trust_roster(store: Store) -> None:
     assert [r["name"] for r in sync.trust_list(store)] == ["wangfang"]
     sync.trust_revoke(store, "wangfang")
     assert sync.trust_list(store) == [
-        {"name": "wangfang", "key_id": sync.whoami(store)["key_id"], "revoked": True}
+        {"name": "wangfang", "key_id": sync.whoami(wangfang)["key_id"], "revoked": True}
     ]
     with pytest.raises(sync.SyncError):
         sync.trust_revoke(store, "wangfang")
@@ -429,3 +430,247 @@ def test_a_trusted_key_cannot_speak_for_another_laptop(pair: tuple[Store, Store]
     with pytest.raises(sync.SyncError) as err:
         sync.import_bundle(office, forged)
     assert err.value.key == "sync.sender_mismatch" and snapshot(office.path) == before
+
+
+# -- review fixes -----------------------------------------------------------------------------
+
+
+def test_an_export_over_one_of_the_stores_own_files_is_refused_and_changes_no_byte(
+    pair: tuple[Store, Store],
+) -> None:
+    worker, _ = pair
+    worker.records("households")
+    worker.checkpoint()  # so the households table has a file of its own too
+    before = snapshot(worker.path)
+    for suffix in ("", ".log", ".sync-key", ".sync-state", ".households"):
+        target = worker.path.with_name(worker.path.name + suffix)
+        with pytest.raises(sync.SyncError) as err:
+            sync.export_bundle(worker, target)
+        assert err.value.key == "sync.target_is_store"
+        assert snapshot(worker.path) == before
+
+
+def _phone_conflict(worker: Store, office: Store, tmp_path: Path, hid: str) -> sync.Conflict:
+    _swap(worker, office, tmp_path, "p0")
+    register.edit(worker, "household", hid, {"phone": "13900000001"})
+    register.edit(office, "household", hid, {"phone": "13900000002"})
+    _swap(worker, office, tmp_path, "p1")
+    [conflict] = sync.conflicts(worker)
+    return conflict
+
+
+def test_a_taken_value_stays_text_and_is_checked_like_the_fields_own_edit(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    hid = community["household"]
+    conflict = _phone_conflict(worker, office, tmp_path, hid)
+    before = snapshot(worker.path)
+    for bad in ("not a phone", "0003", "12345678901", "[1, 2]"):
+        with pytest.raises(sync.InputError):
+            sync.resolve(worker, conflict.id, take=bad)
+        assert snapshot(worker.path) == before, bad
+    _, value = sync.resolve(worker, conflict.id, take="139 0000 0003")
+    assert value == "13900000003" and worker.get("households", hid)["phone"] == "13900000003"
+    assert [h["id"] for h in register.find_households(worker, "0003")] == [hid]
+
+
+def test_a_taken_member_id_number_and_issue_status_are_checked(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "m0")
+    mid = next(iter(worker.records("members")))
+    with worker.transaction() as tx:
+        tx.update("members", mid, {"id_number": "430105197903120045"})
+    with office.transaction() as tx:
+        tx.update("members", mid, {"id_number": "430105197903120061"})
+    _swap(worker, office, tmp_path, "m1")
+    [conflict] = sync.conflicts(worker)
+    with pytest.raises(sync.InputError):
+        sync.resolve(worker, conflict.id, take="430105197903120000")  # a wrong check digit
+    _, value = sync.resolve(worker, conflict.id, take="43010519790312002x")
+    assert value == "43010519790312002X"
+    with worker.transaction() as tx:
+        iid = tx.create("issues", {"status": "reported", "title": "楼道灯坏了"})
+    _swap(worker, office, tmp_path, "i0")
+    with worker.transaction() as tx:
+        tx.update("issues", iid, {"status": "assigned"})
+    with office.transaction() as tx:
+        tx.update("issues", iid, {"status": "rejected"})
+    _swap(worker, office, tmp_path, "i1")
+    [conflict] = sync.conflicts(worker)
+    with pytest.raises(sync.InputError):
+        sync.resolve(worker, conflict.id, take="nearly done")
+    _, value = sync.resolve(worker, conflict.id, take="closed")
+    assert value == "closed" and worker.get("issues", iid)["status"] == "closed"
+
+
+def test_keeping_a_household_deleted_concurrently_brings_its_members_back(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    hid = community["household"]
+    register.edit(worker, "household", hid, {"members": ["程金娇,43010519790312002X,户主", "程小红"]})
+    _swap(worker, office, tmp_path, "0")
+    members = {rid: public(m) for rid, m in worker.records("members").items()}
+    assert len(members) == 2
+    register.remove(worker, "household", hid)
+    register.edit(office, "household", hid, {"room": "0503"})
+    _swap(worker, office, tmp_path, "1")
+    [conflict] = sync.conflicts(worker)
+    assert conflict.field == "*" and worker.records("members") == {}
+    assert [(c["table"], c["record"]) for c in sync.cascade(worker, conflict)] == sorted(
+        ("members", rid) for rid in members
+    )
+    settled, _ = sync.resolve(worker, conflict.id, keep="theirs")  # the office's edit: keep it
+    assert len(settled.restored) == 2
+    assert worker.get("households", hid)["room"] == "0503"
+    assert {rid: public(m) for rid, m in worker.records("members").items()} == members
+    _swap(worker, office, tmp_path, "2")
+    assert sync.conflicts(worker) == [] == sync.conflicts(office)
+    assert _view(office) == _view(worker) and len(office.records("members")) == 2
+
+
+def test_a_laptop_whose_clock_ran_ahead_says_so_and_its_peers_can_accept_its_changes(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    gid = next(iter(worker.records("grid_cells")))
+    real = store_module.wall_ms()
+    with (
+        mock.patch.object(store_module, "wall_ms", lambda: real + 5 * 86_400_000),
+        worker.transaction() as tx,
+    ):
+        tx.update("grid_cells", gid, {"notes": "clock set ahead"})
+    with worker.transaction() as tx:  # the clock is fixed: the hybrid clock still runs ahead
+        tx.update("grid_cells", gid, {"notes": "clock fixed"})
+    assert sync.whoami(worker)["ahead_ms"] > 4 * 86_400_000
+    assert sync.status(worker)["ahead_ms"] > 4 * 86_400_000
+    exported = sync.export_bundle(worker, tmp_path / "w.gtb")
+    assert exported.ahead_ms > 4 * 86_400_000
+    result = sync.import_bundle(office, tmp_path / "w.gtb")
+    assert [(h.reason, h.count) for h in result.held] == [("future", 2)]
+    assert [(h.reason, h.name, h.count) for h in sync.held(office)] == [("future", "liudan", 2)]
+    assert sync.import_bundle(office, sync.export_bundle(worker, tmp_path / "w2.gtb").path).applied == 0
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError):
+        sync.accept_clock(office, "nobody")
+    assert snapshot(office.path) == before
+    accepted = sync.accept_clock(office, "liudan")  # a person checked 刘丹's laptop
+    assert accepted.applied == 2 and sync.held(office) == []
+    assert office.get("grid_cells", gid)["notes"] == "clock fixed" and _view(office) == _view(worker)
+
+
+def test_a_copied_store_that_reuses_the_replica_id_is_refused_not_silently_diverged(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    import shutil
+
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    copy_dir = tmp_path / "restored"
+    shutil.copytree(worker.path.parent, copy_dir, symlinks=True)
+    copy = Store(copy_dir / worker.path.name)
+    assert copy.replica == worker.replica
+    gid = next(iter(worker.records("grid_cells")))
+    with worker.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "the original"})
+    with copy.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "the copy"})
+    sync.export_bundle(worker, tmp_path / "w.gtb", peer="office")
+    sync.export_bundle(copy, tmp_path / "c.gtb", peer="office")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    before = snapshot(office.path)
+    for dry_run in (True, False):
+        with pytest.raises(sync.SyncError) as err:
+            sync.import_bundle(office, tmp_path / "c.gtb", dry_run=dry_run)
+        assert err.value.key == "sync.replica_clash" and "same replica id" in err.value.message()
+    assert snapshot(office.path) == before
+    copy_before = snapshot(copy.path)
+    with pytest.raises(sync.SyncError):
+        sync.import_bundle(copy, tmp_path / "w.gtb")
+    assert snapshot(copy.path) == copy_before
+    assert sync.import_bundle(office, tmp_path / "w.gtb").already  # the genuine one still is fine
+
+
+def test_this_laptops_own_key_is_not_added_to_its_roster(store: Store) -> None:
+    with pytest.raises(sync.SyncError) as err:
+        sync.trust_add(store, "me", sync.whoami(store)["public_key"])
+    assert err.value.key == "sync.trust_self" and sync.trust_list(store) == []
+
+
+@pytest.mark.parametrize("table", ["log", "sync_state", "lock", "nonsense"])
+def test_an_operation_for_a_table_gridtool_does_not_sync_is_refused_as_malformed(
+    pair: tuple[Store, Store], tmp_path: Path, table: str
+) -> None:
+    worker, office = pair
+    bundle = tmp_path / "b.gtb"
+    sync.export_bundle(worker, bundle)
+    members = _members(bundle)
+    ops = [orjson.loads(line) for line in members["ops.jsonl"].splitlines()]
+    ops[0]["t"] = table
+    body = b"".join(sync.canonical(op) + b"\n" for op in ops)
+    manifest = orjson.loads(members["manifest.json"])
+    manifest["members"]["ops.jsonl"] = {"sha256": sync._sha256(body), "size": len(body)}
+    signed = sync.canonical(manifest)
+    signature = base64.b64encode(sync._private_key(worker).sign(signed))
+    forged = _write_zip(
+        tmp_path / "t.gtb", [("manifest.json", signed), ("ops.jsonl", body), ("signature", signature)]
+    )
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, forged)
+    assert err.value.key == "sync.bad_ops" and snapshot(office.path) == before
+
+
+def test_an_edit_against_a_delete_shows_what_the_edit_changed(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    gid = next(iter(worker.records("grid_cells")))
+    with office.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "office edit", "worker_phone": "13900000009"})
+    with worker.transaction() as tx:
+        tx.delete("grid_cells", gid)
+    _swap(worker, office, tmp_path, "1")
+    [conflict] = sync.conflicts(worker)
+    shown = sorted(sync.shown_value(conflict, o) for o in conflict.options)
+    assert "null" not in shown and "(deleted)" in shown
+    assert "notes=office edit, worker_phone=139****0009" in shown
+    assert "notes=office edit, worker_phone=13900000009" in [
+        sync.shown_value(conflict, o, show_pii=True) for o in conflict.options
+    ]
+
+
+def test_every_table_the_demo_community_writes_can_be_synced(tmp_path: Path) -> None:
+    from gridtool import demo
+
+    store, _ = demo.create_store(tmp_path / "demo" / "gridtool.json", demo.shipped(), volunteers=True)
+    written = {op["t"] for op in sync.all_ops(store)}
+    assert written and written <= sync.SYNC_TABLES
+
+
+def test_a_restored_backup_that_imports_before_it_writes_carries_on_as_the_same_replica(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    import shutil
+
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    shutil.copytree(worker.path.parent, tmp_path / "backup", symlinks=True)
+    gid = next(iter(worker.records("grid_cells")))
+    with worker.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "after the backup"})
+    sync.export_bundle(worker, tmp_path / "w.gtb", peer="office")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    restored = Store(tmp_path / "backup" / worker.path.name)  # the laptop died; its backup comes back
+    sync.export_bundle(office, tmp_path / "o.gtb", full=True)
+    sync.import_bundle(restored, tmp_path / "o.gtb")
+    assert restored.get("grid_cells", gid)["notes"] == "after the backup"
+    with restored.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "back at work"})
+    sync.export_bundle(restored, tmp_path / "r.gtb", peer="office")
+    assert sync.import_bundle(office, tmp_path / "r.gtb").applied == 1
+    assert office.get("grid_cells", gid)["notes"] == "back at work" and sync.conflicts(office) == []

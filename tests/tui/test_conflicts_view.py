@@ -1,4 +1,4 @@
-"""The dashboard's queue of sync conflicts: open it with 5, settle with m or o, and it syncs."""
+"""The dashboard's queue of sync conflicts: open it with 6, settle with m or o, and it syncs."""
 
 from __future__ import annotations
 
@@ -61,3 +61,44 @@ async def test_keep_theirs_from_the_worker_laptop(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.screen.found == []  # type: ignore[attr-defined]
     assert next(iter(Store(worker.path).records("grid_cells").values()))["worker_phone"] == "13900000001"
+
+
+async def test_6_toggles_the_queue_and_5_does_not_close_it(tmp_path: Path) -> None:
+    path, _ = _conflicted(tmp_path)
+    app = GridtoolApp(path, poll_seconds=3600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictsScreen)
+        depth = len(app.screen_stack)
+        await pilot.press("5")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictsScreen) and len(app.screen_stack) == depth
+        await pilot.press("6")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConflictsScreen) and len(app.screen_stack) == depth - 1
+
+
+async def test_keeping_a_removed_household_says_its_members_came_back(tmp_path: Path) -> None:
+    office = Store.init(tmp_path / "office" / "gridtool.json", name="office")
+    worker = Store.init(tmp_path / "worker" / "gridtool.json", name="刘丹")
+    sync.trust_add(office, "刘丹", sync.whoami(worker)["public_key"])
+    sync.trust_add(worker, "office", sync.whoami(office)["public_key"])
+    with office.transaction() as tx:
+        hid = tx.create("households", {"head": "程金娇", "room": "0502"})
+        tx.create("members", {"household": hid, "name": "程金娇"})
+    sync.export_bundle(office, tmp_path / "o.gtb")
+    sync.import_bundle(worker, tmp_path / "o.gtb")
+    with worker.transaction() as tx:
+        tx.update("households", hid, {"room": "0503"})
+    register.remove(office, "household", hid)
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    app = GridtoolApp(office.path, poll_seconds=3600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        await pilot.press("o")  # keep 刘丹's edit: the household stays, with its member
+        await pilot.pause()
+        assert "also restored 1 record" in str(app.screen.query_one("#conflict-detail").render())
+    assert len(Store(office.path).records("members")) == 1
