@@ -194,12 +194,20 @@ def _parse(raw: bytes) -> Any:
     issues in the dashboard took seconds instead of a tenth. Frozen objects are still freed by
     reference counting when the store lets go of them.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         data = orjson.loads(raw)
         gc.freeze()
         return data
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic GC around bulk work on records (parsing, an import, a sync): they hold no
+    reference cycles, and full collections rescanning them cost a fifth to a third of the work."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if enabled:
             gc.enable()

@@ -25,8 +25,6 @@ imported bundle ids).
 from __future__ import annotations
 
 import base64
-import contextlib
-import gc
 import hashlib
 import io
 import os
@@ -44,7 +42,7 @@ import orjson
 from gridtool import store as store_module
 from gridtool.errors import InputError
 from gridtool.ids import new_id
-from gridtool.store import SCHEMA_VERSION, Store, _write_private
+from gridtool.store import SCHEMA_VERSION, Store, _write_private, collector_paused
 
 FORMAT_VERSION = 1
 FEATURES = frozenset({"ops"})  # must-understand features this version knows how to apply
@@ -95,22 +93,6 @@ def stamp(op: Op) -> tuple[int, int, str, int]:
 def op_ref(op_id: Iterable[Any]) -> str:
     origin, seq = op_id
     return f"{origin}:{seq}"
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic GC while hundreds of thousands of operations are parsed and applied.
-
-    They hold no reference cycles, and full collections rescanning them cost a third of a big
-    import (the store's ``_parse`` does the same for its checkpoints).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _sha256(data: bytes) -> str:
@@ -549,7 +531,7 @@ def vector(store: Store) -> dict[str, int]:
 def conflicts(store: Store) -> list[Conflict]:
     """Every unsettled conflict in the store, oldest record first."""
     store.refresh()
-    with _no_gc():
+    with collector_paused():
         return _all_conflicts(_scan(store, None)[1])
 
 
@@ -637,7 +619,7 @@ def export_bundle(
 
     ``since`` overrides the assumed vector (tests use it to model a lost, optimistic delivery).
     """
-    with _no_gc():
+    with collector_paused():
         return _export(store, dest, peer, full, passphrase, since)
 
 
@@ -978,7 +960,7 @@ def import_bundle(
     actor: str | None = None,
 ) -> ImportResult:
     """Check a bundle, then apply what is new in one store transaction (nothing on ``dry_run``)."""
-    with _no_gc():
+    with collector_paused():
         return _import(store, src, dry_run, passphrase, actor)
 
 
@@ -1057,7 +1039,7 @@ def accept_clock(store: Store, peer: str, actor: str | None = None) -> ImportRes
     time, and with the applied operations its hybrid clock) to the latest stamp held from the
     peer, so this laptop's next changes carry that time too and its peers will be asked the same.
     """
-    with store.lock.hold(exclusive=True), _no_gc():
+    with store.lock.hold(exclusive=True), collector_paused():
         store.refresh()
         state = load_state(store)
         guard = _guard_ms(state) + FUTURE_MS
@@ -1251,7 +1233,7 @@ def status(store: Store) -> dict[str, Any]:
     """Known peers, what each has acknowledged and still lacks, held operations, open conflicts."""
     store.refresh()
     state = load_state(store)
-    with store.lock.hold(exclusive=False), _no_gc():
+    with store.lock.hold(exclusive=False), collector_paused():
         mine, history = _scan(store, None)  # one read of the log for the vector and the conflicts
         found = _all_conflicts(history)
         del history

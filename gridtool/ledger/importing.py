@@ -16,12 +16,10 @@ no operation, and a transaction without operations writes no log line at all.
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -41,7 +39,7 @@ from gridtool.ledger.columns import (
 )
 from gridtool.ledger.sheets import LedgerError, Sheet, read_file
 from gridtool.register import _building_number, describe, members_of, normalise_room, save_members, validate
-from gridtool.store import Store, Transaction
+from gridtool.store import Store, Transaction, collector_paused
 from gridtool.validate import Invalid, check_mobile, mask_id_number, mask_phone
 
 ON_EXISTING = ("update", "skip", "error")
@@ -677,17 +675,6 @@ class _Issues(_Ledger):
     ``gridtool issue`` commands, and a row that disagrees with one is skipped with a warning."""
 
     kind, table = "issue", "issues"
-    REBUILT = (
-        "reported",
-        "assigned",
-        "accepted",
-        "escalated",
-        "resolved",
-        "visited",
-        "reopened",
-        "closed",
-        "rejected",
-    )
     FACTS = ("title", "description", "category", "urgency", "scale", "channel")
 
     def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
@@ -866,8 +853,6 @@ class _Issues(_Ledger):
         refusals = []
         if not status:
             refusals.append(Problem("status", "ledger.unknown_status", {}, text))
-        elif status not in self.REBUILT:
-            refusals.append(Problem("status", "ledger.status_not_rebuilt", {}, text))
         if row.data.get("_unknown_address"):
             refusals.append(
                 Problem("household", "ledger.unknown_household", {}, row.data["_unknown_address"])
@@ -941,19 +926,6 @@ def _phone_key(value: str) -> str:
         return check_mobile(value) if value else ""
     except Invalid:
         return value
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic GC: an import builds hundreds of thousands of small dicts, and the
-    collector would rescan the whole store each time it runs (about 20 % of the import)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- the import ---------------------------------------------------------------------------------
@@ -1086,7 +1058,7 @@ def import_sheet(
         partial=skip_invalid,
     )
     ids = _IdSource()
-    with _collector_paused():
+    with collector_paused():
         rows = read_rows(sheet, header)
         report.rows = total = len(rows)
         step = max(1, total // 100)
@@ -1174,7 +1146,7 @@ def import_file(
     ``progress(done, total)`` is called as rows are processed; whatever it raises (Ctrl-C)
     abandons the transaction and leaves the store as it was.
     """
-    with _collector_paused():
+    with collector_paused():
         sheets = read_file(path, sheet, engine)
         chosen, header = choose_sheet(sheets, kind)
         return import_sheet(
