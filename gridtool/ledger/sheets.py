@@ -199,6 +199,8 @@ def _json_cell(value: Any) -> str:
 
             return ";".join(member_spec(v) for v in value)
         return "、".join(_json_cell(v) for v in value)
+    if isinstance(value, int):  # exact in JSON, unlike Excel's numbers: an ID number stays whole
+        return str(value)
     return cell_text(value)
 
 

@@ -133,6 +133,12 @@ def test_json_records_and_lines_become_rows_under_their_keys(tmp_path: Path) -> 
     assert len(lines.rows) == 3 and whole.number(1) == 1 and whole.unit == "record"
 
 
+def test_a_json_id_number_written_as_a_number_stays_whole(tmp_path: Path) -> None:
+    (tmp_path / "n.json").write_text('[{"id_number": 430105197001011318, "floor": 5.0}]', encoding="utf-8")
+    [sheet] = read_file(tmp_path / "n.json")
+    assert sheet.rows[1] == ["430105197001011318", "5"]  # JSON numbers are exact, unlike Excel's
+
+
 def _json(value: object) -> str:
     import orjson
 
