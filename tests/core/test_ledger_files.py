@@ -88,6 +88,14 @@ def test_tab_separated_text_is_read_too(tmp_path: Path) -> None:
     assert read_file(path)[0].rows == [HEADER, ROW]
 
 
+def test_tab_separated_members_full_of_commas_are_still_tab_separated(tmp_path: Path) -> None:
+    members = ";".join(f"成员{n},4301051979031200{n}X,子" for n in range(8))
+    rows = [["住户台账"], [*HEADER, "家庭成员"], *([*ROW, members] for _ in range(3))]
+    path = tmp_path / "ledger.txt"
+    path.write_text("\n".join("\t".join(r) for r in rows), encoding="utf-8")
+    assert read_file(path)[0].rows[1:] == rows[1:]
+
+
 @pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
 def test_xlsx_keeps_excel_row_numbers_below_merged_title_rows(tmp_path: Path, engine: str) -> None:
     numeric = [*ROW[:4], 502, "程金娇", 4.30105197903120e17, 13512345678]
