@@ -404,6 +404,9 @@ def _choice(problems: list[Problem], field: str, value: Any, known: Sequence[str
 
 
 def _check_time(state: dict[str, Any], at: datetime, current: datetime) -> None:
+    from gridtool.validate import check_year
+
+    check_year(at, "at")  # 0001-01-01 would make issue number 1-000001
     if at > current + MAX_AHEAD:
         raise InputError("issue.at_future", at=show_time(iso(at)))
     last = state.get("last_event_at")

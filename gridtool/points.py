@@ -394,7 +394,7 @@ def _text(field: str, value: Any, required: bool, limit: int = 200) -> str:
 
 def _moment(at: datetime | None) -> datetime:
     from gridtool.issues import MAX_AHEAD, iso, now, show_time
-    from gridtool.volunteers import check_year
+    from gridtool.validate import check_year
 
     moment = (at or now()).replace(microsecond=0)
     check_year(moment, "at")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import re
 import time
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -114,6 +114,21 @@ def mask_id_number(value: str | None) -> str:
     if len(value) <= 8:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+MIN_YEAR, MAX_YEAR = 1900, 2100
+"""Days and moments outside these years are typos (0001-01-01, 9999-12-31): a record number needs
+four digits, and date arithmetic near year 9999 overflows."""
+
+
+def check_year(value: date | datetime, field: str) -> None:
+    """Refuse a day or moment outside :data:`MIN_YEAR` .. :data:`MAX_YEAR`, naming the field."""
+    from gridtool.errors import Problem, ValidationError
+
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(
+            [Problem(field, "invalid.year_range", {"min": MIN_YEAR, "max": MAX_YEAR}, value.isoformat())]
+        )
 
 
 _ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")

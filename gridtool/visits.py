@@ -114,7 +114,7 @@ def plan(
     ``start`` (default today) is the day a household never visited is first due.
     """
     from gridtool.issues import now, parse_date
-    from gridtool.volunteers import check_year
+    from gridtool.validate import check_year
 
     name = _tag(tag)
     n, unit = parse_every(every)
@@ -165,7 +165,7 @@ def log(
     """Record a visit to a household (appended, never edited)."""
     from gridtool.issues import MAX_AHEAD, iso, now, show_time
     from gridtool.register import household_by_ref
-    from gridtool.volunteers import check_year
+    from gridtool.validate import check_year
 
     text = str(note or "").strip()
     if len(text) > MAX_NOTE:
@@ -292,7 +292,7 @@ def _listing(
 
 def _day(as_of: date | datetime | None) -> date:
     from gridtool.issues import now
-    from gridtool.volunteers import check_year
+    from gridtool.validate import check_year
 
     if as_of is None:
         return now().date()

@@ -25,13 +25,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
 from gridtool.i18n import t
 from gridtool.ids import SHORT_LEN, short
 from gridtool.store import Store
+from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
 
 TEAM_KINDS = ("five-elders", "party", "safety", "womens-care", "elders-care", "village", "other")
 """银发/五老, 党员先锋, 平安, 巾帼, 助老, 村志愿服务队, 其他."""
@@ -117,19 +118,6 @@ class _Check:
             field, "issue.unknown_choice", text, known=", ".join(f"{k} ({label(kind, k)})" for k in known)
         )
         return text
-
-
-MIN_YEAR, MAX_YEAR = 1900, 2100
-"""Days and moments outside these years are typos (0001-01-01, 9999-12-31): an order number needs
-four digits, and date arithmetic near year 9999 overflows."""
-
-
-def check_year(value: date | datetime, field: str) -> None:
-    """Refuse a day or moment outside :data:`MIN_YEAR` .. :data:`MAX_YEAR`, naming the field."""
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValidationError(
-            [Problem(field, "invalid.year_range", {"min": MIN_YEAR, "max": MAX_YEAR}, value.isoformat())]
-        )
 
 
 def _moment(at: datetime | None, after: str | None = None, what: str = "") -> datetime:

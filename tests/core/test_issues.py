@@ -223,6 +223,16 @@ def test_events_are_entered_in_order_and_never_far_in_the_future(
     assert same_time["status"] == "accepted", "an event at the same moment as the last one is fine"
 
 
+def test_a_moment_outside_1900_to_2100_is_a_typo_not_issue_1_000001(
+    store: Store, community: dict[str, str]
+) -> None:
+    before = snapshot(store.path)
+    with pytest.raises(ValidationError) as refused:
+        new_issue(store, community, at=datetime(1, 1, 1))
+    assert list(refused.value.fields) == ["at"]
+    assert snapshot(store.path) == before
+
+
 def test_a_new_issue_is_validated_all_at_once_and_writes_nothing_when_refused(
     store: Store, community: dict[str, str]
 ) -> None:
