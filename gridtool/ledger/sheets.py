@@ -102,12 +102,29 @@ def _delimiter(text: str) -> str:
 
 def read_csv(raw: bytes, name: str) -> Sheet:
     text, encoding = decode(raw, name)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = list(reader)
     except csv.Error as bad:
         raise LedgerError("ledger.bad_csv", path=name, line=reader.line_num, reason=str(bad)) from None
+    opened = _unclosed_quote(text, delimiter) if '"' in text else 0
+    if opened:  # read leniently, the rest of the file would be one cell: one person's name
+        raise LedgerError("ledger.open_quote", path=name, line=opened)
     return Sheet(name=name, rows=rows, source=name, encoding=encoding)
+
+
+def _unclosed_quote(text: str, delimiter: str) -> int:
+    """The line where a quote that is never closed opens, or 0."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    last = 0
+    try:
+        for _ in reader:
+            last = reader.line_num
+    except csv.Error as bad:
+        if "end of data" in str(bad):
+            return last + 1
+    return 0
 
 
 def cell_text(value: Any) -> str:

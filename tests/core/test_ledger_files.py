@@ -234,3 +234,14 @@ def test_a_second_column_for_the_same_field_is_kept_as_an_extra_column() -> None
     assert header is not None
     assert header.doubled == ["姓名"] and header.unknown == []
     assert [c.field for c in header.columns] == ["head", "room", None, "_serial", "_serial"]
+
+
+def test_a_quote_never_closed_is_refused_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "open.csv"
+    path.write_text('所属网格,户主姓名,备注\nTL-03,张三,"未闭合\nTL-03,李四,正常\n', encoding="utf-8")
+    with pytest.raises(LedgerError) as refused:
+        read_file(path)
+    assert refused.value.key == "ledger.open_quote" and refused.value.params["line"] == 2
+    fine = tmp_path / "fine.csv"
+    fine.write_text('户主姓名,备注\n张三,"有,逗号"\n', encoding="utf-8")
+    assert read_file(fine)[0].rows[1] == ["张三", "有,逗号"]
