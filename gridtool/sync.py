@@ -348,27 +348,21 @@ class Conflict:
         }
 
 
-PII_FIELDS = ("phone", "worker_phone", "id_number")
-
-
 def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = False) -> str:
-    """One side of a conflict as a person reads it: masked ID numbers and phones unless asked."""
+    """One side of a conflict as a person reads it, personal data masked unless asked."""
     from gridtool.i18n import t
+    from gridtool.views import mask_field
 
     if option.get("deleted"):
         return t("sync.value_deleted")
     value = option.get("value")
     if isinstance(value, dict) and conflict.field == "*":  # the edit against a delete: what it changed
-        shown = Conflict(conflict.id, conflict.table, conflict.record, "", False, [], 0)
-        parts = []
-        for name, item in sorted(value.items()):
-            shown.field = name
-            parts.append(f"{name}={shown_value(shown, {'value': item}, show_pii)}")
-        return ", ".join(parts)
-    if not show_pii and conflict.field in PII_FIELDS:
-        from gridtool.validate import mask_id_number, mask_phone
-
-        value = mask_id_number(str(value)) if conflict.field == "id_number" else mask_phone(str(value))
+        shown = {k: v if show_pii else mask_field(k, v) for k, v in sorted(value.items())}
+        return ", ".join(
+            f"{k}={v if isinstance(v, str) else orjson.dumps(v).decode()}" for k, v in shown.items()
+        )
+    if not show_pii:
+        value = mask_field(conflict.field, value)
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 

@@ -31,20 +31,31 @@ LIST_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+FREE_TEXT = ("notes", "description", "summary")
+
+
+def mask_field(name: str, value: Any) -> Any:
+    """One field as people see it without ``--show-pii``: ID numbers, phones and birth dates
+    masked, and any such number typed into free text (people note a relative's phone too)."""
+    if not value:
+        return value
+    if name in ("phone", "worker_phone"):
+        return mask_phone(str(value))
+    if name == "id_number":
+        return mask_id_number(str(value))
+    if name == "birth_date":
+        return str(value)[:4]
+    if name in FREE_TEXT:
+        return mask_in_text(value)
+    if name == "extras" and isinstance(value, dict):
+        return {k: mask_in_text(v) for k, v in value.items()}
+    return value
+
+
 def masked(record: dict[str, Any], show_pii: bool) -> dict[str, Any]:
-    """A public copy of a record with ID numbers, phones and birth dates masked."""
+    """A public copy of a record with personal data masked (see :func:`mask_field`)."""
     out = public(record)
-    if show_pii:
-        return out
-    for field in ("phone", "worker_phone"):
-        if out.get(field):
-            out[field] = mask_phone(out[field])
-    for field in ("notes", "description"):  # free text: people type a relative's phone here too
-        if out.get(field):
-            out[field] = mask_in_text(out[field])
-    if out.get("extras"):
-        out["extras"] = {k: mask_in_text(v) for k, v in out["extras"].items()}
-    return out
+    return out if show_pii else {k: mask_field(k, v) for k, v in out.items()}
 
 
 def members(store: Store, household_id: str, show_pii: bool) -> list[dict[str, Any]]:
@@ -53,13 +64,7 @@ def members(store: Store, household_id: str, show_pii: bool) -> list[dict[str, A
 
 
 def _masked_member(member: dict[str, Any]) -> dict[str, Any]:
-    m = dict(member)
-    m["id_number"] = mask_id_number(m.get("id_number"))
-    if m.get("phone"):
-        m["phone"] = mask_phone(m["phone"])
-    if m.get("birth_date"):
-        m["birth_date"] = m["birth_date"][:4]
-    return m
+    return {"id_number": "", **{k: mask_field(k, v) for k, v in member.items()}}
 
 
 def _counts(store: Store, field: str, table: str) -> dict[str, int]:

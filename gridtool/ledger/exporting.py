@@ -16,7 +16,8 @@ from gridtool.i18n import language, t
 from gridtool.ledger.columns import export_header, fields, member_spec
 from gridtool.register import list_records, members_of
 from gridtool.store import Store
-from gridtool.validate import mask_id_number, mask_in_text, mask_phone
+from gridtool.validate import mask_id_number, mask_phone
+from gridtool.views import FREE_TEXT, mask_field
 
 FORMATS = ("csv", "xlsx", "json")
 INTEGER_FIELDS = frozenset({"unit", "units", "floors"})
@@ -127,11 +128,9 @@ def export_records(
 
 def _mask_free_text(row: dict[str, Any]) -> None:
     """Mask ID and mobile numbers typed into notes and unknown columns, as the named ones are."""
-    for field in ("notes", "description", "summary"):
+    for field in (*FREE_TEXT, "extras"):
         if field in row:
-            row[field] = mask_in_text(row[field])
-    if row.get("extras"):
-        row["extras"] = {k: mask_in_text(v) for k, v in row["extras"].items()}
+            row[field] = mask_field(field, row[field])
 
 
 def _issue_records(

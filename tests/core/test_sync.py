@@ -644,6 +644,22 @@ def test_an_edit_against_a_delete_shows_what_the_edit_changed(
     ]
 
 
+def test_a_phone_typed_into_conflicting_notes_is_masked_like_everywhere_else(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "0")
+    gid = next(iter(worker.records("grid_cells")))
+    with office.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "女儿电话13900000009"})
+    with worker.transaction() as tx:
+        tx.update("grid_cells", gid, {"notes": "已搬走"})
+    _swap(worker, office, tmp_path, "1")
+    [conflict] = [c for c in sync.conflicts(worker) if c.field == "notes"]
+    shown = {sync.shown_value(conflict, o) for o in conflict.options}
+    assert shown == {"女儿电话139****0009", "已搬走"}
+
+
 def test_every_table_the_demo_community_writes_can_be_synced(tmp_path: Path) -> None:
     from gridtool import demo
 
