@@ -6,7 +6,7 @@ import click
 
 from gridtool.i18n import t
 
-from .common import Env, actor_option, echo, format_option, pass_env, report_errors, success
+from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
 from .order import _when, at_option
 
 
@@ -94,13 +94,15 @@ def log_cmd(env: Env, household: str, note: str | None, at: str | None, actor: s
 @group.command("history", help=t("A household's visits, newest first."))
 @click.argument("household", metavar="HOUSEHOLD")
 @format_option()
+@show_pii_option
 @pass_env
 @report_errors
-def history_cmd(env: Env, household: str, fmt: str) -> None:
+def history_cmd(env: Env, household: str, fmt: str, show_pii: bool) -> None:
     from gridtool import visits
     from gridtool.formats import render_rows
     from gridtool.ids import short
     from gridtool.register import household_by_ref
+    from gridtool.views import mask_field
 
     store = env.store()
     home = household_by_ref(store, household)
@@ -108,7 +110,7 @@ def history_cmd(env: Env, household: str, fmt: str) -> None:
         {
             "at": v["at"] if fmt != "table" else v["at"][:16].replace("T", " "),
             "by": v.get("by") or "",
-            "note": v.get("note") or "",
+            "note": (v.get("note") or "") if show_pii else mask_field("note", v.get("note") or ""),
             "id": v["id"] if fmt != "table" else short(v["id"]),
         }
         for v in visits.history(store, home["id"])

@@ -31,7 +31,7 @@ LIST_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-FREE_TEXT = ("notes", "description", "summary")
+FREE_TEXT = ("notes", "note", "description", "summary", "comment", "reason", "cancel_reason")
 
 
 def mask_field(name: str, value: Any) -> Any:

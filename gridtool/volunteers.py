@@ -748,10 +748,8 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
     from gridtool.issues import show_time
     from gridtool.points import load_rules
     from gridtool.register import address
-    from gridtool.validate import mask_phone
 
     household = store.records("households").get(order.get("household") or "")
-    phone = (household or {}).get("phone") or ""
     out = {
         "order": order["number"],
         "status": label("order_status", order["status"]),
@@ -759,7 +757,7 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
         "description": order.get("description"),
         "household": household["head"] if household else "",
         "address": address(store, household) if household else "",
-        "phone": phone if show_pii else mask_phone(phone),
+        "phone": (household or {}).get("phone") or "",
         "wanted_by": order.get("wanted_by"),
         "issue": order.get("issue_number"),
         "volunteer": volunteer_name(store, order.get("volunteer")),
@@ -775,7 +773,14 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
         "cancel_reason": order.get("cancel_reason"),
         "id": order["id"],
     }
-    return {k: v for k, v in out.items() if v not in (None, "")}
+    return {k: v for k, v in _masked(out, show_pii).items() if v not in (None, "")}
+
+
+def _masked(out: dict[str, Any], show_pii: bool) -> dict[str, Any]:
+    """Phones, and numbers typed into descriptions and comments, masked unless asked."""
+    from gridtool.views import mask_field
+
+    return out if show_pii else {k: mask_field(k, v) for k, v in out.items()}
 
 
 ORDER_RECORD_KEYS = (
@@ -792,10 +797,8 @@ def order_record(store: Store, order: dict[str, Any], show_pii: bool = False) ->
     beside ids for reading; the phone masked unless asked."""
     from gridtool.points import load_rules
     from gridtool.register import address
-    from gridtool.validate import mask_phone
 
     household = store.records("households").get(order.get("household") or "")
-    phone = (household or {}).get("phone") or ""
     out = {
         **{key: order.get(key) for key in ORDER_RECORD_KEYS},
         "order": order["number"],
@@ -803,12 +806,13 @@ def order_record(store: Store, order: dict[str, Any], show_pii: bool = False) ->
         "household": household["head"] if household else None,
         "household_id": order.get("household") or None,
         "address": address(store, household) if household else None,
-        "phone": (phone if show_pii else mask_phone(phone)) or None,
+        "phone": (household or {}).get("phone") or None,
         "issue": order.get("issue_number"),
         "issue_id": order.get("issue"),
         "volunteer": volunteer_name(store, order.get("volunteer")) or None,
         "volunteer_id": order.get("volunteer"),
     }
+    out = _masked(out, show_pii)
     return {key: out[key] for key in ORDER_RECORD_KEYS}
 
 

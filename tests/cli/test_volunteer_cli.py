@@ -522,3 +522,19 @@ def test_team_edit_changes_fields_keeps_members_and_refuses_a_taken_name(
     assert snapshot(store_path) == before
     assert run("team", "edit", "银发志愿服务队", "--name", "银龄先锋队").exit_code == 0
     assert "银龄先锋队" in run("volunteer", "show", "王芳").stdout
+
+
+def test_numbers_typed_into_order_text_and_visit_notes_are_masked_unless_asked(
+    run: Run, crew: dict[str, str]
+) -> None:
+    new = run(
+        "order", "new", "--household", "程金娇", "--service", "理发", "--description", "联系女儿13900002222"
+    )
+    assert new.exit_code == 0, new.output
+    for fmt in ("table", "json"):
+        shown = run("order", "show", "V2026-1", "--format", fmt).stdout
+        assert "13900002222" not in shown and "139****2222" in shown
+    assert "13900002222" in run("order", "show", "V2026-1", "--show-pii").stdout
+    assert run("visit", "log", "程金娇", "--note", "邻居电话13900003333").exit_code == 0
+    assert "139****3333" in run("visit", "history", "程金娇").stdout
+    assert "13900003333" in run("visit", "history", "程金娇", "--show-pii").stdout
