@@ -139,7 +139,7 @@ def correct_cmd(
 @report_errors
 def rank_cmd(env: Env, year: int | None, team: str | None, top: int | None, fmt: str) -> None:
     from gridtool.formats import render_json, render_rows
-    from gridtool.issues import now
+    from gridtool.issues import now, show_time
     from gridtool.points import RANK_COLUMNS, rank, rank_markdown
 
     from .report import _markdown_language
@@ -159,7 +159,7 @@ def rank_cmd(env: Env, year: int | None, team: str | None, top: int | None, fmt:
         with _markdown_language(fmt):
             echo(rank_markdown(rows, year, team).rstrip("\n"))
     else:
-        shown = [{**r, "reached_at": r["reached_at"][:16].replace("T", " ")} for r in rows]
+        shown = [{**r, "reached_at": show_time(r["reached_at"])} for r in rows]
         echo(render_rows(shown, "table", RANK_COLUMNS) if rows else t("points.md.none", year=year))
         if rows:
             echo(t("points.md.rule"), err=True)

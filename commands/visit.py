@@ -101,6 +101,7 @@ def history_cmd(env: Env, household: str, fmt: str, show_pii: bool) -> None:
     from gridtool import visits
     from gridtool.formats import render_rows
     from gridtool.ids import short
+    from gridtool.issues import show_time
     from gridtool.register import household_by_ref
     from gridtool.views import mask_field
 
@@ -108,7 +109,7 @@ def history_cmd(env: Env, household: str, fmt: str, show_pii: bool) -> None:
     home = household_by_ref(store, household)
     rows = [
         {
-            "at": v["at"] if fmt != "table" else v["at"][:16].replace("T", " "),
+            "at": v["at"] if fmt != "table" else show_time(v["at"]),
             "by": v.get("by") or "",
             "note": (v.get("note") or "") if show_pii else mask_field("note", v.get("note") or ""),
             "id": v["id"] if fmt != "table" else short(v["id"]),

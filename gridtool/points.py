@@ -49,12 +49,12 @@ from gridtool.i18n import t
 from gridtool.ids import derived_id, new_id, short
 from gridtool.paths import config_dir, data_file
 from gridtool.store import Store, Transaction
+from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
 
 RULES_FILE = "points_rules.csv"
 RULE_COLUMNS = ("rule", "service", "basis", "points", "name")
 BASES = ("per-service", "per-hour", "bonus-5-star")
 ANY_SERVICE = "*"
-KINDS = ("credit", "bonus", "redeem", "correction")
 EARNING = frozenset({"credit", "bonus"})
 """Entry kinds that count towards the points earned (the ranking); redemptions only spend.
 A correction counts on the side of the entry it corrects (:func:`earns`)."""
@@ -90,12 +90,6 @@ class Rules:
     def services(self) -> list[str]:
         """The services residents can order: those with a base rule, in table order."""
         return list(self._base)
-
-    def base(self, service: str) -> Rule:
-        try:
-            return self._base[service]
-        except KeyError:
-            raise ValidationError([unknown_service(self, service)]) from None
 
     def base_or_none(self, service: str) -> Rule | None:
         """The service's base rule, or ``None`` for a service no longer in the table."""
@@ -394,7 +388,6 @@ def _text(field: str, value: Any, required: bool, limit: int = 200) -> str:
 
 def _moment(at: datetime | None) -> datetime:
     from gridtool.issues import MAX_AHEAD, iso, now, show_time
-    from gridtool.validate import check_year
 
     moment = (at or now()).replace(microsecond=0)
     check_year(moment, "at")
@@ -592,8 +585,10 @@ def rank(
     from gridtool.volunteers import team_by_ref, team_names
 
     year = year or now().year
-    if not 1900 <= year <= 9999:
-        raise ValidationError([Problem("year", "invalid.minimum", {"minimum": 1900}, str(year))])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationError(
+            [Problem("year", "invalid.year_range", {"min": MIN_YEAR, "max": MAX_YEAR}, str(year))]
+        )
     if top is not None and top < 1:
         raise ValidationError([Problem("top", "invalid.minimum", {"minimum": 1}, str(top))])
     volunteers = store.records("volunteers")

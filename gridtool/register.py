@@ -566,8 +566,7 @@ def save_members(
             for optional in ("birth_date", "phone"):
                 if old.get(optional) and optional not in fields:
                     fields[optional] = ""
-            if any(old.get(k) != v for k, v in fields.items()):  # most people are unchanged
-                tx.update("members", member["id"], fields)
+            tx.update("members", member["id"], fields)  # writes only the fields that changed
         else:
             tx.create("members", {"household": household_id, **fields}, new_id() if new_id else None)
 

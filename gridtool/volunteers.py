@@ -31,6 +31,7 @@ from typing import Any
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
 from gridtool.i18n import t
 from gridtool.ids import SHORT_LEN, short
+from gridtool.points import show_hours
 from gridtool.store import Store
 from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
 
@@ -41,8 +42,6 @@ OPEN_ORDERS = frozenset({"open", "taken"})
 MAX_TEXT = 200
 MAX_LONG_TEXT = 2000
 MAX_HOURS = 24.0
-FINISHED_ISSUES = frozenset({"closed", "rejected"})
-"""An issue in these statuses is over: handing it to a volunteer would serve nobody's request."""
 
 
 @dataclass(frozen=True)
@@ -489,7 +488,7 @@ def new_order(
             else:
                 household_id = issue.get("household") or ""
                 description = description or issue.get("title", "")
-                if issue.get("status") in FINISHED_ISSUES:
+                if issue.get("status") not in issues.LIVE:  # over: an order would serve nobody
                     status = issues.label("status", issue["status"])
                     check.add("from_issue", "order.issue_finished", number=issue["number"], status=status)
                 if household_id and household_id not in tx.store.records("households"):
@@ -646,15 +645,9 @@ def _issue_note(store: Store, order: dict[str, Any]) -> dict[str, Any]:
         "number": order["number"],
         "service": service,
         "volunteer": volunteer_name(store, order.get("volunteer")),
-        "hours": _show_hours(order.get("hours")),
+        "hours": show_hours(order.get("hours")),
     }
     return {"key": "order.issue_note.done", "params": params}
-
-
-def _show_hours(hours: float | None) -> str:
-    if hours is None:
-        return ""
-    return str(int(hours)) if float(hours).is_integer() else str(hours)
 
 
 def list_orders(
@@ -766,7 +759,7 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
         "done_at": show_time(order.get("done_at")),
         "rated_at": show_time(order.get("rated_at")),
         "cancelled_at": show_time(order.get("cancelled_at")),
-        "hours": _show_hours(order.get("hours")),
+        "hours": show_hours(order.get("hours")),
         "summary": order.get("summary"),
         "rating": order.get("rating"),
         "comment": order.get("comment"),

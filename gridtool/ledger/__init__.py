@@ -11,11 +11,8 @@ from gridtool.ledger.exporting import FORMATS, export_file, export_records
 from gridtool.ledger.importing import ON_EXISTING, ImportReport, RowIssue, import_file, write_rejects
 from gridtool.ledger.sheets import LedgerError
 
-KINDS = ("grid_cell", "building", "lead", "household")
-
 __all__ = [
     "FORMATS",
-    "KINDS",
     "ON_EXISTING",
     "ImportReport",
     "LedgerError",

@@ -16,7 +16,6 @@ from typing import Any
 from gridtool.i18n import t
 from gridtool.ledger.sheets import LedgerError, Sheet
 
-KINDS = ("grid_cell", "building", "lead", "household", "issue")
 HEADER_SCAN_ROWS = 30
 # Fields a ledger must have a column for; a tuple offers alternatives (the address column holds
 # building, unit and room at once).

@@ -287,7 +287,7 @@ def check_target(path: str | os.PathLike[str], store: Any = None) -> Path:
     target = Path(path)
     if store is not None and store.owns(target):
         raise LedgerError("ledger.target_is_store", path=str(target))
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = target.parent
     if target.is_dir():
         raise LedgerError("ledger.cannot_write", path=str(target), reason=os.strerror(21))
     if not folder.is_dir():
