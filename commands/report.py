@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -129,13 +128,11 @@ def _emit(text: str, output: str | None, env: Env) -> None:
         from gridtool.errors import InputError
 
         raise InputError("report.target_is_store", path=output)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from gridtool.store import write_private
+
     try:
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_private(path, (text + "\n").encode("utf-8"))  # whole, and 0600: reports name residents
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         from gridtool.errors import InputError
 
         raise InputError("report.cannot_write", path=output, reason=exc.strerror or str(exc)) from None

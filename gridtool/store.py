@@ -150,7 +150,7 @@ class _Lock:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically with ``data``; the new file is mode 0600."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{new_id()[-6:]}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -372,7 +372,7 @@ class Store:
             log_path = target.with_name(target.name + ".log")
             fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.close(fd)
-            _write_private(target, orjson.dumps(view))
+            write_private(target, orjson.dumps(view))
         return cls(target)
 
     # -- reading ------------------------------------------------------------------------------
@@ -703,10 +703,10 @@ class Store:
                 META: {"table": {"log_offset": self._offset, "replica": self.replica}},
                 table: self._view.get(table, {}),
             }
-            _write_private(self.table_path(table), orjson.dumps(data))
+            write_private(self.table_path(table), orjson.dumps(data))
         self.meta["log_offset"] = self._offset
         main = {name: value for name, value in self._view.items() if name == META or name in TABLES}
-        _write_private(self.path, orjson.dumps(main))
+        write_private(self.path, orjson.dumps(main))
         self._checkpoint_offset = self._offset
 
     def _all_table_names(self) -> set[str]:

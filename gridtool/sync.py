@@ -42,7 +42,7 @@ import orjson
 from gridtool import store as store_module
 from gridtool.errors import InputError
 from gridtool.ids import new_id
-from gridtool.store import SCHEMA_VERSION, Store, _write_private, collector_paused
+from gridtool.store import SCHEMA_VERSION, Store, collector_paused, write_private
 
 FORMAT_VERSION = 1
 FEATURES = frozenset({"ops"})  # must-understand features this version knows how to apply
@@ -159,7 +159,7 @@ def load_state(store: Store) -> dict[str, Any]:
 
 
 def _save_state(store: Store, state: dict[str, Any]) -> None:
-    _write_private(state_path(store), orjson.dumps(state, option=orjson.OPT_SORT_KEYS))
+    write_private(state_path(store), orjson.dumps(state, option=orjson.OPT_SORT_KEYS))
 
 
 def _private_key(store: Store) -> Any:
@@ -171,7 +171,7 @@ def _private_key(store: Store) -> Any:
         with store.lock.hold(exclusive=True):
             if not path.exists():
                 key = Ed25519PrivateKey.generate()
-                _write_private(path, base64.b64encode(key.private_bytes_raw()) + b"\n")
+                write_private(path, base64.b64encode(key.private_bytes_raw()) + b"\n")
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes().strip()))
     except ValueError:
@@ -669,7 +669,7 @@ def _export(
         data = _encrypt(data, passphrase)
     path = Path(dest)
     try:
-        _write_private(path, data)
+        write_private(path, data)
     except OSError as exc:
         raise SyncError("sync.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
     return ExportResult(

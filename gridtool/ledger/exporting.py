@@ -249,10 +249,9 @@ def export_file(
         data = orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n"
         if target is None:
             return len(records), data
-        from gridtool.ledger.sheets import _private
+        from gridtool.ledger.sheets import save
 
-        with _private(target) as fh:
-            fh.write(data)
+        save(target, data)
         return len(records), None
     header, rows = table(kind, records)
     if fmt == "csv":

@@ -10,8 +10,7 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -297,19 +296,14 @@ def check_target(path: str | os.PathLike[str], store: Any = None) -> Path:
     return target
 
 
-@contextmanager
-def _private(path: Path) -> Iterator[io.BufferedWriter]:
-    """A file only its owner can read (exports and rejects hold personal data), written to a
-    temp file and renamed, so a failed write leaves no half file and never a half-overwritten one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def save(path: Path, data: bytes) -> None:
+    """Write an export or rejects file whole, mode 0600 (it holds personal data), through the
+    store's own atomic write, so a failure leaves no half file and never a half-overwritten one."""
+    from gridtool.store import write_private
+
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.replace(tmp, path)
+        write_private(path, data)
     except OSError as exc:
-        with suppress(OSError):
-            tmp.unlink()
         raise LedgerError("ledger.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
 
 
@@ -322,8 +316,7 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
 
 def write_csv(path: Path, rows: Iterable[Sequence[Any]]) -> None:
     """UTF-8 with a BOM: without it, Excel on Chinese Windows reads the file as GBK and garbles it."""
-    with _private(path) as fh:
-        fh.write(codecs.BOM_UTF8 + csv_text(rows).encode("utf-8"))
+    save(path, codecs.BOM_UTF8 + csv_text(rows).encode("utf-8"))
 
 
 def write_xlsx(
@@ -362,5 +355,4 @@ def write_xlsx(
         ws.append(cells)
     buf = io.BytesIO()
     book.save(buf)
-    with _private(path) as fh:
-        fh.write(buf.getvalue())
+    save(path, buf.getvalue())
