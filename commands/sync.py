@@ -292,7 +292,8 @@ def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
     from gridtool import sync
 
     store = env.store()
-    conflict = sync.find_conflict(store, ref)
+    every = sync.history(store)
+    conflict = sync.find_conflict(store, ref, every)
     state = sync.load_state(store)
     echo(_conflict_line(conflict, show_pii))
     echo(t("sync.conflict_record", record=conflict.record))
@@ -300,7 +301,7 @@ def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
         mark = "→" if n == conflict.winner else " "
         who = sync.peer_name(store, state, option["origin"])
         echo(f" {mark} {_shown(conflict, option, show_pii)}  ({who}, {_iso_ms(option['hlc'][0])})")
-    restores = sync.cascade(store, conflict)
+    restores = sync.cascade(store, conflict, every)
     if restores:
         echo(tn("sync.cascade_hint", len(restores), what=_what(restores)))
     echo(t("sync.resolve_hint", id=conflict.id))

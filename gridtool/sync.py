@@ -522,11 +522,17 @@ def vector(store: Store) -> dict[str, int]:
         return _walk_log(store, load_state(store))[0]
 
 
-def conflicts(store: Store) -> list[Conflict]:
-    """Every unsettled conflict in the store, oldest record first."""
+def history(store: Store) -> dict[Key, list[Op]]:
+    """Every record's operations, in log order: read once and handed to what needs them, since
+    the log is the biggest file a laptop has."""
     store.refresh()
     with collector_paused():
-        return _all_conflicts(_scan(store, None)[1])
+        return _scan(store, None)[1]
+
+
+def conflicts(store: Store, ops: dict[Key, list[Op]] | None = None) -> list[Conflict]:
+    """Every unsettled conflict in the store, oldest record first."""
+    return _all_conflicts(history(store) if ops is None else ops)
 
 
 def _all_conflicts(history: dict[Key, list[Op]]) -> list[Conflict]:
@@ -1263,8 +1269,10 @@ def status(store: Store) -> dict[str, Any]:
     }
 
 
-def find_conflict(store: Store, ref: str) -> Conflict:
-    matches = [c for c in conflicts(store) if c.id.startswith(ref.strip().lower())] if ref.strip() else []
+def find_conflict(store: Store, ref: str, ops: dict[Key, list[Op]] | None = None) -> Conflict:
+    matches = (
+        [c for c in conflicts(store, ops) if c.id.startswith(ref.strip().lower())] if ref.strip() else []
+    )
     if len(matches) != 1:
         raise SyncError("sync.no_conflict", ref=ref)
     return matches[0]
@@ -1344,11 +1352,11 @@ def resolve(
     if (take is None) == (keep is None):
         raise SyncError("sync.resolve_how")
     with store.lock.hold(exclusive=True):
-        conflict = find_conflict(store, ref)
+        every = history(store)
+        conflict = find_conflict(store, ref, every)
         if conflict.field == "*" and take is not None:
             raise SyncError("sync.take_on_delete")
-        _, history = _scan(store, {(conflict.table, conflict.record)})
-        ops = history[(conflict.table, conflict.record)]
+        ops = every[(conflict.table, conflict.record)]
         options = conflict.options
         mine_idx = [i for i, o in enumerate(options) if o["origin"] == store.replica]
         mine = mine_idx[-1] if mine_idx else conflict.winner
@@ -1378,7 +1386,7 @@ def resolve(
             change = {"set": {**_merged_fields(ops), conflict.field: value}}
         else:
             change = {"set": {conflict.field: value}}
-        restore = cascade(store, conflict) if "set" in change and conflict.field == "*" else []
+        restore = cascade(store, conflict, every) if "set" in change and conflict.field == "*" else []
         with store.transaction(actor=actor) as tx:
             tx.settle(conflict.table, conflict.record, change, pred)
             for item in restore:
@@ -1387,7 +1395,7 @@ def resolve(
     return conflict, value
 
 
-def cascade(store: Store, conflict: Conflict) -> list[dict[str, Any]]:
+def cascade(store: Store, conflict: Conflict, ops: dict[Key, list[Op]] | None = None) -> list[dict[str, Any]]:
     """Records deleted together with the record of an edit-versus-delete conflict (its members).
 
     Keeping the record brings these back too, so a household is never restored without the people
@@ -1401,19 +1409,16 @@ def cascade(store: Store, conflict: Conflict) -> list[dict[str, Any]]:
     starts = [o["op"].rsplit(":", 1) for o in conflict.options if o.get("deleted")]
     if not starts:
         return []
-    by_id: dict[tuple[str, int], Op] = {}
-    history: dict[Key, list[Op]] = {}
-    for op in store.operations():
-        by_id[(op["id"][0], op["id"][1])] = op
-        history.setdefault((op["t"], op["r"]), []).append(op)
+    every = history(store) if ops is None else ops
+    by_id = {(op["id"][0], op["id"][1]): op for record_ops in every.values() for op in record_ops}
     found: list[dict[str, Any]] = []
     for origin, seq_text in starts:
         seq = int(seq_text) - 1
         while (origin, seq) in by_id and by_id[(origin, seq)].get("del"):
             op = by_id[(origin, seq)]
-            ops = history[(op["t"], op["r"])]
-            fields = _merged_fields(ops)
-            if conflict.record in fields.values() and materialize(ops) == (None, [origin, seq]):
+            record_ops = every[(op["t"], op["r"])]
+            fields = _merged_fields(record_ops)
+            if conflict.record in fields.values() and materialize(record_ops) == (None, [origin, seq]):
                 found.append(
                     {"table": op["t"], "record": op["r"], "fields": fields, "deleted_by": [origin, seq]}
                 )
