@@ -767,31 +767,24 @@ class Store:
         eff = op.get("eff")
         if eff is not None:  # a merged operation: its effect was worked out against the history
             merged = eff.get("rec")
-            if merged is None:
-                table.pop(rid, None)
-            else:
-                record = dict(merged)
-                record["id"] = rid
-                last_origin, last_seq = eff["op"]
-                record["_op"] = last_seq if last_origin == meta["replica"] else f"{last_origin}:{last_seq}"
-                table[rid] = record
-                if indexes:
-                    for idx in indexes.values():
-                        if idx.built:
-                            idx.add(rid, record)
+            record = None if merged is None else {**merged, "id": rid}
+            origin, seq = eff["op"]
         elif op.get("del"):
-            table.pop(rid, None)
+            record = None
         else:
             record = dict(current) if current is not None else {"id": rid}
             record.update(op["set"])
-            # The operation that last wrote the record (the next one's predecessor): a bare sequence
-            # number when it was written here, which parses far cheaper than a list.
-            record["_op"] = seq if origin == self.meta["replica"] else f"{origin}:{seq}"
-            table[rid] = record
-            if indexes:
-                for idx in indexes.values():
-                    if idx.built:
-                        idx.add(rid, record)
+        if record is None:
+            table.pop(rid, None)
+            return
+        # The operation that last wrote the record (the next one's predecessor): a bare sequence
+        # number when it was written here, which parses far cheaper than a list.
+        record["_op"] = seq if origin == meta["replica"] else f"{origin}:{seq}"
+        table[rid] = record
+        if indexes:
+            for idx in indexes.values():
+                if idx.built:
+                    idx.add(rid, record)
 
     def operations(self) -> Iterator[dict[str, Any]]:
         """Every committed operation in log order (the history sync will exchange)."""
