@@ -6,11 +6,12 @@ Kept light on purpose: nothing heavy is imported until a command actually runs, 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -121,3 +122,34 @@ def report_errors(func: F) -> F:
             fail(err.message(), err.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+at_option = click.option(
+    "--at",
+    metavar="DATETIME",
+    help=t("When it happened, e.g. 2026-07-03T09:00 (default: now), to enter past ledgers."),
+)
+
+
+def parse_at(at: str | None) -> Any:
+    """``--at`` as a moment, or ``None`` for now."""
+    from gridtool.issues import parse_when
+
+    return parse_when(at) if at else None
+
+
+@contextlib.contextmanager
+def markdown_language(fmt: str) -> Iterator[None]:
+    """Markdown is for a Chinese WeChat group: Chinese unless the user chose a language explicitly."""
+    from gridtool import i18n
+
+    explicit = click.get_current_context().find_root().params.get("lang")
+    if fmt != "markdown" or explicit:
+        yield
+        return
+    previous = i18n.language()
+    i18n.set_language("zh")
+    try:
+        yield
+    finally:
+        i18n.set_language(previous)

@@ -10,7 +10,18 @@ import click
 from gridtool.i18n import t
 
 from .calendar import calendar_warnings
-from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
+from .common import (
+    Env,
+    actor_option,
+    at_option,
+    echo,
+    format_option,
+    parse_at,
+    pass_env,
+    report_errors,
+    show_pii_option,
+    success,
+)
 
 COLOURS = {"green": "green", "yellow": "yellow", "red": "red"}
 
@@ -20,22 +31,11 @@ def group() -> None:
     pass
 
 
-at_option = click.option(
-    "--at",
-    metavar="DATETIME",
-    help=t("When it happened, e.g. 2026-07-03T09:00 (default: now), to enter past ledgers."),
-)
 due_option = click.option(
     "--due",
     metavar="DATE[TIME]",
     help=t("Deadline instead of the time-limit table's (a bare date means the end of that day)."),
 )
-
-
-def _when(at: str | None) -> Any:
-    from gridtool.issues import parse_when
-
-    return parse_when(at) if at else None
 
 
 @group.command("new", help=t("Register an issue a resident reported (群众点单); prints its number."))
@@ -75,7 +75,7 @@ def new_cmd(env: Env, at: str | None, actor: str | None, **data: Any) -> None:
     from gridtool import issues
 
     store = env.store()
-    issue, event = issues.report(store, data, at=_when(at), actor=actor)
+    issue, event = issues.report(store, data, at=parse_at(at), actor=actor)
     success(
         t(
             "issue.created",
@@ -92,7 +92,7 @@ def _perform(env: Env, action: str, ref: str, at: str | None, actor: str | None,
     from gridtool import issues
 
     store = env.store()
-    issue, event = issues.perform(store, action, ref, at=_when(at), actor=actor, **params)
+    issue, event = issues.perform(store, action, ref, at=parse_at(at), actor=actor, **params)
     change = (
         f"{issues.label('status', event['from'])} → {issues.label('status', event['to'])}"
         if event["from"] != event["to"]

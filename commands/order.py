@@ -8,25 +8,23 @@ import click
 
 from gridtool.i18n import t
 
-from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
+from .common import (
+    Env,
+    actor_option,
+    at_option,
+    echo,
+    format_option,
+    parse_at,
+    pass_env,
+    report_errors,
+    show_pii_option,
+    success,
+)
 
 
 @click.group(help=t("Service orders: a resident asks, a volunteer takes it, does it, and is rated."))
 def group() -> None:
     pass
-
-
-at_option = click.option(
-    "--at",
-    metavar="DATETIME",
-    help=t("When it happened, e.g. 2026-07-03T09:00 (default: now), to enter past ledgers."),
-)
-
-
-def _when(at: str | None) -> Any:
-    from gridtool.issues import parse_when
-
-    return parse_when(at) if at else None
 
 
 @group.command("new", help=t("Register a resident's request for a service; prints its number."))
@@ -49,7 +47,7 @@ def new_cmd(env: Env, at: str | None, actor: str | None, **data: Any) -> None:
     from gridtool.points import load_rules
     from gridtool.volunteers import new_order
 
-    order = new_order(env.store(), data, at=_when(at), actor=actor)
+    order = new_order(env.store(), data, at=parse_at(at), actor=actor)
     success(t("order.created", number=order["number"], service=load_rules().service_name(order["service"])))
     if order.get("issue_number"):
         echo(t("order.linked", issue=order["issue_number"]), err=True)
@@ -61,7 +59,7 @@ def _perform(env: Env, action: str, ref: str, at: str | None, actor: str | None,
     from gridtool.volunteers import label, perform, volunteer_name
 
     store = env.store()
-    order, entries = perform(store, action, ref, at=_when(at), actor=actor, **params)
+    order, entries = perform(store, action, ref, at=parse_at(at), actor=actor, **params)
     success(t("order.done", number=order["number"], status=label("order_status", order["status"])))
     for entry in entries:
         echo(

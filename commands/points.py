@@ -10,8 +10,18 @@ import click
 
 from gridtool.i18n import t
 
-from .common import Env, actor_option, echo, format_option, pass_env, report_errors, success
-from .order import _when, at_option
+from .common import (
+    Env,
+    actor_option,
+    at_option,
+    echo,
+    format_option,
+    markdown_language,
+    parse_at,
+    pass_env,
+    report_errors,
+    success,
+)
 
 
 @click.group(help=t("Volunteers' points: balances, the ledger, redemptions, corrections, the rank."))
@@ -82,7 +92,7 @@ def redeem_cmd(
     from gridtool.volunteers import volunteer_name
 
     store = env.store()
-    entry, left = redeem(store, volunteer, points, item or "", at=_when(at), actor=actor)
+    entry, left = redeem(store, volunteer, points, item or "", at=parse_at(at), actor=actor)
     success(
         t(
             "points.redeemed",
@@ -112,7 +122,7 @@ def correct_cmd(
     from gridtool.volunteers import volunteer_name
 
     store = env.store()
-    written, left = correct(store, entry, points, reason or "", at=_when(at), actor=actor)
+    written, left = correct(store, entry, points, reason or "", at=parse_at(at), actor=actor)
     success(
         t(
             "points.corrected",
@@ -142,8 +152,6 @@ def rank_cmd(env: Env, year: int | None, team: str | None, top: int | None, fmt:
     from gridtool.issues import now, show_time
     from gridtool.points import RANK_COLUMNS, rank, rank_markdown
 
-    from .report import _markdown_language
-
     store = env.store()
     year = year or now().year
     rows = rank(store, year=year, team=team, top=top)
@@ -156,7 +164,7 @@ def rank_cmd(env: Env, year: int | None, team: str | None, top: int | None, fmt:
             )
         )
     elif fmt == "markdown":
-        with _markdown_language(fmt):
+        with markdown_language(fmt):
             echo(rank_markdown(rows, year, team).rstrip("\n"))
     else:
         shown = [{**r, "reached_at": show_time(r["reached_at"])} for r in rows]

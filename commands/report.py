@@ -8,10 +8,9 @@ chosen explicitly (``--lang`` or ``GRIDTOOL_LANG``): cron's bare environment has
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,15 @@ import click
 from gridtool.i18n import t
 
 from .calendar import calendar_warnings
-from .common import Env, echo, pass_env, report_errors, show_pii_option, success
+from .common import (
+    Env,
+    echo,
+    markdown_language,
+    pass_env,
+    report_errors,
+    show_pii_option,
+    success,
+)
 
 if TYPE_CHECKING:
     from gridtool.reports import Listing
@@ -100,23 +107,6 @@ def _listing_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return _common(func)
 
 
-@contextlib.contextmanager
-def _markdown_language(fmt: str) -> Iterator[None]:
-    """Markdown is for a Chinese WeChat group: Chinese unless the user chose a language explicitly."""
-    from gridtool import i18n
-
-    explicit = click.get_current_context().find_root().params.get("lang")
-    if fmt != "markdown" or explicit:
-        yield
-        return
-    previous = i18n.language()
-    i18n.set_language("zh")
-    try:
-        yield
-    finally:
-        i18n.set_language(previous)
-
-
 def _emit(text: str, output: str | None, env: Env) -> None:
     """To stdout, or atomically to a file (a script reading it never sees half a report)."""
     text = text.rstrip("\n")
@@ -191,7 +181,7 @@ def overdue_cmd(
     from gridtool import reports
 
     listing = reports.overdue(env.store(), as_of=_moment(as_of), grid=grid, group_by=group_by)
-    with _markdown_language(fmt):
+    with markdown_language(fmt):
         _emit(_render_listing(listing, fmt), output, env)
     if fail_if_any and listing.rows:
         raise SystemExit(1)
@@ -222,7 +212,7 @@ def due_soon_cmd(
     from gridtool import reports
 
     listing = reports.due_soon(env.store(), within=within, as_of=_moment(as_of), grid=grid, group_by=group_by)
-    with _markdown_language(fmt):
+    with markdown_language(fmt):
         _emit(_render_listing(listing, fmt), output, env)
 
 
@@ -251,7 +241,7 @@ def followups_cmd(
     from gridtool import reports
 
     listing = reports.followups(env.store(), after=after, as_of=_moment(as_of), grid=grid, group_by=group_by)
-    with _markdown_language(fmt):
+    with markdown_language(fmt):
         _emit(_render_listing(listing, fmt), output, env)
 
 
@@ -296,7 +286,7 @@ def stats_cmd(
     first = parse_date(start) if start else today.replace(day=1)
     last = parse_date(end) if end else today
     report = reports.stats(env.store(), first, last, by=by, grid=grid)
-    with _markdown_language(fmt):
+    with markdown_language(fmt):
         if fmt == "json":
             text = render_json(reports.stats_json(report))
         elif fmt == "csv":
@@ -391,7 +381,7 @@ def visits_due_cmd(
     from gridtool import visits
 
     listing = visits.due(env.store(), as_of=_day(as_of), within=within, grid=grid, show_pii=show_pii)
-    with _markdown_language(fmt):
+    with markdown_language(fmt):
         _emit(_render_visits(listing, fmt), output, env)
     if fail_if_any and listing.rows:
         raise SystemExit(1)
@@ -414,7 +404,7 @@ def visits_overdue_cmd(
     from gridtool import visits
 
     listing = visits.overdue(env.store(), as_of=_day(as_of), grid=grid, show_pii=show_pii)
-    with _markdown_language(fmt):
+    with markdown_language(fmt):
         _emit(_render_visits(listing, fmt), output, env)
     if fail_if_any and listing.rows:
         raise SystemExit(1)

@@ -6,8 +6,18 @@ import click
 
 from gridtool.i18n import t
 
-from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
-from .order import _when, at_option
+from .common import (
+    Env,
+    actor_option,
+    at_option,
+    echo,
+    format_option,
+    parse_at,
+    pass_env,
+    report_errors,
+    show_pii_option,
+    success,
+)
 
 
 @click.group(help=t("Scheduled visits: plans by tag (独居老人 every 7d), the visit log, what is due."))
@@ -83,7 +93,7 @@ def log_cmd(env: Env, household: str, note: str | None, at: str | None, actor: s
     from gridtool.register import address
 
     store = env.store()
-    visit = visits.log(store, household, note, at=_when(at), actor=actor)
+    visit = visits.log(store, household, note, at=parse_at(at), actor=actor)
     home = store.records("households")[visit["household"]]
     nxt = next((s["due"] for s in visits.schedule(store) if s["household"]["id"] == home["id"]), None)
     success(t("visit.logged", head=home["head"], address=address(store, home), at=show_time(visit["at"])))
