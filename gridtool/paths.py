@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -39,3 +43,42 @@ def default_store_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("gridtool", appauthor=False)) / "gridtool.json"
+
+
+def in_force(name: str) -> Path:
+    """An editable table (``sla.csv``, ``points_rules.csv``): the user's copy in the config dir if
+    there is one, else the shipped one."""
+    user = config_dir() / name
+    return user if user.is_file() else data_file(name)
+
+
+_loaded: dict[str, tuple[tuple[int, int], Any]] = {}
+
+
+def load_table(path: Path, parse: Callable[[Path, bytes], T], unreadable: str) -> T:
+    """``parse(path, bytes)``, re-read only when the file changed, so callers may load a table per
+    command or per screen; a file that cannot be read raises ``unreadable`` naming it."""
+    from gridtool.errors import InputError
+
+    try:
+        stat = path.stat()
+        key, stamp = str(path.resolve()), (stat.st_mtime_ns, stat.st_size)
+        if key in _loaded and _loaded[key][0] == stamp:
+            return _loaded[key][1]  # type: ignore[no-any-return]
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(unreadable, path=str(path), reason=exc.strerror or str(exc)) from None
+    table = parse(path, data)
+    _loaded[key] = (stamp, table)
+    return table
+
+
+def decode_table(data: bytes) -> str | None:
+    """UTF-8 (with or without BOM) as shipped, or GBK as Excel on a Chinese Windows saves a CSV;
+    ``None`` when it is neither."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None

@@ -47,7 +47,7 @@ from typing import Any
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import t
 from gridtool.ids import derived_id, new_id, short
-from gridtool.paths import config_dir, data_file
+from gridtool.paths import decode_table, in_force, load_table
 from gridtool.store import Store, Transaction
 from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
 
@@ -122,38 +122,17 @@ def unknown_service(rules: Rules, value: str) -> Problem:
 
 def rules_path() -> Path:
     """The table in force: the user's ``<config dir>/points_rules.csv`` if present, else the shipped one."""
-    user = config_dir() / RULES_FILE
-    return user if user.is_file() else data_file(RULES_FILE)
-
-
-_cache: dict[tuple[str, int, int], Rules] = {}
+    return in_force(RULES_FILE)
 
 
 def load_rules(path: Path | None = None) -> Rules:
     """Load and validate a rules table; re-read only when the file changed."""
     path = rules_path() if path is None else Path(path)
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-        if key in _cache:
-            return _cache[key]
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError("points.rules_unreadable", path=str(path), reason=exc.strerror or str(exc)) from None
-    rules = Rules(_parse_rules(path, data), path)
-    _cache.clear()
-    _cache[key] = rules
-    return rules
+    return load_table(path, lambda p, data: Rules(_parse_rules(p, data), p), "points.rules_unreadable")
 
 
 def _parse_rules(path: Path, data: bytes) -> list[Rule]:
-    text = None
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel on a Chinese Windows saves GBK
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    text = decode_table(data)
     if text is None:
         raise InputError("points.rules_bad_row", path=str(path), row=1, reason=t("points.reason.encoding"))
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from gridtool.errors import InputError
 from gridtool.i18n import has, t
-from gridtool.paths import config_dir, data_file
+from gridtool.paths import decode_table, in_force, load_table
 from gridtool.workdays import LazyText, add_work_hours, add_workdays
 
 __all__ = [
@@ -123,41 +123,20 @@ def _check_known(kind: str, value: str, known: tuple[str, ...]) -> None:
 
 def sla_path() -> Path:
     """The table in force: the user's ``<config dir>/sla.csv`` if present, else the shipped one."""
-    user = config_dir() / SLA_FILE
-    return user if user.is_file() else data_file(SLA_FILE)
-
-
-_cache: dict[tuple[str, int, int], SlaTable] = {}
+    return in_force(SLA_FILE)
 
 
 def load_sla(path: Path | None = None) -> SlaTable:
-    """Load and validate a time-limit table (default: :func:`sla_path`).
-
-    Re-reads the file only when it changed, so callers may load it per command or per screen.
-    """
+    """Load and validate a time-limit table (default: :func:`sla_path`), re-read when it changed."""
     path = sla_path() if path is None else Path(path)
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-        if key in _cache:
-            return _cache[key]
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError("sla.unreadable", path=str(path), reason=exc.strerror or str(exc)) from None
-    table = SlaTable(_parse(path, data), path)
-    _cache.clear()
-    _cache[key] = table
-    return table
+    return load_table(path, lambda p, data: SlaTable(_parse(p, data), p), "sla.unreadable")
 
 
 def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM) as shipped; GBK as Excel on a Chinese Windows saves a CSV."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError("sla.unreadable", path=str(path), reason=LazyText("sla.reason.encoding"))
+    text = decode_table(data)
+    if text is None:
+        raise InputError("sla.unreadable", path=str(path), reason=LazyText("sla.reason.encoding"))
+    return text
 
 
 def _parse(path: Path, data: bytes) -> list[SlaRow]:
