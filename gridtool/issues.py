@@ -403,6 +403,14 @@ def _choice(problems: list[Problem], field: str, value: Any, known: Sequence[str
     return text
 
 
+def entered_at(at: datetime | None) -> datetime:
+    """The moment a step is entered for (``--at``, default now) to the second: refused outside
+    1900-2100 or more than a day ahead, the same for issues, orders, points and visits."""
+    moment = (at or now()).replace(microsecond=0)
+    _check_time({}, moment, now())
+    return moment
+
+
 def _check_time(state: dict[str, Any], at: datetime, current: datetime) -> None:
     from gridtool.validate import check_year
 

@@ -49,7 +49,7 @@ from gridtool.i18n import t
 from gridtool.ids import derived_id, new_id, short
 from gridtool.paths import decode_table, in_force, load_table
 from gridtool.store import Store, Transaction
-from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
+from gridtool.validate import MAX_YEAR, MIN_YEAR
 
 RULES_FILE = "points_rules.csv"
 RULE_COLUMNS = ("rule", "service", "basis", "points", "name")
@@ -365,16 +365,6 @@ def _text(field: str, value: Any, required: bool, limit: int = 200) -> str:
     return text
 
 
-def _moment(at: datetime | None) -> datetime:
-    from gridtool.issues import MAX_AHEAD, iso, now, show_time
-
-    moment = (at or now()).replace(microsecond=0)
-    check_year(moment, "at")
-    if moment > now() + MAX_AHEAD:
-        raise InputError("issue.at_future", at=show_time(iso(moment)))
-    return moment
-
-
 def redeem(
     store: Store,
     volunteer_ref: str,
@@ -391,7 +381,9 @@ def redeem(
 
     amount = _whole_points(points)
     what = _text("item", item, required=True)
-    moment = _moment(at)
+    from gridtool.issues import entered_at
+
+    moment = entered_at(at)
     with store.transaction(actor=actor, at=moment) as tx:
         volunteer = volunteer_by_ref(tx.store, volunteer_ref)
         have = balance(tx.store, volunteer["id"])
@@ -425,7 +417,9 @@ def correct(
     """
     amount = _whole_points(points, allow_negative=True)
     why = _text("reason", reason, required=True, limit=2000)
-    moment = _moment(at)
+    from gridtool.issues import entered_at
+
+    moment = entered_at(at)
     with store.transaction(actor=actor, at=moment) as tx:
         try:
             target = entry_by_ref(tx.store, entry_ref)

@@ -163,17 +163,13 @@ def log(
     actor: str | None = None,
 ) -> dict[str, Any]:
     """Record a visit to a household (appended, never edited)."""
-    from gridtool.issues import MAX_AHEAD, iso, now, show_time
+    from gridtool.issues import entered_at, iso
     from gridtool.register import household_by_ref
-    from gridtool.validate import check_year
 
     text = str(note or "").strip()
     if len(text) > MAX_NOTE:
         raise ValidationError([Problem("note", "invalid.too_long", {"max": MAX_NOTE})])
-    moment = (at or now()).replace(microsecond=0)
-    check_year(moment, "at")
-    if moment > now() + MAX_AHEAD:
-        raise InputError("issue.at_future", at=show_time(iso(moment)))
+    moment = entered_at(at)
     with store.transaction(actor=actor, at=moment) as tx:
         try:
             household = household_by_ref(tx.store, household_ref)

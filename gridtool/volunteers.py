@@ -33,7 +33,7 @@ from gridtool.i18n import t
 from gridtool.ids import SHORT_LEN, short
 from gridtool.points import show_hours
 from gridtool.store import Store
-from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
+from gridtool.validate import MAX_YEAR, MIN_YEAR
 
 TEAM_KINDS = ("five-elders", "party", "safety", "womens-care", "elders-care", "village", "other")
 """银发/五老, 党员先锋, 平安, 巾帼, 助老, 村志愿服务队, 其他."""
@@ -122,12 +122,9 @@ class _Check:
 def _moment(at: datetime | None, after: str | None = None, what: str = "") -> datetime:
     """``at`` (default now) to the second: within the years allowed, not more than a day ahead,
     not before ``after``."""
-    from gridtool.issues import MAX_AHEAD, iso, now, show_time
+    from gridtool.issues import entered_at, iso, show_time
 
-    moment = (at or now()).replace(microsecond=0)
-    check_year(moment, "at")
-    if moment > now() + MAX_AHEAD:
-        raise InputError("issue.at_future", at=show_time(iso(moment)))
+    moment = entered_at(at)
     if after and iso(moment) < after:
         raise InputError(
             "order.at_before_last", number=what, at=show_time(iso(moment)), last=show_time(after)
