@@ -377,12 +377,11 @@ def redeem(
 
     Returns the entry and the balance after it.
     """
+    from gridtool.issues import entered_at
     from gridtool.volunteers import volunteer_by_ref
 
     amount = _whole_points(points)
     what = _text("item", item, required=True)
-    from gridtool.issues import entered_at
-
     moment = entered_at(at)
     with store.transaction(actor=actor, at=moment) as tx:
         volunteer = volunteer_by_ref(tx.store, volunteer_ref)
@@ -415,10 +414,10 @@ def correct(
     The corrected entry stays as it was. Refused when it would take the balance below zero.
     Returns the new entry and the balance after it.
     """
-    amount = _whole_points(points, allow_negative=True)
-    why = _text("reason", reason, required=True, limit=2000)
     from gridtool.issues import entered_at
 
+    amount = _whole_points(points, allow_negative=True)
+    why = _text("reason", reason, required=True, limit=2000)
     moment = entered_at(at)
     with store.transaction(actor=actor, at=moment) as tx:
         try:
