@@ -19,7 +19,7 @@ def group() -> None:
     pass
 
 
-def _iso_ms(ms: int) -> str:
+def _local_minute(ms: int) -> str:
     from datetime import datetime
 
     return datetime.fromtimestamp(ms / 1000).isoformat(timespec="minutes")
@@ -66,7 +66,7 @@ def _warn_ahead(ahead_ms: int, stamp_ms: int) -> None:
 
     if ahead_ms > FUTURE_MS:
         days = ahead_ms // 86_400_000
-        echo(tn("sync.clock_ahead", days, when=_iso_ms(stamp_ms)), err=True)
+        echo(tn("sync.clock_ahead", days, when=_local_minute(stamp_ms)), err=True)
 
 
 @group.command("export", help=t("Write a signed bundle of changes for another laptop or the office."))
@@ -169,7 +169,7 @@ def status_cmd(env: Env, fmt: str) -> None:
 
 def _held_line(held: Any) -> str:
     if held.reason == "future":
-        return tn("sync.held_future", held.count, name=held.name, when=_iso_ms(held.latest_ms))
+        return tn("sync.held_future", held.count, name=held.name, when=_local_minute(held.latest_ms))
     return tn("sync.held_gap", held.count, name=held.name, seq=held.first_missing)
 
 
@@ -232,20 +232,11 @@ def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
 # -- conflicts ------------------------------------------------------------------------------
 
 
-def _shown(conflict: Any, option: dict[str, Any], show_pii: bool) -> str:
-    from gridtool.sync import shown_value
-
-    return shown_value(conflict, option, show_pii)
-
-
 def _conflict_line(conflict: Any, show_pii: bool) -> str:
-    from gridtool.i18n import field_label, has
+    from gridtool.sync import conflict_title, shown_value
 
-    table = t(f"table.{conflict.table}") if has(f"table.{conflict.table}") else conflict.table
-    values = " | ".join(_shown(conflict, o, show_pii) for o in conflict.options)
-    name = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
-    badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
-    return f"{conflict.id}  {badge}  {table} {conflict.record[-6:]} · {name}: {values}"
+    values = " | ".join(shown_value(conflict, o, show_pii) for o in conflict.options)
+    return f"{conflict.id}  {conflict_title(conflict)}: {values}"
 
 
 @group.group(
@@ -300,7 +291,8 @@ def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
     for n, option in enumerate(conflict.options):
         mark = "→" if n == conflict.winner else " "
         who = sync.peer_name(store, state, option["origin"])
-        echo(f" {mark} {_shown(conflict, option, show_pii)}  ({who}, {_iso_ms(option['hlc'][0])})")
+        shown = sync.shown_value(conflict, option, show_pii)
+        echo(f" {mark} {shown}  ({who}, {_local_minute(option['hlc'][0])})")
     restores = sync.cascade(store, conflict, every)
     if restores:
         echo(tn("sync.cascade_hint", len(restores), what=_what(restores)))
@@ -333,10 +325,10 @@ def _what(items: list[dict[str, Any]]) -> str:
     """Restored records by table, as a person reads them: "members ×2"."""
     from collections import Counter
 
-    from gridtool.i18n import has
-
     counts = Counter(item["table"] for item in items)
-    return ", ".join(f"{t(f'table.{n}') if has(f'table.{n}') else n} ×{c}" for n, c in sorted(counts.items()))
+    from gridtool.i18n import table_label
+
+    return ", ".join(f"{table_label(n)} ×{c}" for n, c in sorted(counts.items()))
 
 
 # -- trust ----------------------------------------------------------------------------------

@@ -82,6 +82,12 @@ def has(key: str) -> bool:
     return key in catalog("en")
 
 
+def table_label(table: str) -> str:
+    """The translated name of a table (住户 for households), or the name itself."""
+    key = f"table.{table}"
+    return t(key) if has(key) else table
+
+
 def field_label(field: str) -> str:
     """The translated name of a record field, as shown in headers and error messages."""
     key = f"field.{field}"

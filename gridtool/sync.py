@@ -348,6 +348,15 @@ class Conflict:
         }
 
 
+def conflict_title(conflict: Conflict) -> str:
+    """What a conflict is about, as the CLI and the dashboard list it: badge, table, record, field."""
+    from gridtool.i18n import field_label, t, table_label
+
+    badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
+    name = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
+    return f"{badge}  {table_label(conflict.table)} {conflict.record[-6:]} · {name}"
+
+
 def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = False) -> str:
     """One side of a conflict as a person reads it, personal data masked unless asked."""
     from gridtool.i18n import t

@@ -18,11 +18,7 @@ from textual.widgets.option_list import Option
 
 from gridtool import sync
 from gridtool.errors import GridtoolError
-from gridtool.i18n import field_label, has, t, tn
-
-
-def _table(name: str) -> str:
-    return t(f"table.{name}") if has(f"table.{name}") else name
+from gridtool.i18n import t, table_label, tn
 
 
 class ConflictsScreen(Screen[None]):
@@ -75,11 +71,7 @@ class ConflictsScreen(Screen[None]):
         if not self.found:
             listing.add_option(Option(t("sync.no_conflicts"), disabled=True))
         for conflict in self.found:
-            badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
-            name = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
-            listing.add_option(
-                Option(f"{badge} {_table(conflict.table)} {conflict.record[-6:]} · {name}", id=conflict.id)
-            )
+            listing.add_option(Option(sync.conflict_title(conflict), id=conflict.id))
         if self.found:
             listing.highlighted = 0
         self.show_detail()
@@ -96,7 +88,7 @@ class ConflictsScreen(Screen[None]):
         lines = [message] if message else []
         if conflict is not None:
             state = sync.load_state(self.store)
-            lines += [f"[b]{conflict.id}[/b]  {_table(conflict.table)} {conflict.record}", ""]
+            lines += [f"[b]{conflict.id}[/b]  {table_label(conflict.table)} {conflict.record}", ""]
             for n, option in enumerate(conflict.options):
                 mark = "→" if n == conflict.winner else " "
                 who = sync.peer_name(self.store, state, option["origin"])
@@ -122,6 +114,6 @@ class ConflictsScreen(Screen[None]):
         self.reload()
         message = t("sync.resolved", id=conflict.id)
         if settled.restored:  # a kept household came back with its members: say so here too
-            tables = sorted({_table(item["table"]) for item in settled.restored})
+            tables = sorted({table_label(item["table"]) for item in settled.restored})
             message += "\n" + tn("sync.restored", len(settled.restored), what=", ".join(tables))
         self.show_detail(message)
