@@ -42,7 +42,8 @@ def plan_cmd(env: Env, tag: str | None, every: str | None, start: str | None, ac
 
     store = env.store()
     record, created = visits.plan(store, tag or "", every or "", start=start, actor=actor)
-    count = sum(1 for h in store.records("households").values() if record["tag"] in (h.get("tags") or []))
+    counts = visits.tag_counts(store)
+    count = counts.get(record["tag"], 0)
     success(
         t(
             "visit.planned" if created else "visit.replanned",
@@ -52,7 +53,7 @@ def plan_cmd(env: Env, tag: str | None, every: str | None, start: str | None, ac
         )
     )
     if not count:  # a typo (独居老 for 独居老人) would plan visits to nobody; a new tag is allowed
-        known = "、".join(visits.tags_in_use(store)) or "—"
+        known = "、".join(counts) or "—"
         echo(t("warning.prefix") + t("visit.tag_unused", tag=record["tag"], known=known), err=True)
 
 

@@ -185,13 +185,13 @@ def log(
 # -- reading ----------------------------------------------------------------------------------------
 
 
-def tags_in_use(store: Store) -> list[str]:
-    """Every tag some household carries, most common first (to tell a typo from a new tag)."""
+def tag_counts(store: Store) -> dict[str, int]:
+    """How many households carry each tag, most common first (to tell a typo from a new tag)."""
     counts: dict[str, int] = {}
     for household in store.records("households").values():
         for tag in household.get("tags") or []:
             counts[tag] = counts.get(tag, 0) + 1
-    return sorted(counts, key=lambda tag: (-counts[tag], tag))
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def plans(store: Store) -> list[dict[str, Any]]:
@@ -380,10 +380,7 @@ def listing_markdown(listing: VisitListing) -> str:
 
 
 def plan_rows(store: Store, found: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    counts: dict[str, int] = {}
-    for household in store.records("households").values():
-        for tag in household.get("tags") or []:
-            counts[tag] = counts.get(tag, 0) + 1
+    counts = tag_counts(store)
     return [
         {
             "tag": p["tag"],
