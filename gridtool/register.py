@@ -27,7 +27,7 @@ _MEMBER_SEPARATORS = re.compile(r"[,，]")
 _BUILDING_SUFFIX = re.compile(r"(号楼|栋|幢|号|楼)$")
 
 
-class _Problems:
+class Problems:
     """Collects every problem with a record, so the user fixes them all in one go."""
 
     def __init__(self) -> None:
@@ -40,13 +40,13 @@ class _Problems:
         if self.items:
             raise ValidationError(self.items, where)
 
-    def text(self, data: dict[str, Any], field: str, required: bool = False) -> str:
+    def text(self, data: dict[str, Any], field: str, required: bool = False, limit: int = MAX_TEXT) -> str:
         value = data.get(field)
         text = "" if value is None else str(value).strip()
         if required and not text:
             self.add(field, "invalid.required")
-        elif len(text) > MAX_TEXT:
-            self.add(field, "invalid.too_long", max=MAX_TEXT)
+        elif len(text) > limit:
+            self.add(field, "invalid.too_long", max=limit)
         return text
 
     def integer(
@@ -95,14 +95,14 @@ class Kind:
 
     name: str
     table: str
-    clean: Callable[[Store, dict[str, Any], str | None, _Problems], dict[str, Any]]
+    clean: Callable[[Store, dict[str, Any], str | None, Problems], dict[str, Any]]
     natural_key: Callable[[dict[str, Any]], Hashable | None]
 
 
 # -- grid cells ---------------------------------------------------------------------------------
 
 
-def _clean_grid_cell(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+def _clean_grid_cell(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     code = p.text(data, "code", required=True).upper()
     if code and not re.fullmatch(r"[A-Z0-9][A-Z0-9_\-]{0,31}", code):
         p.add("code", "invalid.code", code)
@@ -125,7 +125,7 @@ def _building_number(value: Any) -> str:
     return _BUILDING_SUFFIX.sub("", text)
 
 
-def _clean_building(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+def _clean_building(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref, required=True)
     number = _building_number(data.get("number"))
     if not number:
@@ -166,7 +166,7 @@ def normalise_room(value: Any) -> str:
 # -- leads --------------------------------------------------------------------------------------
 
 
-def _clean_lead(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+def _clean_lead(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     roles = []
     for role in p.strings(data, "roles"):
         canonical = _ROLE_ALIASES.get(role.lower(), role.lower())
@@ -219,7 +219,7 @@ def parse_member(spec: str) -> dict[str, str]:
     return {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
 
 
-def _clean_members(store: Store, raw: Any, own_id: str | None, p: _Problems) -> list[dict[str, Any]]:
+def _clean_members(store: Store, raw: Any, own_id: str | None, p: Problems) -> list[dict[str, Any]]:
     members: list[dict[str, Any]] = []
     if not raw:
         return members
@@ -300,7 +300,7 @@ def member_details(member: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: _Problems) -> dict[str, Any]:
+def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     building_id = _ref_field(store, p, data, "building", building_by_ref, required=True)
     building = store.records("buildings").get(building_id or "")
     grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref)
@@ -339,7 +339,7 @@ def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: 
 
 def _ref_field(
     store: Store,
-    p: _Problems,
+    p: Problems,
     data: dict[str, Any],
     field: str,
     lookup: Callable[[Store, str], dict[str, Any]],
@@ -456,7 +456,7 @@ def validate(
 ) -> dict[str, Any]:
     """The cleaned record, or :class:`ValidationError` listing every problem with it."""
     k = kind(kind_name)
-    p = _Problems()
+    p = Problems()
     clean = k.clean(store, data, own_id, p)
     key = k.natural_key(clean)
     if key is not None and not p.items and (not isinstance(key, tuple) or all(key)):

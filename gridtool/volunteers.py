@@ -32,6 +32,7 @@ from gridtool.errors import InputError, NotFound, Problem, TransitionError, Vali
 from gridtool.i18n import t
 from gridtool.ids import SHORT_LEN, short
 from gridtool.points import show_hours
+from gridtool.register import Problems
 from gridtool.store import Store
 from gridtool.validate import MAX_YEAR, MIN_YEAR
 
@@ -39,7 +40,6 @@ TEAM_KINDS = ("five-elders", "party", "safety", "womens-care", "elders-care", "v
 """银发/五老, 党员先锋, 平安, 巾帼, 助老, 村志愿服务队, 其他."""
 ORDER_STATUSES = ("open", "taken", "done", "rated", "cancelled")
 OPEN_ORDERS = frozenset({"open", "taken"})
-MAX_TEXT = 200
 MAX_LONG_TEXT = 2000
 MAX_HOURS = 24.0
 
@@ -72,33 +72,8 @@ def label(kind: str, value: str | None) -> str:
 # -- checking input ---------------------------------------------------------------------------------
 
 
-class _Check:
-    """Collects every problem with the input, so it is fixed in one go."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, field: str, key: str, value: Any = None, **params: object) -> None:
-        self.problems.append(Problem(field, key, dict(params), None if value is None else str(value)))
-
-    def done(self) -> None:
-        if self.problems:
-            raise ValidationError(self.problems)
-
-    def text(self, data: dict[str, Any], field: str, required: bool = False, limit: int = MAX_TEXT) -> str:
-        value = data.get(field)
-        text = "" if value is None else str(value).strip()
-        if required and not text:
-            self.add(field, "invalid.required")
-        elif len(text) > limit:
-            self.add(field, "invalid.too_long", max=limit)
-        return text
-
-    def items(self, data: dict[str, Any], field: str) -> list[str]:
-        value = data.get(field) or []
-        if isinstance(value, str):
-            value = re.split(r"[,，、;；|]", value)
-        return list(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
+class _Check(Problems):
+    """The register's problem collector, plus choices named by key or by label in either language."""
 
     def choice(self, data: dict[str, Any], field: str, known: Sequence[str], kind: str) -> str:
         text = str(data.get(field) or "").strip()
@@ -172,7 +147,7 @@ def add_team(store: Store, data: dict[str, Any], actor: str | None = None) -> di
             r.get("name") == record["name"] for r in tx.store.records("teams").values()
         ):
             check.add("name", "invalid.duplicate", None, existing=record["name"])
-        check.done()
+        check.raise_if_any()
         team_id = tx.create("teams", record)
     return store.records("teams")[team_id]
 
@@ -198,7 +173,7 @@ def edit_team(store: Store, ref: str, data: dict[str, Any], actor: str | None = 
             for r in tx.store.records("teams").values()
         ):
             check.add("name", "invalid.duplicate", None, existing=record["name"])
-        check.done()
+        check.raise_if_any()
         tx.update("teams", current["id"], record)
     return store.records("teams")[current["id"]]
 
@@ -272,14 +247,14 @@ def _clean_volunteer(
                 check.add("phone", "invalid.duplicate", None, existing=same[0]["name"])
     skills = []
     stored = set(kept)
-    for skill in check.items(data, "skills"):
+    for skill in check.strings(data, "skills"):
         service = skill if skill in stored else rules.service_id(skill)
         if service is None:
-            check.problems.append(unknown_service(rules, skill))
+            check.items.append(unknown_service(rules, skill))
         else:
             skills.append(service)
     teams = []
-    for ref in check.items(data, "teams"):
+    for ref in check.strings(data, "teams"):
         try:
             teams.append(team_by_ref(store, ref)["id"])
         except NotFound as missing:
@@ -299,7 +274,7 @@ def add_volunteer(store: Store, data: dict[str, Any], actor: str | None = None) 
     check = _Check()
     with store.transaction(actor=actor) as tx:
         record = _clean_volunteer(tx.store, {**data, "active": True}, None, check)
-        check.done()
+        check.raise_if_any()
         volunteer_id = tx.create("volunteers", record)
     return store.records("volunteers")[volunteer_id]
 
@@ -344,7 +319,7 @@ def edit_volunteer(
                 check.add(field, "invalid.not_there", items="、".join(absent))
             merged[field] = [i for i in items if i not in drop]
         record = _clean_volunteer(tx.store, merged, current["id"], check, kept=current.get("skills") or [])
-        check.done()
+        check.raise_if_any()
         tx.update("volunteers", current["id"], record)
     return store.records("volunteers")[current["id"]]
 
@@ -460,7 +435,7 @@ def new_order(
     if not str(data.get("service") or "").strip():
         check.add("service", "invalid.required")
     elif service is None:
-        check.problems.append(unknown_service(rules, str(data.get("service"))))
+        check.items.append(unknown_service(rules, str(data.get("service"))))
     description = check.text(data, "description", limit=MAX_LONG_TEXT)
     wanted_by = None
     if data.get("wanted_by"):
@@ -505,7 +480,7 @@ def new_order(
             check.add("household", "invalid.required")
         if issue is not None and not household_id and not issue_household_gone:
             check.add("household", "order.issue_without_household", issue["number"])
-        check.done()
+        check.raise_if_any()
         households = tx.store.records("households")
         record = {
             "number": _next_number(tx.store, moment.year),
@@ -573,13 +548,13 @@ def perform(
                     check.add("volunteer", "invalid.missing_ref", what=missing.message())
             if volunteer is not None and not volunteer.get("active", True):
                 check.add("volunteer", "order.volunteer_inactive", volunteer["name"])
-            check.done()
+            check.raise_if_any()
             assert volunteer is not None
             change["volunteer"] = volunteer["id"]
         elif action == "done":
             hours = _hours(check, params.get("hours"))
             summary = check.text(params, "summary", limit=MAX_LONG_TEXT)
-            check.done()
+            check.raise_if_any()
             change.update(hours=hours, summary=summary)
         elif action == "rate":
             rating = params.get("rating")
@@ -591,11 +566,11 @@ def perform(
                 if not 1 <= rating <= 5:
                     check.add("rating", "issue.bad_rating", rating)
             comment = check.text(params, "comment", limit=MAX_LONG_TEXT)
-            check.done()
+            check.raise_if_any()
             change.update(rating=rating, comment=comment)
         else:
             change["cancel_reason"] = check.text(params, "reason", required=True, limit=MAX_LONG_TEXT)
-            check.done()
+            check.raise_if_any()
         tx.update("orders", order["id"], change)
         order = tx.store.records("orders")[order["id"]]
         if action == "done":
