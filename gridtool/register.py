@@ -212,11 +212,21 @@ _ROLE_ALIASES = {
 # -- households ---------------------------------------------------------------------------------
 
 
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
 def parse_member(spec: str) -> dict[str, str]:
-    """``"程金娇,43010519790312002X,户主"`` (name, ID number, relation) as a member dict."""
+    """``"程金娇,43010519790312002X,户主"`` (name, ID number, relation) as a member dict, then
+    optionally a birth date (for someone without an ID number) and a phone, as ledgers write them."""
     parts = [part.strip() for part in _MEMBER_SEPARATORS.split(spec)]
     parts += [""] * (3 - len(parts))
-    return {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
+    member = {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
+    for extra in parts[3:]:
+        if _DATE.match(extra):
+            member["birth_date"] = extra
+        elif extra:
+            member["phone"] = extra
+    return member
 
 
 def _clean_members(store: Store, raw: Any, own_id: str | None, p: Problems) -> list[dict[str, Any]]:

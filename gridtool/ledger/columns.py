@@ -15,6 +15,7 @@ from typing import Any
 
 from gridtool.i18n import t
 from gridtool.ledger.sheets import LedgerError, Sheet
+from gridtool.register import parse_member
 
 HEADER_SCAN_ROWS = 30
 # Fields a ledger must have a column for; a tuple offers alternatives (the address column holds
@@ -29,8 +30,6 @@ REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 _BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
 _SPACES = re.compile(r"\s+")
 MEMBER_SEPARATORS = re.compile(r"[;；\n]")
-_FIELD_SEPARATORS = re.compile(r"[,，]")
-_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
 @cache
@@ -200,13 +199,5 @@ def parse_members(text: str) -> list[dict[str, str]]:
     for spec in MEMBER_SEPARATORS.split(text):
         if not spec.strip():
             continue
-        parts = [p.strip() for p in _FIELD_SEPARATORS.split(spec)]
-        parts += [""] * (3 - len(parts))
-        member = {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
-        for extra in parts[3:]:
-            if _DATE.match(extra):
-                member["birth_date"] = extra
-            elif extra:
-                member["phone"] = extra
-        members.append(member)
+        members.append(parse_member(spec))
     return members
