@@ -343,7 +343,6 @@ def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: 
         **({"members": _clean_members(store, data["members"], own_id, p)} if "members" in data else {}),
         "tags": p.strings(data, "tags"),
         "notes": p.text(data, "notes"),
-        **({"extras": data["extras"]} if data.get("extras") else {}),
     }
 
 
@@ -468,6 +467,8 @@ def validate(
     k = kind(kind_name)
     p = Problems()
     clean = k.clean(store, data, own_id, p)
+    if data.get("extras"):  # columns a ledger had that the register does not know: kept as given
+        clean["extras"] = dict(data["extras"])
     key = k.natural_key(clean)
     if key is not None and not p.items and (not isinstance(key, tuple) or all(key)):
         clash = natural_index(store, k).lookup(key) - {own_id}

@@ -287,8 +287,6 @@ class _Ledger:
         """Validate the row and, inside ``tx``, write it; returns whether anything changed."""
         merged = self.merged(row, rid)
         clean = validate(self.store, self.kind, merged, own_id=rid)
-        if merged.get("extras"):
-            clean["extras"] = merged["extras"]  # the register keeps extras of households only
         if tx is None:
             return False
         if rid is None:
