@@ -66,6 +66,7 @@ class ConflictsScreen(Screen[None]):
 
     def reload(self) -> None:
         self.found = sync.conflicts(self.store)
+        self.state = sync.load_state(self.store)  # peers' names, read once per reload, not per key
         listing = self.query_one(OptionList)
         listing.clear_options()
         if not self.found:
@@ -87,7 +88,7 @@ class ConflictsScreen(Screen[None]):
         conflict = self.current()
         lines = [message] if message else []
         if conflict is not None:
-            state = sync.load_state(self.store)
+            state = self.state
             lines += [f"[b]{conflict.id}[/b]  {table_label(conflict.table)} {conflict.record}", ""]
             for n, option in enumerate(conflict.options):
                 mark = "→" if n == conflict.winner else " "
