@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from gridtool import ids
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import t
 from gridtool.search import text_matches
@@ -95,14 +97,14 @@ class Kind:
 
     name: str
     table: str
-    clean: Callable[[Store, dict[str, Any], str | None, Problems], dict[str, Any]]
+    clean: Callable[[Checker, dict[str, Any], str | None, Problems], dict[str, Any]]
     natural_key: Callable[[dict[str, Any]], Hashable | None]
 
 
 # -- grid cells ---------------------------------------------------------------------------------
 
 
-def _clean_grid_cell(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
+def _clean_grid_cell(c: Checker, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     code = p.text(data, "code", required=True).upper()
     if code and not re.fullmatch(r"[A-Z0-9][A-Z0-9_\-]{0,31}", code):
         p.add("code", "invalid.code", code)
@@ -125,8 +127,9 @@ def _building_number(value: Any) -> str:
     return _BUILDING_SUFFIX.sub("", text)
 
 
-def _clean_building(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
-    grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref, required=True)
+def _clean_building(c: Checker, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
+    store = c.store
+    grid_id = _ref_field(p, data, "grid_cell", c.grid_cell, required=True)
     number = _building_number(data.get("number"))
     if not number:
         p.add("number", "invalid.required")
@@ -166,7 +169,7 @@ def normalise_room(value: Any) -> str:
 # -- leads --------------------------------------------------------------------------------------
 
 
-def _clean_lead(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
+def _clean_lead(c: Checker, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     roles = []
     for role in p.strings(data, "roles"):
         canonical = _ROLE_ALIASES.get(role.lower(), role.lower())
@@ -177,12 +180,12 @@ def _clean_lead(store: Store, data: dict[str, Any], own_id: str | None, p: Probl
     buildings = []
     for ref in p.strings(data, "buildings"):
         try:
-            buildings.append(building_by_ref(store, ref)["id"])
+            buildings.append(c.building(ref)["id"])
         except NotFound as missing:
             p.add("buildings", "invalid.missing_ref", ref, what=missing.message())
-    grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref)
+    grid_id = _ref_field(p, data, "grid_cell", c.grid_cell)
     if not grid_id and buildings:
-        grid_id = store.records("buildings")[buildings[0]]["grid_cell"]
+        grid_id = c.buildings[buildings[0]]["grid_cell"]
     active = data.get("active", True)
     if isinstance(active, str):
         active = active.strip().lower() not in ("0", "false", "no", "n", "否", "")
@@ -229,14 +232,14 @@ def parse_member(spec: str) -> dict[str, str]:
     return member
 
 
-def _clean_members(store: Store, raw: Any, own_id: str | None, p: Problems) -> list[dict[str, Any]]:
+def _clean_members(c: Checker, raw: Any, own_id: str | None, p: Problems) -> list[dict[str, Any]]:
     members: list[dict[str, Any]] = []
     if not raw:
         return members
     if isinstance(raw, str):
         raw = [parse_member(spec) for spec in raw.split(";") if spec.strip()]
-    used = store.index("members", "id_number", _member_id_key)
-    people = store.records("members")
+    used = c.member_ids
+    people = c.people
     seen: set[str] = set()
     for position, member in enumerate(raw, start=1):
         if isinstance(member, str):
@@ -265,7 +268,7 @@ def _clean_members(store: Store, raw: Any, own_id: str | None, p: Problems) -> l
                         "invalid.member_elsewhere",
                         _masked_id(id_number),
                         n=position,
-                        household=address(store, store.records("households")[min(others)]),
+                        household=address(c.store, c.store.records("households")[min(others)]),
                     )
                 seen.add(id_number)
         record["id_number"] = id_number
@@ -310,10 +313,11 @@ def member_details(member: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
-    building_id = _ref_field(store, p, data, "building", building_by_ref, required=True)
-    building = store.records("buildings").get(building_id or "")
-    grid_id = _ref_field(store, p, data, "grid_cell", grid_cell_by_ref)
+def _clean_household(c: Checker, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
+    store = c.store
+    building_id = _ref_field(p, data, "building", c.building, required=True)
+    building = c.buildings.get(building_id or "")
+    grid_id = _ref_field(p, data, "grid_cell", c.grid_cell)
     if building is not None:
         if grid_id and building["grid_cell"] != grid_id:
             p.add(
@@ -329,9 +333,9 @@ def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: 
     if unit and building is not None and building.get("units") and unit > building["units"]:
         p.add("unit", "invalid.unit_range", unit, units=building["units"])
     room = normalise_room(p.text(data, "room", required=True))
-    if building is not None and building.get("floors") and _floor_of(room):
-        floor = _floor_of(room) or 0
-        if floor > building["floors"]:
+    if building is not None and building.get("floors"):
+        floor = _floor_of(room)
+        if floor and floor > building["floors"]:
             p.add("room", "invalid.room_floor", room, floors=building["floors"])
     return {
         "grid_cell": grid_id or "",
@@ -340,18 +344,17 @@ def _clean_household(store: Store, data: dict[str, Any], own_id: str | None, p: 
         "room": room,
         "head": p.text(data, "head", required=True),
         "phone": p.mobile(data, "phone"),
-        **({"members": _clean_members(store, data["members"], own_id, p)} if "members" in data else {}),
+        **({"members": _clean_members(c, data["members"], own_id, p)} if "members" in data else {}),
         "tags": p.strings(data, "tags"),
         "notes": p.text(data, "notes"),
     }
 
 
 def _ref_field(
-    store: Store,
     p: Problems,
     data: dict[str, Any],
     field: str,
-    lookup: Callable[[Store, str], dict[str, Any]],
+    lookup: Callable[[str], dict[str, Any]],
     required: bool = False,
 ) -> str | None:
     ref = data.get(field)
@@ -360,7 +363,7 @@ def _ref_field(
             p.add(field, "invalid.required")
         return None
     try:
-        return lookup(store, str(ref).strip())["id"]
+        return lookup(str(ref).strip())["id"]
     except NotFound as missing:
         p.add(field, "invalid.missing_ref", ref, what=missing.message())
         return None
@@ -396,7 +399,7 @@ def kind(name: str) -> Kind:
 
 def grid_cell_by_ref(store: Store, ref: str) -> dict[str, Any]:
     """A grid cell by its code (any case) or its id."""
-    ids = natural_index(store, KINDS["grid_cell"]).lookup(ref.strip().upper())
+    ids = _grid_code_index(store).lookup(ref.strip().upper())
     if ids:
         return store.records("grid_cells")[min(ids)]
     return store.records("grid_cells")[store.resolve("grid_cells", ref)]
@@ -464,23 +467,72 @@ def validate(
     store: Store, kind_name: str, data: dict[str, Any], own_id: str | None = None, where: str | None = None
 ) -> dict[str, Any]:
     """The cleaned record, or :class:`ValidationError` listing every problem with it."""
-    k = kind(kind_name)
-    p = Problems()
-    clean = k.clean(store, data, own_id, p)
-    if data.get("extras"):  # columns a ledger had that the register does not know: kept as given
-        clean["extras"] = dict(data["extras"])
-    key = k.natural_key(clean)
-    if key is not None and not p.items and (not isinstance(key, tuple) or all(key)):
-        clash = natural_index(store, k).lookup(key) - {own_id}
-        if clash:
-            p.add(
-                _natural_field(k.name),
-                "invalid.duplicate",
-                None,
-                existing=describe(store, k.name, store.records(k.table)[min(clash)]),
-            )
-    p.raise_if_any(where)
-    return clean
+    return Checker(store, kind_name)(data, own_id, where)
+
+
+class Checker:
+    """The register's rules for one kind of record, with the tables and indexes they consult looked
+    up once: :func:`validate` makes one per record, a ledger import one per file, so thirty
+    thousand households do not repeat every lookup. Use it inside the transaction it was made in
+    (a rollback reloads the tables it holds)."""
+
+    def __init__(self, store: Store, kind_name: str) -> None:
+        self.store = store
+        self.kind = kind(kind_name)
+        self.natural = natural_index(store, self.kind)
+        self.records = store.records(self.kind.table)
+        self.buildings = store.records("buildings")
+        self.grid_cells = store.records("grid_cells")
+
+    def __call__(
+        self, data: dict[str, Any], own_id: str | None = None, where: str | None = None
+    ) -> dict[str, Any]:
+        """The cleaned record, or :class:`ValidationError` listing every problem with it."""
+        k = self.kind
+        p = Problems()
+        clean = k.clean(self, data, own_id, p)
+        if data.get("extras"):  # columns a ledger had that the register does not know: kept as given
+            clean["extras"] = dict(data["extras"])
+        key = k.natural_key(clean)
+        if key is not None and not p.items and (not isinstance(key, tuple) or all(key)):
+            clash = self.natural.lookup(key)
+            if clash and clash != {own_id}:
+                p.add(
+                    _natural_field(k.name),
+                    "invalid.duplicate",
+                    None,
+                    existing=describe(self.store, k.name, self.records[min(clash - {own_id})]),
+                )
+        p.raise_if_any(where)
+        return clean
+
+    @cached_property
+    def member_ids(self) -> Index:
+        return self.store.index("members", "id_number", _member_id_key)
+
+    @cached_property
+    def people(self) -> dict[str, dict[str, Any]]:
+        return self.store.records("members")
+
+    def building(self, ref: str) -> dict[str, Any]:
+        """:func:`building_by_ref`, an id costing one lookup."""
+        found = self.buildings.get(ref)
+        return found if found is not None else building_by_ref(self.store, ref)
+
+    def grid_cell(self, ref: str) -> dict[str, Any]:
+        """:func:`grid_cell_by_ref`, an id costing one lookup."""
+        found = self.grid_cells.get(ref)
+        if found is not None and not self.grid_codes.lookup(ref.upper()):
+            return found
+        return grid_cell_by_ref(self.store, ref)
+
+    @cached_property
+    def grid_codes(self) -> Index:
+        return _grid_code_index(self.store)
+
+
+def _grid_code_index(store: Store) -> Index:
+    return natural_index(store, KINDS["grid_cell"])
 
 
 def natural_index(store: Store, k: Kind) -> Index:
@@ -570,6 +622,8 @@ def save_members(
     for old in before:
         if old["id"] not in kept:
             tx.delete("members", old["id"])
+    mint = new_id or ids.new_id
+    arriving = []
     for member in after:
         fields = {k: v for k, v in member.items() if k != "id"}
         if member.get("id"):
@@ -579,7 +633,9 @@ def save_members(
                     fields[optional] = ""
             tx.update("members", member["id"], fields)  # writes only the fields that changed
         else:
-            tx.create("members", {"household": household_id, **fields}, new_id() if new_id else None)
+            arriving.append((mint(), {"household": household_id, **fields}))
+    if arriving:
+        tx.create_many("members", arriving)
 
 
 def _matches_item(value: Any, drop: set[str], store: Store, field: str) -> bool:

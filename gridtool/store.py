@@ -223,6 +223,9 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
 class Index:
     """A secondary index kept up to date as operations are applied: key -> set of record ids."""
 
@@ -244,8 +247,9 @@ class Index:
                 if not ids:
                     del self.map[key]
 
-    def lookup(self, key: Any) -> set[str]:
-        return self.map.get(key, set())
+    def lookup(self, key: Any) -> set[str] | frozenset[str]:
+        """The ids under ``key``: the live set, so read it, never change it."""
+        return self.map.get(key, _NOTHING)
 
 
 class Transaction:
@@ -266,6 +270,49 @@ class Transaction:
                 raise StoreError("store.duplicate_id", table=table, id=rid)
         self._emit(table, rid, {"set": dict(fields)}, pred=[])
         return rid
+
+    def create_many(self, table: str, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        """Create records under ids the caller minted: the operations :meth:`create` makes, in one
+        tight loop, for an import that adds a hundred thousand people at once. Returns how many."""
+        store = self.store
+        view = store.records(table)
+        meta = store.meta
+        replica = meta["replica"]
+        indexes = [idx for idx in store._indexes.get(table, {}).values() if idx.built]
+        ops = self.ops
+        seq = meta["seq"]
+        now = wall_ms()
+        ms, counter = meta["hlc"]
+        if now > ms:
+            ms, counter = now, -1
+        count = 0
+        try:
+            for rid, fields in records:
+                if rid in view:
+                    raise StoreError("store.duplicate_id", table=table, id=rid)
+                seq += 1
+                counter += 1
+                change = dict(fields)
+                ops.append(
+                    {
+                        "id": [replica, seq],
+                        "hlc": [ms, counter],
+                        "t": table,
+                        "r": rid,
+                        "pred": [],
+                        "set": change,
+                    }
+                )
+                record = {"id": rid, **change, "_op": seq}
+                view[rid] = record
+                for idx in indexes:
+                    idx.add(rid, record)
+                count += 1
+        finally:
+            meta["seq"] = seq
+            if count:
+                meta["hlc"] = [ms, counter]
+        return count
 
     def update(self, table: str, record_id: str, fields: dict[str, Any]) -> bool:
         """Record the fields that actually change; returns whether anything did."""

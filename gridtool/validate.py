@@ -93,7 +93,10 @@ def sex_of(id_number: str) -> str:
 
 def check_mobile(value: str) -> str:
     """An 11-digit mainland mobile number; spaces, dashes and a +86 prefix are dropped."""
-    text = _PHONE_JUNK.sub("", str(value))
+    text = str(value)
+    if len(text) == 11 and _MOBILE.fullmatch(text):  # how almost every number arrives
+        return text
+    text = _PHONE_JUNK.sub("", text)
     if text.startswith("+86"):
         text = text[3:]
     elif text.startswith("0086"):

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,14 @@ from gridtool.ledger.columns import (
     where,
 )
 from gridtool.ledger.sheets import LedgerError, Sheet, read_file
-from gridtool.register import _building_number, describe, members_of, normalise_room, save_members, validate
+from gridtool.register import (
+    Checker,
+    _building_number,
+    describe,
+    members_of,
+    normalise_room,
+    save_members,
+)
 from gridtool.store import Store, Transaction, collector_paused
 from gridtool.validate import Invalid, check_mobile, mask_id_number, mask_phone
 
@@ -224,6 +232,11 @@ class _Ledger:
         if self.default_grid and self.default_grid not in self.codes:
             raise LedgerError("ledger.unknown_grid_option", code=grid)
 
+    @cached_property
+    def check(self) -> Checker:
+        """The register's rules for this kind, looked up once for the whole file."""
+        return Checker(self.store, self.kind)
+
     def has(self, name: str) -> bool:
         return name in self.columns
 
@@ -286,7 +299,7 @@ class _Ledger:
     def stage(self, tx: Transaction | None, row: _Row, rid: str | None) -> bool:
         """Validate the row and, inside ``tx``, write it; returns whether anything changed."""
         merged = self.merged(row, rid)
-        clean = validate(self.store, self.kind, merged, own_id=rid)
+        clean = self.check(merged, own_id=rid)
         if tx is None:
             return False
         if rid is None:
@@ -567,23 +580,27 @@ class _Households(_Ledger):
         head_id = row.values.get("id_number", "")
         listed = row.values.get("members")
         desired: list[dict[str, str]] = []
+        keys: list[str] = []
         columns: list[str] = []
+        head_key = _norm_id(head_id) if head_id else ""
         if head_id:
             desired.append({"name": row.values.get("head", ""), "id_number": head_id, "relation": HEAD})
+            keys.append(head_key)
             columns.append(self.column("id_number"))
         if listed:  # a blank members cell leaves the registered members alone, like any blank
-            head_key = _norm_id(head_id) if head_id else None
             members_column = self.column("members")
             for member in parse_members(listed):
-                if head_key and _norm_id(member["id_number"]) == head_key:
+                key = _norm_id(member["id_number"])
+                if head_key and key == head_key:
                     continue
                 desired.append(member)
+                keys.append(key)
                 columns.append(members_column)
             row.member_mode = "replace"
         elif head_id:
             row.member_mode = "head"
         row.members = desired
-        row.member_keys = [_norm_id(m["id_number"]) for m in desired]
+        row.member_keys = keys
         row.member_columns = columns
 
     # -- matching and staging
@@ -597,6 +614,8 @@ class _Households(_Ledger):
     def final_members(self, row: _Row, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The household's members after the import, each matched to a registered member (by ID
         number, else by name) so it keeps its id: unchanged people write nothing."""
+        if not before:  # a new household, or one without people yet: everyone is new
+            return [dict(m) for m in row.members or ()]
         olds = [{k: v for k, v in m.items() if k[0] != "_" and k != "household"} for m in before]
         desired = row.members or []
         if row.member_mode == "head":
@@ -639,7 +658,7 @@ class _Households(_Ledger):
             final = self.final_members(row, before)
             if not _same_members(before, final):  # unchanged people were validated when written
                 merged["members"] = final
-        clean = validate(self.store, "household", merged, own_id=rid)
+        clean = self.check(merged, own_id=rid)
         members = clean.pop("members", None)
         if tx is None:
             return False

@@ -107,10 +107,20 @@ def read_csv(raw: bytes, name: str) -> Sheet:
         rows = list(reader)
     except csv.Error as bad:
         raise LedgerError("ledger.bad_csv", path=name, line=reader.line_num, reason=str(bad)) from None
-    opened = _unclosed_quote(text, delimiter) if '"' in text else 0
+    opened = _unclosed_quote(text, delimiter) if _may_hold_open_quote(text, rows) else 0
     if opened:  # read leniently, the rest of the file would be one cell: one person's name
         raise LedgerError("ledger.open_quote", path=name, line=opened)
     return Sheet(name=name, rows=rows, source=name, encoding=encoding)
+
+
+def _may_hold_open_quote(text: str, rows: list[list[str]]) -> bool:
+    """Whether the lenient read may have swallowed the file's tail into one quoted cell: then its
+    last cell runs over a line break, or the quote opens on the last line. Saves re-reading every
+    well-formed ledger."""
+    if '"' not in text or not rows:
+        return False
+    tail = text.rstrip("\r\n").rpartition("\n")[2]
+    return '"' in tail or any("\n" in cell or "\r" in cell for cell in rows[-1])
 
 
 def _unclosed_quote(text: str, delimiter: str) -> int:

@@ -245,3 +245,23 @@ def test_a_quote_never_closed_is_refused_naming_its_line(tmp_path: Path) -> None
     fine = tmp_path / "fine.csv"
     fine.write_text('户主姓名,备注\n张三,"有,逗号"\n', encoding="utf-8")
     assert read_file(fine)[0].rows[1] == ["张三", "有,逗号"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('户主姓名,备注\n张三,正常\n李四,"未闭合', 3),  # on the last line, no line break after it
+        ('户主姓名,备注\n张三,"未闭合\n', 2),
+        ('户主姓名,备注\n张三,"两行\n的备注"\n李四,正常\n', 0),  # a closed cell over two lines
+        ('户主姓名,备注\n张三,"有,逗号"\n李四,"最后一行"', 0),
+    ],
+)
+def test_only_a_quote_left_open_is_refused(tmp_path: Path, text: str, line: int) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text(text, encoding="utf-8")
+    if line:
+        with pytest.raises(LedgerError) as refused:
+            read_file(path)
+        assert refused.value.params["line"] == line
+    else:
+        assert read_file(path)[0].rows[-1][0] == "李四"
