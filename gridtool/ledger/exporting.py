@@ -123,7 +123,20 @@ def export_records(
         rows.append(row)
         if progress is not None and (n % step == 0 or n == total):
             progress(n, total)
+    _order_extras(rows)
     return rows
+
+
+def _order_extras(rows: list[dict[str, Any]]) -> None:
+    """Every record's extra columns in one file-wide order, the order an import reads them back
+    in (the file's columns), so exporting what was imported gives the same file."""
+    order: dict[str, None] = {}
+    for row in rows:
+        order.update(dict.fromkeys(row.get("extras") or ()))
+    rank = {name: n for n, name in enumerate(order)}
+    for row in rows:
+        if len(row.get("extras") or ()) > 1:
+            row["extras"] = dict(sorted(row["extras"].items(), key=lambda item: rank[item[0]]))
 
 
 def _mask_free_text(row: dict[str, Any]) -> None:
@@ -179,6 +192,7 @@ def _issue_records(
         rows.append(row)
         if progress is not None and (n % step == 0 or n == total):
             progress(n, total)
+    _order_extras(rows)
     return rows
 
 
