@@ -163,7 +163,7 @@ class ImportReport:
         }
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Row:
     index: int
     number: int
@@ -270,6 +270,9 @@ class _Ledger:
 
     def existing(self, row: _Row) -> str | None:
         raise NotImplementedError
+
+    def flush(self, tx: Transaction) -> None:
+        """Write what :meth:`stage` kept back to write in bulk."""
 
     def settle(self, row: _Row, rid: str) -> str | None:
         """For records a ledger cannot edit: ``unchanged`` or ``skipped`` instead of an update."""
@@ -465,6 +468,8 @@ class _Households(_Ledger):
 
     def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
         super().__init__(store, header, grid, ids)
+        self.arriving: list[tuple[str, dict[str, Any]]] = []
+        self.arriving_people: list[tuple[str, dict[str, Any]]] = []
         self.buildings = store.records("buildings")
         self.by_address: dict[tuple[str, str, str], str] = {}
         self.by_number: dict[tuple[str, str], list[str]] = {}
@@ -503,7 +508,6 @@ class _Households(_Ledger):
             if not row.problems:  # an unreadable address already said so
                 self.problem(row, column, "invalid.required")
             return None
-        label = f"{compound}{number}栋"
         if gid:
             bid = self.by_address.get((gid, compound, number))
             if bid is None and not compound:
@@ -513,11 +517,12 @@ class _Households(_Ledger):
                 bid = found[0] if len(found) == 1 else None
             if bid is None:
                 code = self.store.records("grid_cells")[gid]["code"]
-                self.problem(row, column, "ledger.unknown_building", label, grid=code)
+                self.problem(row, column, "ledger.unknown_building", f"{compound}{number}栋", grid=code)
             return bid
         found = self.by_number.get((compound, number), [])
         if len(found) == 1:
             return found[0]
+        label = f"{compound}{number}栋"
         if found:
             self.problem(row, column, "ledger.ambiguous_building", label, count=len(found))
         else:
@@ -616,9 +621,9 @@ class _Households(_Ledger):
         number, else by name) so it keeps its id: unchanged people write nothing."""
         if not before:  # a new household, or one without people yet: everyone is new
             return [dict(m) for m in row.members or ()]
-        olds = [{k: v for k, v in m.items() if k[0] != "_" and k != "household"} for m in before]
         desired = row.members or []
         if row.member_mode == "head":
+            olds = [{k: v for k, v in m.items() if k[0] != "_" and k != "household"} for m in before]
             head = desired[0]
             wanted = _norm_id(head["id_number"])
             if any(_norm_id(m.get("id_number")) == wanted for m in olds):
@@ -628,6 +633,7 @@ class _Households(_Ledger):
                     m.update(name=head["name"], id_number=head["id_number"])
                     return olds
             return [head, *olds]
+        olds = before  # only read from here on
         by_id = {m["id_number"]: m for m in olds if m.get("id_number")}
         used: set[str] = set()
         final = []
@@ -662,14 +668,27 @@ class _Households(_Ledger):
         members = clean.pop("members", None)
         if tx is None:
             return False
-        n = len(tx.ops)
         if rid is None:
-            rid = tx.create("households", clean, self.ids())
-        else:
-            tx.update("households", rid, clean)
+            rid = self.ids()
+            self.arriving.append((rid, clean))
+            self.arriving_people += [
+                (self.ids(), {"household": rid, **{k: v for k, v in m.items() if k != "id"}})
+                for m in members or ()
+            ]
+            return True
+        n = len(tx.ops)
+        tx.update("households", rid, clean)
         if members is not None:
             save_members(tx, rid, before, members, self.ids)
         return len(tx.ops) > n
+
+    def flush(self, tx: Transaction) -> None:
+        """Write the new households and their people, two tight loops instead of one generic
+        operation each. Until then later rows are checked without them: the file's own duplicates
+        were found beforehand, and a refused row flushes first, so it is told about them too."""
+        tx.create_many("households", self.arriving)
+        tx.create_many("members", self.arriving_people)
+        self.arriving, self.arriving_people = [], []
 
     def column_of(self, problem: Problem, row: _Row) -> str:
         name = problem.field
@@ -1013,14 +1032,17 @@ def _mark_duplicates(ledger: _Ledger, rows: list[_Row]) -> None:
             others = _row_list([r.number for r in group if r is not row])
             row.problems.append(RowIssue(row.number, "", "ledger.duplicate_key", {"rows": others}))
     if isinstance(ledger, _Households):
-        seen: dict[str, list[_Row]] = {}
+        first: dict[str, _Row] = {}
+        shared: dict[str, list[_Row]] = {}  # only numbers in two places: lists for 1 in 10,000
         for row in rows:
             if row.skip:
                 continue
             for number in row.member_keys:
                 if number:
-                    seen.setdefault(number, []).append(row)
-        for number, holders in seen.items():
+                    holder = first.setdefault(number, row)
+                    if holder is not row:
+                        shared.setdefault(number, [holder]).append(row)
+        for number, holders in shared.items():
             distinct = list(dict.fromkeys(holders))
             if len(distinct) > 1:
                 for row in distinct:
@@ -1087,9 +1109,12 @@ def import_sheet(
                 ledger.check_masked(rows)
                 _mark_duplicates(ledger, rows)
                 for n, row in enumerate(rows, start=1):
+                    if row.problems:  # checked against everything written before it
+                        ledger.flush(tx)
                     _import_row(ledger, tx, row, report, on_existing)
                     if progress is not None and (n % step == 0 or n == total):
                         progress(n, total)
+                ledger.flush(tx)
                 for row in rows:
                     report.warnings += row.warnings
                     if row.problems:
