@@ -273,7 +273,8 @@ class Transaction:
 
     def create_many(self, table: str, records: Iterable[tuple[str, dict[str, Any]]]) -> int:
         """Create records under ids the caller minted: the operations :meth:`create` makes, in one
-        tight loop, for an import that adds a hundred thousand people at once. Returns how many."""
+        tight loop, for an import that adds a hundred thousand people at once. The field dicts
+        become the operations' own (no copy), so pass fresh ones. Returns how many."""
         store = self.store
         view = store.records(table)
         meta = store.meta
@@ -292,7 +293,6 @@ class Transaction:
                     raise StoreError("store.duplicate_id", table=table, id=rid)
                 seq += 1
                 counter += 1
-                change = dict(fields)
                 ops.append(
                     {
                         "id": [replica, seq],
@@ -300,10 +300,10 @@ class Transaction:
                         "t": table,
                         "r": rid,
                         "pred": [],
-                        "set": change,
+                        "set": fields,
                     }
                 )
-                record = {"id": rid, **change, "_op": seq}
+                record = {"id": rid, **fields, "_op": seq}
                 view[rid] = record
                 for idx in indexes:
                     idx.add(rid, record)
@@ -708,7 +708,7 @@ class Store:
             entry["actor"] = tx.actor
         if tx.at:
             entry["at"] = tx.at.isoformat(timespec="seconds")
-        line = orjson.dumps(entry) + b"\n"
+        line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             start = self._torn_at if self._torn_at is not None else self._offset

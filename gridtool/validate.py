@@ -24,7 +24,7 @@ _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 # What a well-formed number looks like; one that matches skips the checks explaining what is wrong.
 _ID_SHAPE = re.compile(r"\d{17}[\dX]")
 _PHONE_JUNK = re.compile(r"[\s\-()]")
-_WEIGHT_OF_ZEROS = 48 * sum(_WEIGHTS)  # "0" is byte 48: subtracting this turns bytes into digits
+_BIRTH_DAYS: set[str] = set()  # YYYYMMDD found to be a real day from 1900 to today: people share them
 
 
 class Invalid(ValueError):
@@ -37,9 +37,13 @@ class Invalid(ValueError):
 
 
 def id_check_char(first17: str) -> str:
-    """The GB 11643 check character for the first 17 digits of an ID number."""
-    if first17.isascii() and first17.isdigit():  # bytes are ints already: no int() per digit
-        return _CHECK_CHARS[(sum(map(operator.mul, first17.encode(), _WEIGHTS)) - _WEIGHT_OF_ZEROS) % 11]
+    """The GB 11643 check character for the first 17 digits of an ID number.
+
+    The weights are 2**(18 - i) mod 11 and 13 is 2 mod 11, so the weighted sum is twice the
+    digits read as one base-13 number: one C call instead of seventeen multiplications.
+    """
+    if first17.isascii() and first17.isdigit():
+        return _CHECK_CHARS[2 * int(first17, 13) % 11]
     return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
@@ -69,11 +73,13 @@ def check_id_number(value: str, today: date | None = None) -> str:
             raise Invalid("invalid.id_chars")
     if text[:2] not in PROVINCES:
         raise Invalid("invalid.id_region", code=text[:2])
-    born = birth_date_of(text)
-    if born is None:
-        raise Invalid("invalid.id_birth", digits=text[6:14])
-    if born > (today or _today()) or born.year < 1900:
-        raise Invalid("invalid.id_birth", digits=text[6:14])
+    digits = text[6:14]
+    if today is not None or digits not in _BIRTH_DAYS:
+        born = birth_date_of(text)
+        if born is None or born > (today or _today()) or born.year < 1900:
+            raise Invalid("invalid.id_birth", digits=digits)
+        if today is None:
+            _BIRTH_DAYS.add(digits)
     if id_check_char(text[:17]) != text[17]:
         raise Invalid("invalid.id_checksum")
     return text

@@ -19,16 +19,18 @@ from __future__ import annotations
 import os
 import re
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 from pathlib import Path
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import catalog, language, t
-from gridtool.ids import _time_part, random_part
+from gridtool.ids import _PAIRS, _time_part, random_part
 from gridtool.ledger.columns import (
     HEADER_SCAN_ROWS,
     Header,
@@ -51,6 +53,7 @@ from gridtool.store import Store, Transaction, collector_paused
 from gridtool.validate import Invalid, check_mobile, mask_id_number, mask_phone
 
 ON_EXISTING = ("update", "skip", "error")
+_ID_BATCH = 4096
 Progress = Callable[[int, int], None]
 HEAD = "户主"
 _ID_LIKE = re.compile(r"[0-9]{6,}[0-9Xx*]*|[0-9]{4}\*+[0-9Xx]+")
@@ -189,7 +192,10 @@ class _Rollback(Exception):
 class _IdSource:
     """Record ids for one import: ULIDs as :func:`gridtool.ids.new_id` makes them (the import's
     millisecond, then a random part that grows by a random step, so records sort in file order and
-    neighbours' short ids differ in several characters), but 4,096 random parts at a time."""
+    neighbours' short ids differ in several characters), but 4,096 random parts at a time.
+
+    The steps are 32-bit, so the top half of the random part changes once in a few hundred ids
+    and only the bottom half is spelt out for each one."""
 
     def __init__(self) -> None:
         self._prefix = _time_part(time.time_ns() // 1_000_000)
@@ -198,17 +204,23 @@ class _IdSource:
 
     def __call__(self) -> str:
         if not self._pool:
-            n = 4096
-            noise = os.urandom(5 * n)
-            values = list(
-                accumulate(
-                    (1 + int.from_bytes(noise[k : k + 5], "big") for k in range(0, 5 * n, 5)),
-                    initial=self._next,
-                )
-            )
+            steps = array("I", os.urandom(4 * _ID_BATCH))
+            values = list(accumulate(map(add, steps, repeat(1)), initial=self._next))
             self._next = values.pop()
-            prefix = self._prefix
-            self._pool = [prefix + random_part(v) for v in reversed(values)]
+            pairs, pool = _PAIRS, []
+            high, head = -1, ""
+            for value in reversed(values):
+                if value >> 40 != high:
+                    high = value >> 40
+                    head = self._prefix + random_part(value)[:8]
+                pool.append(
+                    head
+                    + pairs[value >> 30 & 1023]
+                    + pairs[value >> 20 & 1023]
+                    + pairs[value >> 10 & 1023]
+                    + pairs[value & 1023]
+                )
+            self._pool = pool
         return self._pool.pop()
 
 

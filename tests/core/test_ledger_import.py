@@ -483,3 +483,33 @@ def test_blank_cells_keep_what_is_registered_and_say_so(
     wang = households(store)["湘离小区5栋3单元0101"]
     assert wang["phone"] == "13512345670" and wang["tags"] == ["独居老人"]
     assert [m["name"] for m in register.members_of(store, wang["id"])] == ["王建国", "李秀英"]
+
+
+def test_a_ledger_bigger_than_one_batch_of_ids_is_written_in_file_order_and_reads_back(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    from datetime import date, timedelta
+
+    register.add(store, "building", {"grid_cell": "TL-03", "compound": "湘离小区", "number": "9", "units": 9})
+    rows = [HEADER]
+    count = 4500  # more ids than the import mints in one go, so batches must carry on in order
+    for n in range(count):
+        born = (date(1950, 1, 1) + timedelta(days=n)).strftime("%Y%m%d")
+        spouse = f"配偶{n},{ident(born, '002')},配偶"
+        rows.append(
+            household_row(
+                f"{n % 500 + 101:04d}", f"住户{n}", born, 楼栋="9", 单元=str(n // 500 + 1), 家庭成员=spouse
+            )
+        )
+    report = import_file(store, "household", write_csv(tmp_path / "big.csv", rows))
+    assert (report.created, report.rejected) == (count, 0), report.as_dict()["problems"][:3]
+
+    created = [h for h in store.records("households").values() if h["head"].startswith("住户")]
+    assert [h["head"] for h in sorted(created, key=lambda h: h["id"])] == [f"住户{n}" for n in range(count)]
+    people = register.members_of(store, created[-1]["id"])
+    assert [m["relation"] for m in people] == ["户主", "配偶"]
+    assert people[0]["id_number"] == rows[-1][HEADER.index("身份证号")]
+
+    reopened = Store(store.path)
+    for table in ("households", "members"):
+        assert reopened.records(table) == store.records(table)

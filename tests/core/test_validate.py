@@ -43,6 +43,25 @@ def test_bad_id_numbers_are_refused_with_their_reason(value: str, reason: str) -
     assert refused.value.key == reason
 
 
+@given(st.text("0123456789", min_size=17, max_size=17))
+def test_the_check_character_is_the_standards_weighted_sum(first17: str) -> None:
+    weights = [2 ** (17 - i) % 11 for i in range(17)]  # GB 11643-1999: 7, 9, 10, 5, 8, 4, ...
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+    assert id_check_char(first17) == "10X98765432"[total % 11]
+
+
+@pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014"])  # the standard's examples
+def test_the_standards_own_examples_pass(number: str) -> None:
+    assert id_check_char(number[:17]) == number[17]
+
+
+def test_a_birth_day_checked_once_is_still_checked_against_the_day_given() -> None:
+    assert check_id_number(VALID_ID) == VALID_ID  # 1979-03-12, today: fine
+    with pytest.raises(Invalid) as refused:
+        check_id_number(VALID_ID, today=date(1979, 3, 11))
+    assert refused.value.key == "invalid.id_birth"
+
+
 def _with_check(first17: str) -> str:
     return first17 + id_check_char(first17)
 
