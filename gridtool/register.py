@@ -298,8 +298,17 @@ def members_of(store: Store, household_id: str) -> list[dict[str, Any]]:
     listing households does not parse every person in the register.
     """
     people = store.records("members")
-    ids = store.index("members", "household", lambda m: (m.get("household"),)).lookup(household_id)
-    return sorted((people[i] for i in ids), key=lambda m: (m.get("relation") != "户主", m["id"]))
+    found = [people[i] for i in store.index("members", "household", _household_of).lookup(household_id)]
+    found.sort(key=_head_first)
+    return found
+
+
+def _household_of(member: dict[str, Any]) -> tuple[str | None]:
+    return (member.get("household"),)
+
+
+def _head_first(member: dict[str, Any]) -> tuple[bool, str]:
+    return (member.get("relation") != "户主", member["id"])
 
 
 def member_details(member: dict[str, Any]) -> dict[str, Any]:

@@ -807,10 +807,7 @@ class Store:
         rid = op["r"]
         indexes = self._indexes.get(op["t"])
         current = table.get(rid)
-        if indexes and current is not None:
-            for idx in indexes.values():
-                if idx.built:
-                    idx.remove(rid, current)
+        built = [idx for idx in indexes.values() if idx.built] if indexes else ()
         eff = op.get("eff")
         if eff is not None:  # a merged operation: its effect was worked out against the history
             merged = eff.get("rec")
@@ -823,15 +820,20 @@ class Store:
             record.update(op["set"])
         if record is None:
             table.pop(rid, None)
+            for idx in built:
+                if current is not None:
+                    idx.remove(rid, current)
             return
         # The operation that last wrote the record (the next one's predecessor): a bare sequence
         # number when it was written here, which parses far cheaper than a list.
         record["_op"] = seq if origin == meta["replica"] else f"{origin}:{seq}"
         table[rid] = record
-        if indexes:
-            for idx in indexes.values():
-                if idx.built:
-                    idx.add(rid, record)
+        for idx in built:
+            if current is None:
+                idx.add(rid, record)
+            elif idx.keys(current) != idx.keys(record):  # a new phone leaves the address index be
+                idx.remove(rid, current)
+                idx.add(rid, record)
 
     def operations(self) -> Iterator[dict[str, Any]]:
         """Every committed operation in log order (the history sync will exchange)."""

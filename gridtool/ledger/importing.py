@@ -631,8 +631,8 @@ class _Households(_Ledger):
     def final_members(self, row: _Row, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The household's members after the import, each matched to a registered member (by ID
         number, else by name) so it keeps its id: unchanged people write nothing."""
-        if not before:  # a new household, or one without people yet: everyone is new
-            return [dict(m) for m in row.members or ()]
+        if not before:  # a new household, or one without people yet: everyone is new (read only)
+            return list(row.members or ())
         desired = row.members or []
         if row.member_mode == "head":
             olds = [{k: v for k, v in m.items() if k[0] != "_" and k != "household"} for m in before]
@@ -683,10 +683,8 @@ class _Households(_Ledger):
         if rid is None:
             rid = self.ids()
             self.arriving.append((rid, clean))
-            self.arriving_people += [
-                (self.ids(), {"household": rid, **{k: v for k, v in m.items() if k != "id"}})
-                for m in members or ()
-            ]
+            # the register's clean copies, without ids: nobody new is matched to a registered person
+            self.arriving_people += [(self.ids(), {"household": rid, **m}) for m in members or ()]
             return True
         n = len(tx.ops)
         tx.update("households", rid, clean)
