@@ -221,9 +221,13 @@ _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 def parse_member(spec: str) -> dict[str, str]:
     """``"程金娇,43010519790312002X,户主"`` (name, ID number, relation) as a member dict, then
     optionally a birth date (for someone without an ID number) and a phone, as ledgers write them."""
-    parts = [part.strip() for part in _MEMBER_SEPARATORS.split(spec)]
-    parts += [""] * (3 - len(parts))
+    pieces = _MEMBER_SEPARATORS.split(spec) if "，" in spec else spec.split(",")  # half the time of re
+    parts = [part.strip() for part in pieces]
+    if len(parts) < 3:
+        parts += [""] * (3 - len(parts))
     member = {"name": parts[0], "id_number": parts[1], "relation": parts[2]}
+    if len(parts) == 3:
+        return member
     for extra in parts[3:]:
         if _DATE.match(extra):
             member["birth_date"] = extra

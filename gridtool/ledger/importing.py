@@ -672,7 +672,7 @@ class _Households(_Ledger):
     def stage(self, tx: Transaction | None, row: _Row, rid: str | None) -> bool:
         merged = self.merged(row, rid)
         before = members_of(self.store, rid) if rid and row.member_mode else []
-        if row.member_mode:
+        if row.member_mode and not _listed_as_registered(row, before):
             final = self.final_members(row, before)
             if not _same_members(before, final):  # unchanged people were validated when written
                 merged["members"] = final
@@ -944,6 +944,23 @@ HANDLERS: dict[str, type[_Ledger]] = {
 }
 
 
+_PERSON_FIELDS = ("name", "relation", "id_number", "birth_date", "phone")
+
+
+def _listed_as_registered(row: _Row, before: list[dict[str, Any]]) -> bool:
+    """Whether a members cell lists the registered people exactly, in the order they are
+    registered, as a re-imported export does: then nobody needs matching or checking again.
+    Anything else (another order, one detail changed) goes the long way round."""
+    listed = row.members
+    if row.member_mode != "replace" or not listed or len(listed) != len(before):
+        return False
+    for member, old in zip(listed, before, strict=True):
+        for key in _PERSON_FIELDS:
+            if (old.get(key) or "") != (member.get(key) or ""):
+                return False
+    return True
+
+
 def _same_members(before: list[dict[str, Any]], final: list[dict[str, Any]]) -> bool:
     """Whether the file leaves a household's people exactly as registered."""
     if len(before) != len(final):
@@ -953,7 +970,7 @@ def _same_members(before: list[dict[str, Any]], final: list[dict[str, Any]]) -> 
         old = olds.get(member.get("id", ""))
         if old is None:
             return False
-        for key in ("name", "relation", "id_number", "birth_date", "phone"):
+        for key in _PERSON_FIELDS:
             if (old.get(key) or "") != (member.get(key) or ""):
                 return False
     return True
