@@ -237,7 +237,11 @@ class Index:
     def add(self, record_id: str, record: dict[str, Any]) -> None:
         for key in self.keys(record):
             if key is not None:
-                self.map.setdefault(key, set()).add(record_id)
+                ids = self.map.get(key)
+                if ids is None:
+                    self.map[key] = {record_id}
+                else:
+                    ids.add(record_id)
 
     def remove(self, record_id: str, record: dict[str, Any]) -> None:
         for key in self.keys(record):

@@ -54,6 +54,7 @@ from gridtool.validate import Invalid, check_mobile, mask_id_number, mask_phone
 
 ON_EXISTING = ("update", "skip", "error")
 _ID_BATCH = 4096
+_BLANK = ("", [], None)
 Progress = Callable[[int, int], None]
 HEAD = "户主"
 _ID_LIKE = re.compile(r"[0-9]{6,}[0-9Xx*]*|[0-9]{4}\*+[0-9Xx]+")
@@ -303,7 +304,7 @@ class _Ledger:
         for name, value in list(data.items()):
             # A blank cell in a ledger means "not filled in", not "erase": keep what is registered
             # and say so (a worker clears a value with `edit`, where it is deliberate).
-            if value in ("", [], None) and current.get(name) not in ("", [], None):
+            if not value and value in _BLANK and current.get(name) not in _BLANK:
                 del data[name]
                 row.warnings.append(RowIssue(row.number, self.column(name), "ledger.blank_kept"))
         merged.update(data)
