@@ -1136,12 +1136,17 @@ def import_sheet(
                 ledger.prepare(rows)
                 ledger.check_masked(rows)
                 _mark_duplicates(ledger, rows)
+                waiting: list[tuple[_Row, int]] = []
                 for n, row in enumerate(rows, start=1):
                     if row.problems:  # checked against everything written before it
                         ledger.flush(tx)
+                    warned = len(row.warnings)
                     _import_row(ledger, tx, row, report, on_existing)
+                    if _moving_in(row):
+                        waiting.append((row, warned))
                     if progress is not None and (n % step == 0 or n == total):
                         progress(n, total)
+                _retry_moves(ledger, tx, waiting, report, on_existing)
                 ledger.flush(tx)
                 for row in rows:
                     report.warnings += row.warnings
@@ -1154,6 +1159,36 @@ def import_sheet(
         except _Rollback:
             report.written = False
     return report
+
+
+def _moving_in(row: _Row) -> bool:
+    """Refused only because its people are registered in other households."""
+    return bool(row.problems) and all(p.key == "invalid.member_elsewhere" for p in row.problems)
+
+
+def _retry_moves(
+    ledger: _Ledger,
+    tx: Transaction,
+    waiting: list[tuple[_Row, int]],
+    report: ImportReport,
+    on_existing: str,
+) -> None:
+    """People moving between households of one file: the row taking someone in may come before
+    the row that lets them go. Such rows are tried again once the others are written, round after
+    round while a round lets one more in; what is left keeps its problems (a person two
+    households both keep, or two households swapping people, which takes two imports)."""
+    while waiting:
+        ledger.flush(tx)
+        still = []
+        for row, warned in waiting:
+            row.problems.clear()
+            del row.warnings[warned:]
+            _import_row(ledger, tx, row, report, on_existing)
+            if row.problems:
+                still.append((row, warned))
+        if len(still) == len(waiting):
+            return
+        waiting = [(row, warned) for row, warned in still if _moving_in(row)]
 
 
 def _import_row(ledger: _Ledger, tx: Transaction, row: _Row, report: ImportReport, on_existing: str) -> None:

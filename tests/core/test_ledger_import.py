@@ -513,3 +513,70 @@ def test_a_ledger_bigger_than_one_batch_of_ids_is_written_in_file_order_and_read
     reopened = Store(store.path)
     for table in ("households", "members"):
         assert reopened.records(table) == store.records(table)
+
+
+@pytest.mark.parametrize("order", ["leaving first", "arriving first"])
+def test_a_person_moving_between_households_of_one_file_moves_whatever_the_row_order(
+    store: Store, community: dict, tmp_path: Path, order: str
+) -> None:
+    son = f"王小明,{ident('20100506', '013')},子"
+    path = write_csv(
+        tmp_path / "before.csv",
+        [
+            HEADER,
+            household_row("0101", "王建国", "19500203", 家庭成员=son),
+            household_row("0102", "赵敏", "19800101"),
+        ],
+    )
+    import_file(store, "household", path)
+    moved = [
+        household_row("0101", "王建国", "19500203", 家庭成员=f"王建国,{ident('19500203')},户主"),  # he leaves
+        household_row("0102", "赵敏", "19800101", 家庭成员=son.replace("子", "女婿")),  # and arrives here
+        household_row("0201", "钱多", "19800102", 家庭成员=f"钱多,{ident('19800102')},户主"),  # a new one
+    ]
+    if order == "arriving first":
+        moved = [moved[1], moved[2], moved[0]]
+    report = import_file(store, "household", write_csv(tmp_path / "after.csv", [HEADER, *moved]))
+    assert not report.problems, [p.message() for p in report.problems]
+    assert (report.created, report.updated) == (1, 2)
+    by_address = households(store)
+    people = {a: [m["name"] for m in register.members_of(store, h["id"])] for a, h in by_address.items()}
+    assert people["湘离小区5栋3单元0101"] == ["王建国"]
+    assert people["湘离小区5栋3单元0102"] == ["赵敏", "王小明"]
+
+
+def test_a_person_claimed_by_a_household_that_keeps_them_is_still_refused(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    son = f"王小明,{ident('20100506', '013')},子"
+    first = write_csv(tmp_path / "a.csv", [HEADER, household_row("0101", "王建国", "19500203", 家庭成员=son)])
+    import_file(store, "household", first)
+    before = snapshot(store.path)
+    claim = [HEADER, household_row("0102", "赵敏", "19800101", 家庭成员=son)]
+    report = import_file(store, "household", write_csv(tmp_path / "b.csv", claim))
+    assert [(p.row, p.key) for p in report.problems] == [(2, "invalid.member_elsewhere")]
+    assert report.refused and snapshot(store.path) == before
+
+
+def test_two_households_swapping_people_in_one_file_are_refused_and_say_why(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    son, daughter = f"王小明,{ident('20100506', '013')},子", f"赵小红,{ident('20120708', '024')},女"
+    first = [
+        HEADER,
+        household_row("0101", "王建国", "19500203", 家庭成员=son),
+        household_row("0102", "赵敏", "19800101", 家庭成员=daughter),
+    ]
+    import_file(store, "household", write_csv(tmp_path / "a.csv", first))
+    before = snapshot(store.path)
+    swap = [
+        HEADER,
+        household_row("0101", "王建国", "19500203", 家庭成员=daughter),
+        household_row("0102", "赵敏", "19800101", 家庭成员=son),
+    ]
+    report = import_file(store, "household", write_csv(tmp_path / "b.csv", swap))
+    assert [(p.row, p.key) for p in report.problems] == [
+        (2, "invalid.member_elsewhere"),
+        (3, "invalid.member_elsewhere"),
+    ]
+    assert report.refused and snapshot(store.path) == before
