@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from gridtool import ids
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import t
+from gridtool.ids import new_id as new_record_id
 from gridtool.search import text_matches
 from gridtool.store import Index, Store, Transaction
 from gridtool.validate import Invalid, birth_date_of, check_id_number, check_mobile, sex_of
@@ -157,7 +157,7 @@ def _clean_building(c: Checker, data: dict[str, Any], own_id: str | None, p: Pro
 
 def _floor_of(room: str) -> int | None:
     """The floor a room number names (0502 -> 5, 1201 -> 12), if it is a plain number."""
-    return int(room[:-2]) if room.isdigit() and len(room) >= 3 else None
+    return int(room[:-2]) if room.isdecimal() and len(room) >= 3 else None  # "²01" is a digit, not a number
 
 
 def normalise_room(value: Any) -> str:
@@ -492,7 +492,6 @@ class Checker:
     def __init__(self, store: Store, kind_name: str) -> None:
         self.store = store
         self.kind = kind(kind_name)
-        self.natural = natural_index(store, self.kind)
         self.records = store.records(self.kind.table)
         self.buildings = store.records("buildings")
         self.grid_cells = store.records("grid_cells")
@@ -518,6 +517,11 @@ class Checker:
                 )
         p.raise_if_any(where)
         return clean
+
+    @cached_property
+    def natural(self) -> Index:
+        """Records of the kind by natural key; built only when a record is clean enough to ask."""
+        return natural_index(self.store, self.kind)
 
     @cached_property
     def member_ids(self) -> Index:
@@ -635,7 +639,7 @@ def save_members(
     for old in before:
         if old["id"] not in kept:
             tx.delete("members", old["id"])
-    mint = new_id or ids.new_id
+    mint = new_id or new_record_id
     arriving = []
     for member in after:
         fields = {k: v for k, v in member.items() if k != "id"}
@@ -761,7 +765,7 @@ def describe(store: Store, kind_name: str, record: dict[str, Any]) -> str:
 
 
 def _natural_sort(text: str) -> tuple[Any, ...]:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+    return tuple(int(part) if part.isdecimal() else part for part in re.split(r"(\d+)", text))
 
 
 def household_sort_key(store: Store) -> Callable[[dict[str, Any]], tuple[Any, ...]]:

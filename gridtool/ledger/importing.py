@@ -18,19 +18,15 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate, repeat
-from operator import add
 from pathlib import Path
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import catalog, language, t
-from gridtool.ids import _PAIRS, _time_part, random_part
+from gridtool.ids import IdMinter
 from gridtool.ledger.columns import (
     HEADER_SCAN_ROWS,
     Header,
@@ -53,7 +49,6 @@ from gridtool.store import Store, Transaction, collector_paused
 from gridtool.validate import Invalid, check_mobile, mask_id_number, mask_phone
 
 ON_EXISTING = ("update", "skip", "error")
-_ID_BATCH = 4096
 _BLANK = ("", [], None)
 Progress = Callable[[int, int], None]
 HEAD = "户主"
@@ -190,41 +185,6 @@ class _Rollback(Exception):
     pass
 
 
-class _IdSource:
-    """Record ids for one import: ULIDs as :func:`gridtool.ids.new_id` makes them (the import's
-    millisecond, then a random part that grows by a random step, so records sort in file order and
-    neighbours' short ids differ in several characters), but 4,096 random parts at a time.
-
-    The steps are 32-bit, so the top half of the random part changes once in a few hundred ids
-    and only the bottom half is spelt out for each one."""
-
-    def __init__(self) -> None:
-        self._prefix = _time_part(time.time_ns() // 1_000_000)
-        self._next = int.from_bytes(os.urandom(10), "big") >> 2  # headroom: steps never pass 80 bits
-        self._pool: list[str] = []
-
-    def __call__(self) -> str:
-        if not self._pool:
-            steps = array("I", os.urandom(4 * _ID_BATCH))
-            values = list(accumulate(map(add, steps, repeat(1)), initial=self._next))
-            self._next = values.pop()
-            pairs, pool = _PAIRS, []
-            high, head = -1, ""
-            for value in reversed(values):
-                if value >> 40 != high:
-                    high = value >> 40
-                    head = self._prefix + random_part(value)[:8]
-                pool.append(
-                    head
-                    + pairs[value >> 30 & 1023]
-                    + pairs[value >> 20 & 1023]
-                    + pairs[value >> 10 & 1023]
-                    + pairs[value & 1023]
-                )
-            self._pool = pool
-        return self._pool.pop()
-
-
 # -- one handler per kind of record -------------------------------------------------------------
 
 
@@ -235,7 +195,7 @@ class _Ledger:
     table = ""
     text_fields: tuple[str, ...] = ()
 
-    def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
+    def __init__(self, store: Store, header: Header, grid: str | None, ids: IdMinter) -> None:
         self.store = store
         self.actor = ""
         self.columns = header.by_field()
@@ -286,6 +246,10 @@ class _Ledger:
 
     def flush(self, tx: Transaction) -> None:
         """Write what :meth:`stage` kept back to write in bulk."""
+
+    def holders(self, row: _Row) -> set[str]:
+        """The other records holding what the row claims (households: its people)."""
+        return set()
 
     def settle(self, row: _Row, rid: str) -> str | None:
         """For records a ledger cannot edit: ``unchanged`` or ``skipped`` instead of an update."""
@@ -393,7 +357,7 @@ class _Buildings(_Ledger):
     kind, table = "building", "buildings"
     text_fields = ("compound", "units", "floors", "notes")
 
-    def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
+    def __init__(self, store: Store, header: Header, grid: str | None, ids: IdMinter) -> None:
         super().__init__(store, header, grid, ids)
         self.by_key = {
             (b["grid_cell"], b["compound"], b["number"]): bid for bid, b in store.records("buildings").items()
@@ -422,7 +386,7 @@ class _Leads(_Ledger):
     kind, table = "lead", "leads"
     text_fields = ("name", "phone", "notes")
 
-    def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
+    def __init__(self, store: Store, header: Header, grid: str | None, ids: IdMinter) -> None:
         super().__init__(store, header, grid, ids)
         self.by_key = {(r["name"], r.get("phone", "")): rid for rid, r in store.records("leads").items()}
         self.roles: dict[str, str] = {}
@@ -479,7 +443,7 @@ class _Households(_Ledger):
     kind, table = "household", "households"
     text_fields = ("head", "phone", "tags", "notes")
 
-    def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
+    def __init__(self, store: Store, header: Header, grid: str | None, ids: IdMinter) -> None:
         super().__init__(store, header, grid, ids)
         self.arriving: list[tuple[str, dict[str, Any]]] = []
         self.arriving_people: list[tuple[str, dict[str, Any]]] = []
@@ -571,7 +535,7 @@ class _Households(_Ledger):
         padded: list[_Row] = []
         for row in rows:  # rooms as the register writes them: 502 is 0502 (normalise_room)
             room, bid, unit = row.data["room"], row.building, row.data["unit"]
-            number = int(unit) if unit.isdigit() else None
+            number = _unit_number(unit)
             if (bid, number, room) not in self.exact:  # a room registered as written stays so
                 normal = normalise_room(room)
                 if normal != room:
@@ -693,6 +657,13 @@ class _Households(_Ledger):
             save_members(tx, rid, before, members, self.ids)
         return len(tx.ops) > n
 
+    def holders(self, row: _Row) -> set[str]:
+        """The other households the row's people are registered in."""
+        people, index = self.check.people, self.check.member_ids
+        found = {people[m]["household"] for key in row.member_keys if key for m in index.lookup(key)}
+        found.discard(self.existing(row))
+        return found
+
     def flush(self, tx: Transaction) -> None:
         """Write the new households and their people, two tight loops instead of one generic
         operation each. Until then later rows are checked without them: the file's own duplicates
@@ -724,7 +695,7 @@ class _Issues(_Ledger):
     kind, table = "issue", "issues"
     FACTS = ("title", "description", "category", "urgency", "scale", "channel")
 
-    def __init__(self, store: Store, header: Header, grid: str | None, ids: _IdSource) -> None:
+    def __init__(self, store: Store, header: Header, grid: str | None, ids: IdMinter) -> None:
         super().__init__(store, header, grid, ids)
         from gridtool import issues as workflow
         from gridtool.register import address
@@ -886,7 +857,7 @@ class _Issues(_Ledger):
         if status == "reopened":
             rework = {"due": values["due"]} if values.get("due") else {}
             rating = str(values.get("rating") or "")
-            if rating.isdigit() and int(rating) <= self.workflow.LOW_RATING:  # a poor rating reopened it
+            if rating.isdecimal() and int(rating) <= self.workflow.LOW_RATING:  # a poor rating reopened it
                 return [*steps, ("visit", done, self.actor, {"rating": rating, **rework})]
             return [*steps, ("reopen", done, self.actor, {"reason": reason, **rework})]
         if status in ("visited", "closed"):
@@ -975,6 +946,15 @@ def _same_members(before: list[dict[str, Any]], final: list[dict[str, Any]]) -> 
             if (old.get(key) or "") != (member.get(key) or ""):
                 return False
     return True
+
+
+def _unit_number(unit: str) -> int | None:
+    """The unit as the register reads it (``Problems.integer``: " 3", "+3" and "３" are 3), so
+    the file's duplicate check keys rows the way the register will."""
+    try:
+        return int(unit.strip())
+    except ValueError:
+        return None
 
 
 def _room_key(room: str) -> str:
@@ -1070,7 +1050,8 @@ def _mark_duplicates(ledger: _Ledger, rows: list[_Row]) -> None:
                     holder = first.setdefault(number, row)
                     if holder is not row:
                         shared.setdefault(number, [holder]).append(row)
-        for number, holders in shared.items():
+        for number in (n for n in first if n in shared):  # as the file first names them
+            holders = shared[number]
             distinct = list(dict.fromkeys(holders))
             if len(distinct) > 1:
                 for row in distinct:
@@ -1124,7 +1105,7 @@ def import_sheet(
         dry_run=dry_run,
         partial=skip_invalid,
     )
-    ids = _IdSource()
+    ids = IdMinter()
     with collector_paused():
         rows = read_rows(sheet, header)
         report.rows = total = len(rows)
@@ -1136,17 +1117,13 @@ def import_sheet(
                 ledger.prepare(rows)
                 ledger.check_masked(rows)
                 _mark_duplicates(ledger, rows)
-                waiting: list[tuple[_Row, int]] = []
+                moves = _Moves(ledger, tx, report, on_existing)
                 for n, row in enumerate(rows, start=1):
                     if row.problems:  # checked against everything written before it
                         ledger.flush(tx)
-                    warned = len(row.warnings)
-                    _import_row(ledger, tx, row, report, on_existing)
-                    if _moving_in(row):
-                        waiting.append((row, warned))
+                    moves.stage(row)
                     if progress is not None and (n % step == 0 or n == total):
                         progress(n, total)
-                _retry_moves(ledger, tx, waiting, report, on_existing)
                 ledger.flush(tx)
                 for row in rows:
                     report.warnings += row.warnings
@@ -1166,29 +1143,36 @@ def _moving_in(row: _Row) -> bool:
     return bool(row.problems) and all(p.key == "invalid.member_elsewhere" for p in row.problems)
 
 
-def _retry_moves(
-    ledger: _Ledger,
-    tx: Transaction,
-    waiting: list[tuple[_Row, int]],
-    report: ImportReport,
-    on_existing: str,
-) -> None:
+class _Moves:
     """People moving between households of one file: the row taking someone in may come before
-    the row that lets them go. Such rows are tried again once the others are written, round after
-    round while a round lets one more in; what is left keeps its problems (a person two
-    households both keep, or two households swapping people, which takes two imports)."""
-    while waiting:
-        ledger.flush(tx)
-        still = []
-        for row, warned in waiting:
-            row.problems.clear()
-            del row.warnings[warned:]
-            _import_row(ledger, tx, row, report, on_existing)
-            if row.problems:
-                still.append((row, warned))
-        if len(still) == len(waiting):
-            return
-        waiting = [(row, warned) for row, warned in still if _moving_in(row)]
+    the row that lets them go. Such a row waits for the rows of the households holding its people
+    and is tried again as soon as one of them is written, so a chain of moves goes through in one
+    pass whatever the order of the rows. A row still waiting at the end keeps its problems: a
+    person two households both keep, or two households swapping people (that takes two imports).
+    """
+
+    def __init__(self, ledger: _Ledger, tx: Transaction, report: ImportReport, on_existing: str) -> None:
+        self.ledger, self.tx, self.report, self.on_existing = ledger, tx, report, on_existing
+        self.waiting: dict[str, list[tuple[_Row, int]]] = {}  # household id -> rows waiting on it
+
+    def stage(self, row: _Row) -> None:
+        ledger = self.ledger
+        todo = [(row, len(row.warnings), False)]
+        while todo:
+            row, warned, again = todo.pop()
+            if again:
+                if not _moving_in(row):  # already in, through another household's row
+                    continue
+                row.problems.clear()
+                del row.warnings[warned:]
+            _import_row(ledger, self.tx, row, self.report, self.on_existing)
+            if _moving_in(row):
+                for holder in ledger.holders(row):
+                    self.waiting.setdefault(holder, []).append((row, warned))
+            elif not row.problems and self.waiting:
+                rid = ledger.existing(row)
+                if rid is not None:
+                    todo += [(waiter, mark, True) for waiter, mark in self.waiting.pop(rid, ())]
 
 
 def _import_row(ledger: _Ledger, tx: Transaction, row: _Row, report: ImportReport, on_existing: str) -> None:

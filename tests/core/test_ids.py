@@ -1,9 +1,10 @@
 import base64
+import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gridtool.ids import new_id, random_part, short
+from gridtool.ids import IdMinter, new_id, random_part, short
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -26,3 +27,16 @@ def test_the_random_part_is_base32_in_crockfords_alphabet(value: int) -> None:
     crockford = rfc4648.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD))
     assert random_part(value) == crockford
     assert (random_part(value) < random_part(value + 1)) or value == (1 << 80) - 1
+
+
+def test_a_minter_makes_ids_that_sort_in_making_order_across_batches() -> None:
+    mint = IdMinter()
+    made = [mint() for _ in range(IdMinter.BATCH * 2 + 10)]
+    assert len(set(made)) == len(made) and made == sorted(made)
+    assert all(len(i) == 26 and set(i) <= set(CROCKFORD) for i in made)
+    assert len({i[:10] for i in made}) == 1  # one millisecond: the minter's
+    values = [sum(CROCKFORD.index(c) << 5 * (15 - n) for n, c in enumerate(i[10:])) for i in made]
+    assert all(random_part(v) == i[10:] for v, i in zip(values, made, strict=True))
+    steps = [b - a for a, b in itertools.pairwise(values)]
+    assert min(steps) >= 1 and max(steps) <= 1 << 32
+    assert all(a[-8:] != b[-8:] for a, b in itertools.pairwise(made))
