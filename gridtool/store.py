@@ -227,11 +227,30 @@ _NOTHING: frozenset[str] = frozenset()
 
 
 class Index:
-    """A secondary index kept up to date as operations are applied: key -> set of record ids."""
+    """A secondary index kept up to date as operations are applied: key -> set of record ids.
 
-    def __init__(self, keys: Callable[[dict[str, Any]], Iterable[Any]]) -> None:
+    A dropped index (a reload, a bulk create) builds itself again from ``records`` when next
+    asked, so whoever holds it never reads a stale map."""
+
+    def __init__(
+        self,
+        keys: Callable[[dict[str, Any]], Iterable[Any]],
+        records: Callable[[], dict[str, dict[str, Any]]] | None = None,
+    ) -> None:
         self.keys = keys
+        self.records = records
         self.map: dict[Any, set[str]] = {}
+        self.built = False
+
+    def build(self) -> None:
+        self.map.clear()
+        if self.records is not None:
+            for rid, record in self.records().items():
+                self.add(rid, record)
+        self.built = True
+
+    def drop(self) -> None:
+        self.map.clear()
         self.built = False
 
     def add(self, record_id: str, record: dict[str, Any]) -> None:
@@ -253,6 +272,8 @@ class Index:
 
     def lookup(self, key: Any) -> set[str] | frozenset[str]:
         """The ids under ``key``: the live set, so read it, never change it."""
+        if not self.built:
+            self.build()
         return self.map.get(key, _NOTHING)
 
 
@@ -281,9 +302,15 @@ class Transaction:
         become the operations' own (no copy), so pass fresh ones. Returns how many."""
         store = self.store
         view = store.records(table)
+        if not isinstance(records, list):
+            records = list(records)
+        indexes = [idx for idx in store._indexes.get(table, {}).values() if idx.built]
+        if len(records) > len(view):  # mostly new: building afresh when asked costs no more
+            for idx in indexes:
+                idx.drop()
+            indexes = []
         meta = store.meta
         replica = meta["replica"]
-        indexes = [idx for idx in store._indexes.get(table, {}).values() if idx.built]
         ops = self.ops
         seq = meta["seq"]
         now = wall_ms()
@@ -532,11 +559,9 @@ class Store:
         per_table = self._indexes.setdefault(table, {})
         idx = per_table.get(name)
         if idx is None:
-            idx = per_table[name] = Index(keys)
+            idx = per_table[name] = Index(keys, lambda: self.records(table))
         if not idx.built:
-            for rid, record in self.records(table).items():
-                idx.add(rid, record)
-            idx.built = True
+            idx.build()
         return idx
 
     # -- keeping up with other processes ------------------------------------------------------
@@ -609,8 +634,7 @@ class Store:
         self._torn_at = None
         for per_table in self._indexes.values():
             for idx in per_table.values():
-                idx.map.clear()
-                idx.built = False
+                idx.drop()
         self._stale = False
         self._replay()
         self.generation += 1

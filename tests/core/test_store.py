@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import subprocess
@@ -322,3 +323,22 @@ def test_the_checkpoint_is_a_tinydb_database_and_queries_work(store: Store) -> N
     assert plain.table("grid_cells").search(Query().code == "TL-03")[0]["name"] == "铁园社区第三网格"
     plain.close()
     assert store.table("grid_cells").search(Query().name.search("第三"))[0]["id"] == rid
+
+
+def test_records_created_in_bulk_are_found_through_every_index(store: Store) -> None:
+    by_name = store.index("people", "name", lambda r: (r.get("name"),))
+    with store.transaction() as tx:
+        tx.create("people", {"name": "程金娇"}, "01A")
+    assert by_name.lookup("程金娇") == {"01A"}
+    with store.transaction() as tx:  # mostly new: the index is dropped and built again when asked
+        tx.create_many("people", [(f"02{n:03d}", {"name": f"人{n % 3}"}) for n in range(30)])
+    assert len(by_name.lookup("人1")) == 10 and by_name.lookup("程金娇") == {"01A"}
+    with store.transaction() as tx:  # a few into many: the index is kept up to date as it goes
+        tx.create_many("people", [("03A", {"name": "程金娇"})])
+        assert by_name.built and by_name.lookup("程金娇") == {"01A", "03A"}
+    ops = [op for op in store.operations() if op["t"] == "people"]
+    assert [op["id"][1] for op in ops] == list(range(1, 33))
+    assert all(a["hlc"] < b["hlc"] for a, b in itertools.pairwise(ops))
+    reopened = Store(store.path)
+    assert reopened.records("people") == store.records("people")
+    assert reopened.index("people", "name", lambda r: (r.get("name"),)).lookup("人2") == by_name.lookup("人2")
