@@ -371,12 +371,13 @@ def _ref_field(
     required: bool = False,
 ) -> str | None:
     ref = data.get(field)
-    if ref is None or str(ref).strip() == "":
+    text = "" if ref is None else str(ref).strip()
+    if not text:
         if required:
             p.add(field, "invalid.required")
         return None
     try:
-        return lookup(str(ref).strip())["id"]
+        return lookup(text)["id"]
     except NotFound as missing:
         p.add(field, "invalid.missing_ref", ref, what=missing.message())
         return None

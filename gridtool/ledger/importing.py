@@ -648,8 +648,9 @@ class _Households(_Ledger):
         if rid is None:
             rid = self.ids()
             self.arriving.append((rid, clean))
-            # the register's clean copies, without ids: nobody new is matched to a registered person
-            self.arriving_people += [(self.ids(), {"household": rid, **m}) for m in members or ()]
+            for person in members or ():  # the register's own clean copies: nobody else holds them
+                person["household"] = rid
+                self.arriving_people.append((self.ids(), person))
             return True
         n = len(tx.ops)
         tx.update("households", rid, clean)
@@ -998,23 +999,18 @@ def read_rows(sheet: Sheet, header: Header) -> list[_Row]:
     """The data rows under the header; blank rows (a ledger's tail, a template's numbered but
     empty rows) are skipped."""
     rows = []
-    columns = header.columns
+    known = [(c.index, c.field) for c in header.columns if c.field is not None and c.field[0] != "_"]
+    unknown = [(c.index, c.header) for c in header.columns if c.field is None]
+    full = max((c.index for c in header.columns), default=-1) + 1
     for index in range(header.row + 1, len(sheet.rows)):
         cells = sheet.rows[index]
         width = len(cells)
-        values: dict[str, str] = {}
-        extras: dict[str, str] = {}
-        filled = False
-        for col in columns:
-            text = cells[col.index].strip() if col.index < width else ""
-            if col.field is None:
-                if text:
-                    extras[col.header] = text
-                    filled = True
-            elif col.field[0] != "_":
-                values[col.field] = text
-                filled = filled or bool(text)
-        if filled:
+        if width >= full:  # the usual row, every column there
+            values = {field: cells[i].strip() for i, field in known}
+        else:
+            values = {field: cells[i].strip() if i < width else "" for i, field in known}
+        extras = {name: text for i, name in unknown if i < width and (text := cells[i].strip())}
+        if extras or any(values.values()):
             rows.append(_Row(index, sheet.number(index), cells, values, extras))
     return rows
 
