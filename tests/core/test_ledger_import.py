@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtool import register
+from gridtool import i18n, register
 from gridtool.ledger import LedgerError, import_file, write_rejects
 from gridtool.store import Store
 from gridtool.validate import id_check_char
@@ -556,6 +556,13 @@ def test_a_person_claimed_by_a_household_that_keeps_them_is_still_refused(
     report = import_file(store, "household", write_csv(tmp_path / "b.csv", claim))
     assert [(p.row, p.key) for p in report.problems] == [(2, "invalid.member_elsewhere")]
     assert report.refused and snapshot(store.path) == before
+    home = "湘离小区5栋3单元0101"
+    for lang, said in (("en", f"already registered in {home}"), ("zh", f"已登记在 {home}")):
+        i18n.set_language(lang)
+        try:
+            assert said in report.problems[0].message()
+        finally:
+            i18n.set_language(None)
 
 
 def test_two_households_swapping_people_in_one_file_are_refused_and_say_why(
