@@ -667,8 +667,9 @@ class _Households(_Ledger):
 
     def flush(self, tx: Transaction) -> None:
         """Write the new households and their people, two tight loops instead of one generic
-        operation each. Until then later rows are checked without them: the file's own duplicates
-        were found beforehand, and a refused row flushes first, so it is told about them too."""
+        operation each. Until then later rows are checked without them: the file's duplicate
+        addresses and people were found before any row was staged, and a row refused before it is
+        staged flushes them first, so its report names clashes with them too."""
         tx.create_many("households", self.arriving)
         tx.create_many("members", self.arriving_people)
         self.arriving, self.arriving_people = [], []
@@ -1037,7 +1038,7 @@ def _mark_duplicates(ledger: _Ledger, rows: list[_Row]) -> None:
             row.problems.append(RowIssue(row.number, "", "ledger.duplicate_key", {"rows": others}))
     if isinstance(ledger, _Households):
         first: dict[str, _Row] = {}
-        shared: dict[str, list[_Row]] = {}  # only numbers in two places: lists for 1 in 10,000
+        shared: dict[str, list[_Row]] = {}  # lists only for the rare number seen twice
         for row in rows:
             if row.skip:
                 continue
