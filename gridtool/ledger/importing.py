@@ -454,12 +454,11 @@ class _Households(_Ledger):
             self.by_address[(b["grid_cell"], b["compound"], b["number"])] = bid
             self.by_number.setdefault((b["compound"], b["number"]), []).append(bid)
             self.by_number.setdefault(("", b["number"]), []).append(bid)
-        self.exact: dict[tuple[str, int, str], str] = {}
-        self.loose: dict[tuple[str, int, str], str] = {}  # digits-only rooms whatever their zeros
+        # Rooms as registered are matched through the register's own natural index (self.check);
+        # this map adds digits-only rooms whatever their zeros, for stores written before 0502.
+        self.loose: dict[tuple[str, int, str], str] = {}
         for hid, h in store.records("households").items():
-            room = h.get("room") or ""
-            self.exact[(h["building"], h["unit"], room)] = hid
-            self.loose.setdefault((h["building"], h["unit"], _room_key(room)), hid)
+            self.loose.setdefault((h["building"], h["unit"], _room_key(h.get("room") or "")), hid)
 
     # -- addresses
 
@@ -536,7 +535,7 @@ class _Households(_Ledger):
         for row in rows:  # rooms as the register writes them: 502 is 0502 (normalise_room)
             room, bid, unit = row.data["room"], row.building, row.data["unit"]
             number = _unit_number(unit)
-            if (bid, number, room) not in self.exact:  # a room registered as written stays so
+            if not self.registered(bid, number, room):  # a room registered as written stays so
                 normal = normalise_room(room)
                 if normal != room:
                     padded.append(row)
@@ -591,7 +590,12 @@ class _Households(_Ledger):
         if row.key is None:
             return None
         bid, unit, _ = row.key
-        return self.exact.get((bid, unit, row.data["room"])) or self.loose.get(row.key)
+        return self.registered(bid, unit, row.data["room"]) or self.loose.get(row.key)
+
+    def registered(self, building: str | None, unit: int | None, room: str) -> str | None:
+        """The household registered at exactly this address, by the register's natural key."""
+        found = self.check.natural.lookup((building, unit, room))
+        return min(found) if found else None
 
     def final_members(self, row: _Row, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The household's members after the import, each matched to a registered member (by ID
