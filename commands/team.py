@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from gridtool.i18n import field_label, t
@@ -14,16 +16,27 @@ def group() -> None:
     pass
 
 
+def _team_fields(command: Callable[..., None]) -> Callable[..., None]:
+    """The options a team is made of, the same for ``add`` and ``edit``."""
+    for option in reversed(
+        (
+            click.option("--name", help=t("The team's name, e.g. 银发志愿服务队.")),
+            click.option("--colour", "--color", "colour", help=t("The team's colour, e.g. red or 红.")),
+            click.option(
+                "--kind",
+                metavar="KIND",
+                help=t("five-elders, party, safety, womens-care, elders-care, village or other."),
+            ),
+            click.option("--leader", help=t("The team leader's name.")),
+            click.option("--notes", help=t("Free notes.")),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @group.command("add", help=t("Register a volunteer team."))
-@click.option("--name", help=t("The team's name, e.g. 银发志愿服务队."))
-@click.option("--colour", "--color", "colour", help=t("The team's colour, e.g. red or 红."))
-@click.option(
-    "--kind",
-    metavar="KIND",
-    help=t("five-elders, party, safety, womens-care, elders-care, village or other."),
-)
-@click.option("--leader", help=t("The team leader's name."))
-@click.option("--notes", help=t("Free notes."))
+@_team_fields
 @actor_option
 @pass_env
 @report_errors
@@ -37,15 +50,7 @@ def add_cmd(env: Env, actor: str | None, **data: object) -> None:
 
 @group.command("edit", help=t("Change a team: name, colour, kind, leader, notes (members stay)."))
 @click.argument("ref")
-@click.option("--name", help=t("The team's name, e.g. 银发志愿服务队."))
-@click.option("--colour", "--color", "colour", help=t("The team's colour, e.g. red or 红."))
-@click.option(
-    "--kind",
-    metavar="KIND",
-    help=t("five-elders, party, safety, womens-care, elders-care, village or other."),
-)
-@click.option("--leader", help=t("The team leader's name."))
-@click.option("--notes", help=t("Free notes."))
+@_team_fields
 @actor_option
 @pass_env
 @report_errors

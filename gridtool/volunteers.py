@@ -135,18 +135,8 @@ def team_names(store: Store, team_ids: Iterable[str]) -> list[str]:
 def add_team(store: Store, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
     """Register a volunteer team: name (unique), colour, kind, leader."""
     check = _Check()
-    record = {
-        "name": check.text(data, "name", required=True),
-        "colour": check.text(data, "colour", limit=20),
-        "kind": check.choice({"kind": data.get("kind") or "other"}, "kind", TEAM_KINDS, "team_kind"),
-        "leader": check.text(data, "leader"),
-        "notes": check.text(data, "notes", limit=MAX_LONG_TEXT),
-    }
     with store.transaction(actor=actor) as tx:
-        if record["name"] and any(
-            r.get("name") == record["name"] for r in tx.store.records("teams").values()
-        ):
-            check.add("name", "invalid.duplicate", None, existing=record["name"])
+        record = _clean_team(tx.store, data, None, check)
         check.raise_if_any()
         team_id = tx.create("teams", record)
     return store.records("teams")[team_id]
@@ -161,21 +151,26 @@ def edit_team(store: Store, ref: str, data: dict[str, Any], actor: str | None = 
     with store.transaction(actor=actor) as tx:
         current = team_by_ref(tx.store, ref)
         merged = {**current, **{k: v for k, v in data.items() if v is not None}}
-        record = {
-            "name": check.text(merged, "name", required=True),
-            "colour": check.text(merged, "colour", limit=20),
-            "kind": check.choice({"kind": merged.get("kind") or "other"}, "kind", TEAM_KINDS, "team_kind"),
-            "leader": check.text(merged, "leader"),
-            "notes": check.text(merged, "notes", limit=MAX_LONG_TEXT),
-        }
-        if record["name"] and any(
-            r.get("name") == record["name"] and r["id"] != current["id"]
-            for r in tx.store.records("teams").values()
-        ):
-            check.add("name", "invalid.duplicate", None, existing=record["name"])
+        record = _clean_team(tx.store, merged, current["id"], check)
         check.raise_if_any()
         tx.update("teams", current["id"], record)
     return store.records("teams")[current["id"]]
+
+
+def _clean_team(store: Store, data: dict[str, Any], own_id: str | None, check: _Check) -> dict[str, Any]:
+    """A team as stored, its problems noted in ``check``: the name unique among other teams."""
+    record = {
+        "name": check.text(data, "name", required=True),
+        "colour": check.text(data, "colour", limit=20),
+        "kind": check.choice({"kind": data.get("kind") or "other"}, "kind", TEAM_KINDS, "team_kind"),
+        "leader": check.text(data, "leader"),
+        "notes": check.text(data, "notes", limit=MAX_LONG_TEXT),
+    }
+    if record["name"] and any(
+        r.get("name") == record["name"] and r["id"] != own_id for r in store.records("teams").values()
+    ):
+        check.add("name", "invalid.duplicate", None, existing=record["name"])
+    return record
 
 
 def team_rows(store: Store, teams: Sequence[dict[str, Any]], full_ids: bool = False) -> list[dict[str, Any]]:
