@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gridtool.i18n import t, tn
+
+if TYPE_CHECKING:
+    from gridtool.sync import ImportResult
 
 from .common import Env, actor_option, echo, format_option, pass_env, report_errors, show_pii_option, success
 
@@ -94,21 +97,8 @@ def export_cmd(env: Env, dest: str, peer: str | None, full: bool, encrypt: bool)
         echo(t("sync.exported_encrypted"))
 
 
-@group.command("import", help=t("Check a bundle and apply what it adds; says what changes."))
-@click.argument("file", metavar="FILE")
-@click.option("--dry-run", is_flag=True, help=t("Say what the bundle would change, and change nothing."))
-@actor_option
-@pass_env
-@report_errors
-def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
-    from gridtool import sync
-
-    passphrase = _passphrase(confirm=False) if sync.is_encrypted(file) else None
-    result = sync.import_bundle(env.store(), file, dry_run=dry_run, passphrase=passphrase, actor=actor)
-    if result.already:
-        success(t("sync.already_imported", signer=result.signer))
-        return
-    head = "sync.would_import" if dry_run else "sync.imported"
+def _say_applied(result: ImportResult, head: str) -> None:
+    """What an import (or accepting held changes) did: counts, new conflicts, what stays held."""
     success(
         tn(
             head,
@@ -126,6 +116,23 @@ def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
         echo(tn("sync.conflicts_hint", len(result.new_conflicts)))
     for held in result.held:
         echo(_held_line(held), err=True)
+
+
+@group.command("import", help=t("Check a bundle and apply what it adds; says what changes."))
+@click.argument("file", metavar="FILE")
+@click.option("--dry-run", is_flag=True, help=t("Say what the bundle would change, and change nothing."))
+@actor_option
+@pass_env
+@report_errors
+def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
+    from gridtool import sync
+
+    passphrase = _passphrase(confirm=False) if sync.is_encrypted(file) else None
+    result = sync.import_bundle(env.store(), file, dry_run=dry_run, passphrase=passphrase, actor=actor)
+    if result.already:
+        success(t("sync.already_imported", signer=result.signer))
+        return
+    _say_applied(result, "sync.would_import" if dry_run else "sync.imported")
 
 
 @group.command("status", help=t("Known peers, what each has acknowledged, held operations, conflicts."))
@@ -211,21 +218,7 @@ def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
     from gridtool import sync
 
     result = sync.accept_clock(env.store(), peer, actor=actor)
-    success(
-        tn(
-            "sync.imported",
-            result.applied,
-            signer=result.signer,
-            ops=result.applied,
-            added=result.added,
-            updated=result.updated,
-            deleted=result.deleted,
-        )
-    )
-    for conflict in result.new_conflicts:
-        echo("  " + _conflict_line(conflict, show_pii=False))
-    for held in result.held:
-        echo(_held_line(held), err=True)
+    _say_applied(result, "sync.imported")
     _warn_ahead(sync.clock_ahead_ms(env.store()), env.store().meta["hlc"][0])
 
 

@@ -988,10 +988,7 @@ def _import(
         if manifest["sender"] != store.replica:  # so messages name the sender from the roster
             state["peers"].setdefault(manifest["sender"], {})["key_id"] = manifest.get("key_id")
         plan = _plan(store, state, bundle.ops, _guard_ms(state))
-        result.applied = len(plan.logged)
-        result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
-        result.new_conflicts = plan.new_conflicts
-        result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
+        _tell(store, state, plan, result)
         if dry_run:
             return result
         _apply_plan(store, state, plan, actor)
@@ -1009,6 +1006,14 @@ def _import(
             state["peers"].pop(manifest["sender"], None)
         _save_state(store, state)
     return result
+
+
+def _tell(store: Store, state: dict[str, Any], plan: _Plan, result: ImportResult) -> None:
+    """Put in ``result`` what ``plan`` does: its counts, new conflicts and what stays held."""
+    result.applied = len(plan.logged)
+    result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
+    result.new_conflicts = plan.new_conflicts
+    result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
 
 
 def _apply_plan(store: Store, state: dict[str, Any], plan: _Plan, actor: str | None) -> None:
@@ -1066,10 +1071,7 @@ def accept_clock(store: Store, peer: str, actor: str | None = None) -> ImportRes
         state["clock_high"] = max(state.get("clock_high", 0), latest)
         plan = _plan(store, state, [], _guard_ms(state))
         result = ImportResult("", matches[0], peer_name(store, state, matches[0]))
-        result.applied = len(plan.logged)
-        result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
-        result.new_conflicts = plan.new_conflicts
-        result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
+        _tell(store, state, plan, result)
         _apply_plan(store, state, plan, actor)
         _save_state(store, state)
     return result
