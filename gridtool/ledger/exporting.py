@@ -8,7 +8,7 @@ a masked file is refused on import with a message saying so, never half-imported
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,51 +71,75 @@ def export_records(
     records = list_records(store, kind, grid=grid)
     codes = {gid: g["code"] for gid, g in store.records("grid_cells").items()}
     buildings = store.records("buildings")
-    total = len(records)
+
+    rows = ((record, _register_row(store, kind, record, codes, buildings, show_pii)) for record in records)
+    return _finished(rows, len(records), show_pii, progress)
+
+
+def _register_row(
+    store: Store,
+    kind: str,
+    record: dict[str, Any],
+    codes: dict[str, str],
+    buildings: dict[str, dict[str, Any]],
+    show_pii: bool,
+) -> dict[str, Any]:
+    """One grid cell, building, lead or household as a ledger row."""
+    row: dict[str, Any]
+    if kind == "grid_cell":
+        row = {f: record.get(f) or "" for f in fields(kind)}
+        if not show_pii:
+            row["worker_phone"] = mask_phone(row["worker_phone"])
+    elif kind == "building":
+        row = {f: record.get(f) for f in fields(kind)}
+        row["grid_cell"] = codes.get(record["grid_cell"], "")
+        row["notes"] = row["notes"] or ""
+    elif kind == "lead":
+        row = {
+            "name": record["name"],
+            "phone": record.get("phone") or "",
+            "roles": list(record.get("roles", ())),
+            "grid_cell": codes.get(record.get("grid_cell") or "", ""),
+            "buildings": [
+                f"{buildings[b]['compound']}/{buildings[b]['number']}"
+                for b in record.get("buildings", ())
+                if b in buildings
+            ],
+            "active": bool(record.get("active", True)),
+            "notes": record.get("notes") or "",
+        }
+        if not show_pii:
+            row["phone"] = mask_phone(row["phone"])
+    else:
+        building = buildings.get(record["building"], {})
+        head_id, others = _split_head(record, members_of(store, record["id"]))
+        row = {
+            "grid_cell": codes.get(record["grid_cell"], ""),
+            "compound": building.get("compound", ""),
+            "building": building.get("number", ""),
+            "unit": record.get("unit"),
+            "room": record.get("room", ""),
+            "head": record.get("head", ""),
+            "id_number": head_id if show_pii else mask_id_number(head_id),
+            "phone": (record.get("phone") or "") if show_pii else mask_phone(record.get("phone")),
+            "members": [_member(m, show_pii) for m in others],
+            "tags": list(record.get("tags", ())),
+            "notes": record.get("notes") or "",
+        }
+    return row
+
+
+def _finished(
+    built: Iterator[tuple[dict[str, Any], dict[str, Any]]],
+    total: int,
+    show_pii: bool,
+    progress: Progress | None,
+) -> list[dict[str, Any]]:
+    """Ledger rows of any kind made whole: the record's extra columns (in one file-wide order) and,
+    unless ``show_pii``, numbers typed into free text masked; progress told as they come."""
     step = max(1, total // 100)
     rows = []
-    for n, record in enumerate(records, start=1):
-        row: dict[str, Any]
-        if kind == "grid_cell":
-            row = {f: record.get(f) or "" for f in fields(kind)}
-            if not show_pii:
-                row["worker_phone"] = mask_phone(row["worker_phone"])
-        elif kind == "building":
-            row = {f: record.get(f) for f in fields(kind)}
-            row["grid_cell"] = codes.get(record["grid_cell"], "")
-            row["notes"] = row["notes"] or ""
-        elif kind == "lead":
-            row = {
-                "name": record["name"],
-                "phone": record.get("phone") or "",
-                "roles": list(record.get("roles", ())),
-                "grid_cell": codes.get(record.get("grid_cell") or "", ""),
-                "buildings": [
-                    f"{buildings[b]['compound']}/{buildings[b]['number']}"
-                    for b in record.get("buildings", ())
-                    if b in buildings
-                ],
-                "active": bool(record.get("active", True)),
-                "notes": record.get("notes") or "",
-            }
-            if not show_pii:
-                row["phone"] = mask_phone(row["phone"])
-        else:
-            building = buildings.get(record["building"], {})
-            head_id, others = _split_head(record, members_of(store, record["id"]))
-            row = {
-                "grid_cell": codes.get(record["grid_cell"], ""),
-                "compound": building.get("compound", ""),
-                "building": building.get("number", ""),
-                "unit": record.get("unit"),
-                "room": record.get("room", ""),
-                "head": record.get("head", ""),
-                "id_number": head_id if show_pii else mask_id_number(head_id),
-                "phone": (record.get("phone") or "") if show_pii else mask_phone(record.get("phone")),
-                "members": [_member(m, show_pii) for m in others],
-                "tags": list(record.get("tags", ())),
-                "notes": record.get("notes") or "",
-            }
+    for n, (record, row) in enumerate(built, start=1):
         if record.get("extras"):
             row["extras"] = dict(record["extras"])
         if not show_pii:
@@ -152,48 +176,42 @@ def _issue_records(
     """Issues as a 诉求台账: what was reported, where it stands, how it ended. Times to the second
     (``2026-07-03 09:00:00``) so importing the file rebuilds the same timeline."""
     from gridtool import issues as workflow
-    from gridtool.register import address, grid_code
 
     records = workflow.list_issues(store, grid=grid)
     households = store.records("households")
-    total = len(records)
-    step = max(1, total // 100)
-    rows = []
-    for n, issue in enumerate(records, start=1):
-        events = workflow.timeline(store, issue["id"])
-        facts = workflow.report_facts(events)
-        summary = next(
-            (e["payload"].get("summary", "") for e in reversed(events) if e["type"] == "resolve"), ""
-        )
-        household = households.get(issue.get("household") or "")
-        row: dict[str, Any] = {
-            "number": issue.get("number") or "",
-            "reported_at": _moment(issue.get("reported_at")),
-            "title": issue.get("title") or "",
-            "description": issue.get("description") or facts.get("description") or "",
-            "category": workflow.label("category", issue.get("category")),
-            "channel": workflow.label("channel", issue.get("channel") or facts.get("channel")),
-            "urgency": workflow.label("urgency", issue.get("urgency")),
-            "scale": workflow.label("scale", issue.get("scale")),
-            "address": address(store, household) if household else "",
-            "reporter": household["head"] if household else "",
-            "grid_cell": grid_code(store, issue.get("grid_cell") or ""),
-            "status": workflow.label("status", issue.get("status")),
-            "assignee": workflow.assignee_name(store, issue),
-            "due": _moment(issue.get("due")),
-            "resolved_at": _moment(issue.get("resolved_at")),
-            "summary": summary,
-            "rating": issue.get("rating"),
-        }
-        if issue.get("extras"):
-            row["extras"] = dict(issue["extras"])
-        if not show_pii:
-            _mask_free_text(row)
-        rows.append(row)
-        if progress is not None and (n % step == 0 or n == total):
-            progress(n, total)
-    _order_extras(rows)
-    return rows
+    rows = ((issue, _issue_row(store, issue, households)) for issue in records)
+    return _finished(rows, len(records), show_pii, progress)
+
+
+def _issue_row(store: Store, issue: dict[str, Any], households: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One issue as a row of the 诉求台账."""
+    from gridtool import issues as workflow
+    from gridtool.register import address, grid_code
+
+    events = workflow.timeline(store, issue["id"])
+    facts = workflow.report_facts(events)
+    summary = next((e["payload"].get("summary", "") for e in reversed(events) if e["type"] == "resolve"), "")
+    household = households.get(issue.get("household") or "")
+    row: dict[str, Any] = {
+        "number": issue.get("number") or "",
+        "reported_at": _moment(issue.get("reported_at")),
+        "title": issue.get("title") or "",
+        "description": issue.get("description") or facts.get("description") or "",
+        "category": workflow.label("category", issue.get("category")),
+        "channel": workflow.label("channel", issue.get("channel") or facts.get("channel")),
+        "urgency": workflow.label("urgency", issue.get("urgency")),
+        "scale": workflow.label("scale", issue.get("scale")),
+        "address": address(store, household) if household else "",
+        "reporter": household["head"] if household else "",
+        "grid_cell": grid_code(store, issue.get("grid_cell") or ""),
+        "status": workflow.label("status", issue.get("status")),
+        "assignee": workflow.assignee_name(store, issue),
+        "due": _moment(issue.get("due")),
+        "resolved_at": _moment(issue.get("resolved_at")),
+        "summary": summary,
+        "rating": issue.get("rating"),
+    }
+    return row
 
 
 def _moment(value: str | None) -> str:
