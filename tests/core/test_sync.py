@@ -323,6 +323,22 @@ def _swap(a: Store, b: Store, tmp: Path, tag: str) -> None:
     sync.import_bundle(b, tmp / f"{tag}-a.gtb")
 
 
+def _both_change(a: Store, b: Store, tmp: Path, office: dict, worker: dict | None) -> str:
+    """The laptops share the register, then the office (``b``) and the worker (``a``) each change
+    the first grid cell while apart (``worker=None``: the worker deletes it), and swap bundles."""
+    _swap(a, b, tmp, "0")
+    gid = next(iter(a.records("grid_cells")))
+    with b.transaction() as tx:
+        tx.update("grid_cells", gid, office)
+    with a.transaction() as tx:
+        if worker is None:
+            tx.delete("grid_cells", gid)
+        else:
+            tx.update("grid_cells", gid, worker)
+    _swap(a, b, tmp, "1")
+    return gid
+
+
 def test_concurrent_edits_conflict_the_same_way_everywhere_and_settling_syncs(
     pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
 ) -> None:
@@ -356,13 +372,7 @@ def test_an_edit_concurrent_with_a_delete_is_a_conflict_and_can_be_undone(
     pair: tuple[Store, Store], tmp_path: Path
 ) -> None:
     worker, office = pair
-    _swap(worker, office, tmp_path, "0")
-    gid = next(iter(worker.records("grid_cells")))
-    with office.transaction() as tx:
-        tx.update("grid_cells", gid, {"notes": "office edit"})
-    with worker.transaction() as tx:
-        tx.delete("grid_cells", gid)
-    _swap(worker, office, tmp_path, "1")
+    gid = _both_change(worker, office, tmp_path, office={"notes": "office edit"}, worker=None)
     [conflict] = sync.conflicts(worker)
     assert conflict.field == "*" and conflict.human
     assert [c.as_dict() for c in sync.conflicts(office)] == [conflict.as_dict()]
@@ -628,13 +638,9 @@ def test_an_edit_against_a_delete_shows_what_the_edit_changed(
     pair: tuple[Store, Store], tmp_path: Path
 ) -> None:
     worker, office = pair
-    _swap(worker, office, tmp_path, "0")
-    gid = next(iter(worker.records("grid_cells")))
-    with office.transaction() as tx:
-        tx.update("grid_cells", gid, {"notes": "office edit", "worker_phone": "13900000009"})
-    with worker.transaction() as tx:
-        tx.delete("grid_cells", gid)
-    _swap(worker, office, tmp_path, "1")
+    _both_change(
+        worker, office, tmp_path, office={"notes": "office edit", "worker_phone": "13900000009"}, worker=None
+    )
     [conflict] = sync.conflicts(worker)
     shown = sorted(sync.shown_value(conflict, o) for o in conflict.options)
     assert "null" not in shown and "(deleted)" in shown
@@ -648,13 +654,9 @@ def test_a_phone_typed_into_conflicting_notes_is_masked_like_everywhere_else(
     pair: tuple[Store, Store], tmp_path: Path
 ) -> None:
     worker, office = pair
-    _swap(worker, office, tmp_path, "0")
-    gid = next(iter(worker.records("grid_cells")))
-    with office.transaction() as tx:
-        tx.update("grid_cells", gid, {"notes": "女儿电话13900000009"})
-    with worker.transaction() as tx:
-        tx.update("grid_cells", gid, {"notes": "已搬走"})
-    _swap(worker, office, tmp_path, "1")
+    _both_change(
+        worker, office, tmp_path, office={"notes": "女儿电话13900000009"}, worker={"notes": "已搬走"}
+    )
     [conflict] = [c for c in sync.conflicts(worker) if c.field == "notes"]
     shown = {sync.shown_value(conflict, o) for o in conflict.options}
     assert shown == {"女儿电话139****0009", "已搬走"}
