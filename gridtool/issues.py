@@ -225,6 +225,18 @@ class NumberAllocator:
         self._last: dict[int, int] | None = None
 
     def next(self, year: int) -> str:
+        last = self._scanned()
+        counter = last.get(year, 0) + 1
+        last[year] = counter
+        return format_number(year, counter)
+
+    def reserve(self, number: str) -> None:
+        """A number given elsewhere (a ledger row names it): ``next`` hands out only later ones."""
+        last = self._scanned()
+        year, counter = number_key(number)
+        last[year] = max(last.get(year, 0), counter)
+
+    def _scanned(self) -> dict[int, int]:
         if self._last is None:
             last: dict[int, int] = {}
             for record in self.store.records("issues").values():
@@ -234,9 +246,7 @@ class NumberAllocator:
                     if c > last.get(y, 0):
                         last[y] = c
             self._last = last
-        counter = self._last.get(year, 0) + 1
-        self._last[year] = counter
-        return format_number(year, counter)
+        return self._last
 
 
 def _number_index(store: Store) -> Any:
@@ -495,8 +505,10 @@ def prepare_new(
     numbers: NumberAllocator | None = None,
     current: datetime | None = None,
     sla: SlaTable | None = None,
+    number: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The new issue's record and its ``report`` event, validated (raises, writes nothing)."""
+    """The new issue's record and its ``report`` event, validated (raises, writes nothing).
+    ``number`` is one already decided (a ledger row names it); else ``numbers`` hands one out."""
     from gridtool.register import grid_cell_by_ref, household_by_ref
     from gridtool.sla import load_sla
 
@@ -534,7 +546,7 @@ def prepare_new(
     limit = sla.limit(category, urgency, scale)
     due = iso(sla.due(at, category, urgency, scale))
     record = {
-        "number": (numbers or NumberAllocator(store)).next(at.year),
+        "number": number or (numbers or NumberAllocator(store)).next(at.year),
         "title": title,
         "category": category,
         "urgency": urgency,
@@ -769,6 +781,7 @@ def build(
     numbers: NumberAllocator | None = None,
     current: datetime | None = None,
     sla: SlaTable | None = None,
+    number: str | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """An issue and its whole timeline, validated step by step as the commands would, not written.
 
@@ -781,7 +794,7 @@ def build(
     from gridtool.sla import load_sla
 
     sla = sla or load_sla()
-    record, event = prepare_new(store, data, first_at, first_actor, numbers, current, sla)
+    record, event = prepare_new(store, data, first_at, first_actor, numbers, current, sla, number)
     events = [event]
     for action, at, actor, params in rest:
         prepared = prepare(store, record, action, at, actor, current, sla, **params)

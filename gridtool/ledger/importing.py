@@ -719,9 +719,7 @@ class _Issues(_Ledger):
             if r.get("reported_at") and r.get("title"):
                 key = (str(r["reported_at"])[:16], r["title"])
                 self.by_facts.setdefault(key, []).append((rid, r.get("household") or ""))
-        self.taken: dict[int, int] = {}
-        for number in self.by_number:
-            self.reserve(number)
+        self.numbers = workflow.NumberAllocator(store)  # registered numbers and the file's are taken
         self.by_address = {address(store, h): hid for hid, h in store.records("households").items()}
         self.statuses: dict[str, str] = {}
         for status in workflow.STATUSES:
@@ -731,10 +729,6 @@ class _Issues(_Ledger):
                 if name:
                     self.statuses[name.lower()] = status
         self.actor = ""
-
-    def reserve(self, number: str) -> None:
-        year, counter = self.workflow.number_key(number)
-        self.taken[year] = max(self.taken.get(year, 0), counter)
 
     def prepare(self, rows: list[_Row]) -> None:
         from gridtool.errors import InputError
@@ -765,7 +759,7 @@ class _Issues(_Ledger):
         seen: dict[tuple[str, str, str], int] = {}
         for row in rows:
             if row.key:
-                self.reserve(row.key)
+                self.numbers.reserve(row.key)
                 continue
             facts = self._facts(row)
             if facts is None:
@@ -820,18 +814,6 @@ class _Issues(_Ledger):
         )
         return "skipped"
 
-    def next_number(self, row: _Row) -> Any:
-        if row.key:
-            return row.key
-        year_of = self.taken
-
-        class Numbers:  # what workflow.build asks for: the number of the issue it builds
-            def next(self, year: int) -> str:
-                year_of[year] = year_of.get(year, 0) + 1
-                return f"{year}-{year_of[year]:06d}"
-
-        return Numbers()
-
     def steps(self, row: _Row) -> list[tuple[str, Any, str | None, dict[str, Any]]]:
         parse = self.workflow.parse_when
         values = row.values
@@ -884,16 +866,9 @@ class _Issues(_Ledger):
         if refusals:
             raise ValidationError(refusals)
         data = {k: v for k, v in row.data.items() if k[0] != "_"}
-        numbers = self.next_number(row)
-        if isinstance(numbers, str):
-            number = numbers
-
-            class Given:
-                def next(self, year: int) -> str:
-                    return number
-
-            numbers = Given()
-        record, events = self.workflow.build(self.store, data, self.steps(row), numbers, self.now, self.sla)
+        record, events = self.workflow.build(
+            self.store, data, self.steps(row), self.numbers, self.now, self.sla, number=row.key
+        )
         if tx is None:
             return False
         if row.extras:
