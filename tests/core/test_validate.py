@@ -1,10 +1,12 @@
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridtool.validate import (
+    PROVINCES,
     Invalid,
     birth_date_of,
     check_id_number,
@@ -60,6 +62,84 @@ def test_a_birth_day_checked_once_is_still_checked_against_the_day_given() -> No
     with pytest.raises(Invalid) as refused:
         check_id_number(VALID_ID, today=date(1979, 3, 11))
     assert refused.value.key == "invalid.id_birth"
+
+
+def test_full_width_digits_from_a_chinese_input_method_are_read_as_digits() -> None:
+    assert check_id_number("４３０１０５１９７９０３１２００２ｘ") == VALID_ID
+    with pytest.raises(Invalid) as refused:
+        check_id_number("٤٣٠١٠٥١٩٧٩٠٣١٢٠٠٢X")  # Arabic-Indic digits are no ID number
+    assert refused.value.key == "invalid.id_chars"
+
+
+def test_born_today_is_fine_and_born_after_today_is_not() -> None:
+    day = date(2024, 2, 29)
+    born_today = _with_check(f"430105{day:%Y%m%d}001")
+    assert check_id_number(born_today, today=day) == born_today
+    with pytest.raises(Invalid):
+        check_id_number(born_today, today=day - timedelta(days=1))
+    later = date.today() + timedelta(days=2)  # two days: the test may run across midnight
+    with pytest.raises(Invalid) as refused:
+        check_id_number(_with_check(f"430105{later:%Y%m%d}001"))
+    assert refused.value.key == "invalid.id_birth"
+
+
+@pytest.mark.parametrize(
+    ("born", "real"),
+    [
+        ("19000101", True),
+        ("18991231", False),
+        ("19000228", True),
+        ("19000229", False),  # 1900 was no leap year: a century, not a fourth one
+        ("20000229", True),
+        ("20230229", False),
+        ("20240229", True),
+        ("20240431", False),
+        ("20241300", False),
+    ],
+)
+def test_birth_days_are_real_days(born: str, real: bool) -> None:
+    value = _with_check(f"430105{born}001")
+    if real:
+        assert check_id_number(value, today=date(2026, 11, 28)) == value
+    else:
+        with pytest.raises(Invalid) as refused:
+            check_id_number(value, today=date(2026, 11, 28))
+        assert refused.value.key == "invalid.id_birth"
+
+
+def _standard_accepts(value: str, today: date) -> bool:
+    """The rules as the standard states them, written plainly: the reference for the fast check."""
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value) or value[:2] not in PROVINCES:
+        return False
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    weights = [2 ** (17 - i) % 11 for i in range(17)]
+    total = sum(int(d) * w for d, w in zip(value[:17], weights, strict=True))
+    return date(1900, 1, 1) <= born <= today and "10X98765432"[total % 11] == value[17]
+
+
+@settings(max_examples=400)
+@given(
+    st.sampled_from(["11", "43", "65", "91", "00", "10", "99"]),
+    st.sampled_from([1899, 1900, 1901, 1999, 2000, 2023, 2024, 2026, 2100]) | st.integers(1890, 2035),
+    st.integers(0, 13),
+    st.sampled_from([0, 1, 28, 29, 30, 31, 32]) | st.integers(0, 32),
+    st.text("0123456789", min_size=3, max_size=3),
+    st.one_of(st.none(), st.sampled_from("0123456789X")),  # None: the right check character
+    st.dates(date(1990, 1, 1), date(2030, 12, 31)),
+)
+def test_the_check_agrees_with_the_standard_written_plainly(
+    region: str, year: int, month: int, day: int, seq: str, last: str | None, today: date
+) -> None:
+    first17 = f"{region}0105{year:04}{month:02}{day:02}{seq}"
+    value = first17 + (id_check_char(first17) if last is None else last)
+    try:
+        accepted = check_id_number(value, today=today) == value
+    except Invalid:
+        accepted = False
+    assert accepted == _standard_accepts(value, today)
 
 
 def _with_check(first17: str) -> str:
