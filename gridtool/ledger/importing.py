@@ -1100,7 +1100,6 @@ def import_sheet(
                     moves.stage(row)
                     if progress is not None and (n % step == 0 or n == total):
                         progress(n, total)
-                ledger.flush(tx)
                 for row in rows:
                     report.warnings += row.warnings
                     if row.problems:
@@ -1108,6 +1107,10 @@ def import_sheet(
                         report.rejected_rows.append((row.number, row.cells))
                 if dry_run or (report.rejected_rows and not skip_invalid):
                     raise _Rollback
+                # The rows are done with: let them go, so the bulk write reuses their memory.
+                rows.clear()
+                del moves
+                ledger.flush(tx)
                 report.written = bool(tx.ops)
         except _Rollback:
             report.written = False
