@@ -328,20 +328,22 @@ def member_details(member: dict[str, Any]) -> dict[str, Any]:
 
 def _clean_household(c: Checker, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     store = c.store
-    building_id = _ref_field(p, data, "building", c.building, required=True)
-    building = c.buildings.get(building_id or "")
-    grid_id = _ref_field(p, data, "grid_cell", c.grid_cell)
+    building = _ref_record(p, data, "building", c.building, required=True)
     if building is not None:
-        if grid_id and building["grid_cell"] != grid_id:
-            p.add(
-                "building",
-                "invalid.building_grid",
-                building_label(store, building),
-                grid=grid_code(store, building["grid_cell"]),
-            )
         grid_id = building["grid_cell"]
-    elif not grid_id and data.get("grid_cell") in (None, ""):
-        p.add("grid_cell", "invalid.required")
+        if data.get("grid_cell") != grid_id:  # a ledger names the building's own grid by its id
+            named = _ref_record(p, data, "grid_cell", c.grid_cell)
+            if named is not None and named["id"] != grid_id:
+                p.add(
+                    "building",
+                    "invalid.building_grid",
+                    building_label(store, building),
+                    grid=grid_code(store, grid_id),
+                )
+    else:
+        grid_id = _ref_field(p, data, "grid_cell", c.grid_cell)
+        if not grid_id and data.get("grid_cell") in (None, ""):
+            p.add("grid_cell", "invalid.required")
     unit = p.integer(data, "unit", required=True)
     if unit and building is not None and building.get("units") and unit > building["units"]:
         p.add("unit", "invalid.unit_range", unit, units=building["units"])
@@ -352,7 +354,7 @@ def _clean_household(c: Checker, data: dict[str, Any], own_id: str | None, p: Pr
             p.add("room", "invalid.room_floor", room, floors=building["floors"])
     return {
         "grid_cell": grid_id or "",
-        "building": building_id or "",
+        "building": building["id"] if building is not None else "",
         "unit": unit,
         "room": room,
         "head": p.text(data, "head", required=True),
@@ -370,6 +372,18 @@ def _ref_field(
     lookup: Callable[[str], dict[str, Any]],
     required: bool = False,
 ) -> str | None:
+    """The id of the record ``data[field]`` names, or None with the problem added."""
+    found = _ref_record(p, data, field, lookup, required)
+    return None if found is None else found["id"]
+
+
+def _ref_record(
+    p: Problems,
+    data: dict[str, Any],
+    field: str,
+    lookup: Callable[[str], dict[str, Any]],
+    required: bool = False,
+) -> dict[str, Any] | None:
     ref = data.get(field)
     text = "" if ref is None else str(ref).strip()
     if not text:
@@ -377,7 +391,7 @@ def _ref_field(
             p.add(field, "invalid.required")
         return None
     try:
-        return lookup(text)["id"]
+        return lookup(text)
     except NotFound as missing:
         p.add(field, "invalid.missing_ref", ref, what=missing.message())
         return None

@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +313,14 @@ class Transaction:
             for idx in indexes:
                 idx.drop()
             indexes = []
+        rids = list(map(itemgetter(0), records))
+        fresh = set(rids)
+        if len(fresh) != len(rids) or not view.keys().isdisjoint(fresh):  # checked before any write
+            seen: set[str] = set()
+            for rid in rids:
+                if rid in view or rid in seen:
+                    raise StoreError("store.duplicate_id", table=table, id=rid)
+                seen.add(rid)
         meta = store.meta
         replica = meta["replica"]
         ops = self.ops
@@ -320,33 +329,20 @@ class Transaction:
         ms, counter = meta["hlc"]
         if now > ms:
             ms, counter = now, -1
-        count = 0
-        try:
-            for rid, fields in records:
-                if rid in view:
-                    raise StoreError("store.duplicate_id", table=table, id=rid)
-                seq += 1
-                counter += 1
-                ops.append(
-                    {
-                        "id": [replica, seq],
-                        "hlc": [ms, counter],
-                        "t": table,
-                        "r": rid,
-                        "pred": [],
-                        "set": fields,
-                    }
-                )
-                record = {"id": rid, **fields, "_op": seq}
-                view[rid] = record
-                for idx in indexes:
-                    idx.add(rid, record)
-                count += 1
-        finally:
-            meta["seq"] = seq
-            if count:
-                meta["hlc"] = [ms, counter]
-        return count
+        for rid, fields in records:
+            seq += 1
+            counter += 1
+            ops.append(
+                {"id": [replica, seq], "hlc": [ms, counter], "t": table, "r": rid, "pred": [], "set": fields}
+            )
+            view[rid] = {"id": rid, **fields, "_op": seq}
+        for idx in indexes:
+            for rid in rids:
+                idx.add(rid, view[rid])
+        meta["seq"] = seq
+        if records:
+            meta["hlc"] = [ms, counter]
+        return len(records)
 
     def update(self, table: str, record_id: str, fields: dict[str, Any]) -> bool:
         """Record the fields that actually change; returns whether anything did."""

@@ -74,6 +74,20 @@ def test_references_must_exist_and_agree(store: Store, community: dict) -> None:
         {"grid_cell": "TL-04", "building": community["building"], "unit": 1, "room": "0101", "head": "张三"},
     )
     assert mismatch.fields == ["building"]
+    unknown = _refused(
+        store,
+        "household",
+        {"grid_cell": "XX-99", "building": community["building"], "unit": 1, "room": "0101", "head": "张三"},
+    )
+    assert unknown.fields == ["grid_cell"]
+    for grid in (community["grid"], "tl-03"):  # the building's own grid, by id or by code
+        added = register.add(
+            store,
+            "household",
+            {"grid_cell": grid, "building": community["building"], "unit": 1, "room": "0101", "head": "张三"},
+        )
+        assert added["grid_cell"] == community["grid"]
+        register.remove(store, "household", added["id"])
 
 
 def test_a_person_is_registered_in_one_household_only(store: Store, community: dict) -> None:
