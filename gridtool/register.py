@@ -129,7 +129,7 @@ def _building_number(value: Any) -> str:
 
 def _clean_building(c: Checker, data: dict[str, Any], own_id: str | None, p: Problems) -> dict[str, Any]:
     store = c.store
-    grid_id = _ref_field(p, data, "grid_cell", c.grid_cell, required=True)
+    grid_id = _id_of(_ref_record(p, data, "grid_cell", c.grid_cell, required=True))
     number = _building_number(data.get("number"))
     if not number:
         p.add("number", "invalid.required")
@@ -183,7 +183,7 @@ def _clean_lead(c: Checker, data: dict[str, Any], own_id: str | None, p: Problem
             buildings.append(c.building(ref)["id"])
         except NotFound as missing:
             p.add("buildings", "invalid.missing_ref", ref, what=missing.message())
-    grid_id = _ref_field(p, data, "grid_cell", c.grid_cell)
+    grid_id = _id_of(_ref_record(p, data, "grid_cell", c.grid_cell))
     if not grid_id and buildings:
         grid_id = c.buildings[buildings[0]]["grid_cell"]
     active = data.get("active", True)
@@ -341,7 +341,7 @@ def _clean_household(c: Checker, data: dict[str, Any], own_id: str | None, p: Pr
                     grid=grid_code(store, grid_id),
                 )
     else:
-        grid_id = _ref_field(p, data, "grid_cell", c.grid_cell)
+        grid_id = _id_of(_ref_record(p, data, "grid_cell", c.grid_cell))
         if not grid_id and data.get("grid_cell") in (None, ""):
             p.add("grid_cell", "invalid.required")
     unit = p.integer(data, "unit", required=True)
@@ -365,18 +365,6 @@ def _clean_household(c: Checker, data: dict[str, Any], own_id: str | None, p: Pr
     }
 
 
-def _ref_field(
-    p: Problems,
-    data: dict[str, Any],
-    field: str,
-    lookup: Callable[[str], dict[str, Any]],
-    required: bool = False,
-) -> str | None:
-    """The id of the record ``data[field]`` names, or None with the problem added."""
-    found = _ref_record(p, data, field, lookup, required)
-    return None if found is None else found["id"]
-
-
 def _ref_record(
     p: Problems,
     data: dict[str, Any],
@@ -384,6 +372,7 @@ def _ref_record(
     lookup: Callable[[str], dict[str, Any]],
     required: bool = False,
 ) -> dict[str, Any] | None:
+    """The record ``data[field]`` names, or None with the problem added."""
     ref = data.get(field)
     text = "" if ref is None else str(ref).strip()
     if not text:
@@ -395,6 +384,10 @@ def _ref_record(
     except NotFound as missing:
         p.add(field, "invalid.missing_ref", ref, what=missing.message())
         return None
+
+
+def _id_of(record: dict[str, Any] | None) -> str | None:
+    return None if record is None else record["id"]
 
 
 KINDS: dict[str, Kind] = {
