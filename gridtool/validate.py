@@ -81,13 +81,22 @@ def _is_birth_day(digits: str, today: date | None) -> bool:
     return digits <= _latest_seen or digits <= _today_digits()
 
 
+def id_number_text(value: Any) -> str:
+    """An ID number as text to check and compare: full-width forms (a Chinese input method's) read
+    as ASCII, spaces dropped, upper-case ``X``. What counts as the same number in a file."""
+    text = str(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.strip().replace(" ", "").upper()
+
+
 def check_id_number(value: str, today: date | None = None) -> str:
     """A Chinese resident ID number (居民身份证号码), normalised to ASCII and upper-case ``X``:
     full-width digits typed with a Chinese input method are read as the digits they are."""
     if type(value) is str and _ID_SHAPE.fullmatch(value) is not None:
         text = value  # as almost every number arrives: no copies
     else:
-        text = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "").upper()
+        text = id_number_text(value)
         if _ID_SHAPE.fullmatch(text) is None:  # a match passes all four checks below
             if _SCIENTIFIC.match(text):
                 raise Invalid("invalid.id_scientific")

@@ -46,7 +46,7 @@ from gridtool.register import (
     save_members,
 )
 from gridtool.store import Store, Transaction, collector_paused
-from gridtool.validate import Invalid, check_mobile, mask_id_number, mask_phone
+from gridtool.validate import Invalid, check_mobile, id_number_text, mask_id_number, mask_phone
 
 ON_EXISTING = ("update", "skip", "error")
 _BLANK = ("", [], None)
@@ -943,7 +943,7 @@ def _room_key(room: str) -> str:
 
 
 def _norm_id(value: str | None) -> str:
-    return (value or "").strip().replace(" ", "").upper()
+    return id_number_text(value) if value else ""
 
 
 def _phone_key(value: str) -> str:

@@ -255,6 +255,28 @@ def test_one_person_in_two_households_of_a_file_is_reported(
     assert "*" in report.problems[0].value
 
 
+def test_an_id_number_in_full_width_digits_is_the_same_number(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    number = ident("19520304", "002")
+    full_width = number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})  # ４３０１…
+    twice = [
+        HEADER,
+        household_row("0101", "王建国", "19500203", 家庭成员=f"李秀英,{full_width},配偶"),
+        household_row("0102", "赵敏", "19800101", 家庭成员=f"李秀英,{number},母亲"),
+    ]
+    report = import_file(store, "household", write_csv(tmp_path / "twice.csv", twice))
+    assert [(p.row, p.key) for p in report.problems] == [
+        (2, "ledger.duplicate_id"),
+        (3, "ledger.duplicate_id"),
+    ]
+    once = write_csv(tmp_path / "once.csv", twice[:2])
+    assert import_file(store, "household", once).created == 1
+    people = {m["name"]: m for m in store.records("members").values()}
+    assert people["李秀英"]["id_number"] == number  # kept in ASCII, as every other number
+    assert import_file(store, "household", once).unchanged == 1
+
+
 def test_rooms_that_lost_their_leading_zero_follow_the_registers_rule(
     store: Store, community: dict, tmp_path: Path
 ) -> None:
