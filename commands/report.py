@@ -45,17 +45,10 @@ def without_gc(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        import gc
+        from gridtool.store import collector_paused
 
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             return func(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.freeze()  # freeze, then unfreeze: everything moves to the oldest generation,
-                gc.unfreeze()  # which the next (young) collection does not walk
-                gc.enable()
 
     return wrapper
 

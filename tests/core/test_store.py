@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import stat
@@ -342,3 +343,14 @@ def test_records_created_in_bulk_are_found_through_every_index(store: Store) -> 
     reopened = Store(store.path)
     assert reopened.records("people") == store.records("people")
     assert reopened.index("people", "name", lambda r: (r.get("name"),)).lookup("人2") == by_name.lookup("人2")
+
+
+def test_bulk_work_leaves_nothing_out_of_the_collectors_reach() -> None:
+    """A long-running dashboard syncs and reloads: what it made then must stay collectable."""
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    with store_module.collector_paused():
+        made = [[] for _ in range(1000)]
+        for a, b in itertools.pairwise(made):
+            a.append(b)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
