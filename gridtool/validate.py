@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import operator
 import re
-import unicodedata
+import time
 from datetime import date, datetime
 from typing import Any
 
@@ -21,9 +21,10 @@ PROVINCES = frozenset(
     " 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split()
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
 # What a well-formed number looks like; one that matches skips the checks explaining what is wrong.
 _ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ\u3000", "0123456789Xx ")
 # Month and day of every day a year can have: a birth day is checked by looking it up.
 _MONTH_DAYS = frozenset(
     f"{month:02}{day:02}"
@@ -53,14 +54,17 @@ def id_check_char(first17: str) -> str:
     return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
-_latest_seen = "19000101"  # a day known not to be after today: most birth days are before it
+_today_cache: tuple[float, str] = (float("-inf"), "")
 
 
 def _today_digits() -> str:
-    """Today as YYYYMMDD; remembered, so a birth day before it needs no clock."""
-    global _latest_seen
-    _latest_seen = _digits(date.today())
-    return _latest_seen
+    """Today as YYYYMMDD, read from the clock at most once a minute (imports check thousands of
+    birth days)."""
+    global _today_cache
+    now = time.monotonic()
+    if now - _today_cache[0] > 60:
+        _today_cache = (now, _digits(date.today()))
+    return _today_cache[1]
 
 
 def _digits(day: date) -> str:
@@ -69,30 +73,29 @@ def _digits(day: date) -> str:
 
 def _is_birth_day(digits: str, today: date | None) -> bool:
     """Whether ASCII ``YYYYMMDD`` is a real day from 1900 to today. Read as text, since an import
-    checks a hundred thousand of them: three ``int()``, a ``date`` and a clock cost ten times as
-    much."""
+    checks a hundred thousand of them: three ``int()`` and a ``date`` cost several times as much."""
     month_day = digits[4:]
     if month_day not in _MONTH_DAYS or digits < "19000101":
         return False
     if month_day == "0229" and not calendar.isleap(int(digits[:4])):
         return False
-    if today is not None:
-        return digits <= _digits(today)
-    return digits <= _latest_seen or digits <= _today_digits()
+    return digits <= (_today_digits() if today is None else _digits(today))
 
 
 def id_number_text(value: Any) -> str:
-    """An ID number as text to check and compare: full-width forms (a Chinese input method's) read
-    as ASCII, spaces dropped, upper-case ``X``. What counts as the same number in a file."""
+    """An ID number as text to check and compare: the full-width digits, X and space a Chinese
+    input method types read as ASCII, spaces dropped, upper-case ``X``. What counts as the same
+    number in a file. Other look-alikes (①, ², Ⅹ, digits of other scripts) stay, to be refused."""
     text = str(value)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_FULL_WIDTH)
     return text.strip().replace(" ", "").upper()
 
 
 def check_id_number(value: str, today: date | None = None) -> str:
     """A Chinese resident ID number (居民身份证号码), normalised to ASCII and upper-case ``X``:
-    full-width digits typed with a Chinese input method are read as the digits they are."""
+    full-width digits typed with a Chinese input method are read as the digits they are
+    (:func:`id_number_text`)."""
     if type(value) is str and _ID_SHAPE.fullmatch(value) is not None:
         text = value  # as almost every number arrives: no copies
     else:

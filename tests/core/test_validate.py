@@ -66,9 +66,15 @@ def test_a_birth_day_checked_once_is_still_checked_against_the_day_given() -> No
 
 def test_full_width_digits_from_a_chinese_input_method_are_read_as_digits() -> None:
     assert check_id_number("４３０１０５１９７９０３１２００２ｘ") == VALID_ID
-    with pytest.raises(Invalid) as refused:
-        check_id_number("٤٣٠١٠٥١٩٧٩٠٣١٢٠٠٢X")  # Arabic-Indic digits are no ID number
-    assert refused.value.key == "invalid.id_chars"
+    assert check_id_number("430105\u300019790312002X") == VALID_ID  # a full-width space
+    for look_alike in (
+        "٤٣٠١٠٥١٩٧٩٠٣١٢٠٠٢X",  # Arabic-Indic digits
+        "43010519790312002Ⅹ",  # the Roman numeral ten
+        "4301051979031200²X",  # a superscript two
+    ):
+        with pytest.raises(Invalid) as refused:
+            check_id_number(look_alike)
+        assert refused.value.key == "invalid.id_chars", look_alike
 
 
 def test_born_today_is_fine_and_born_after_today_is_not() -> None:
