@@ -1107,7 +1107,8 @@ def import_sheet(
                         report.rejected_rows.append((row.number, row.cells))
                 if dry_run or (report.rejected_rows and not skip_invalid):
                     raise _Rollback
-                # The rows are done with: let them go, so the bulk write reuses their memory.
+                # The rows are done with (the report keeps the rejected ones' cells): let them go,
+                # so the bulk write reuses their memory.
                 rows.clear()
                 del moves
                 ledger.flush(tx)
