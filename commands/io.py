@@ -54,13 +54,15 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] 
 
     def update(done: int, total: int) -> None:
         if not bars:
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=False)
             bar.__enter__()
             bars.append(bar)
         bars[0].update(done - bars[0].pos)
 
     try:
         yield update
+        if bars:  # done: the library leaves the commit's share to fill
+            bars[0].update(bars[0].length - bars[0].pos)
     finally:
         if bars:
             bars[0].__exit__(None, None, None)

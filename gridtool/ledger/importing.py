@@ -1085,7 +1085,10 @@ def import_sheet(
     with collector_paused():
         rows = read_rows(sheet, header)
         report.rows = total = len(rows)
+        steps = total + max(1, total // 4)  # the last fifth: the bulk write, then the commit
         step = max(1, total // 100)
+        if progress is not None:
+            progress(0, steps)  # the bar shows while the file's keys and people are matched
         try:
             with store.transaction(actor=actor) as tx:
                 ledger = HANDLERS[kind](store, header, grid, ids)
@@ -1099,7 +1102,7 @@ def import_sheet(
                         ledger.flush(tx)
                     moves.stage(row)
                     if progress is not None and (n % step == 0 or n == total):
-                        progress(n, total)
+                        progress(n, steps)
                 for row in rows:
                     report.warnings += row.warnings
                     if row.problems:
@@ -1113,6 +1116,8 @@ def import_sheet(
                 del moves
                 ledger.flush(tx)
                 report.written = bool(tx.ops)
+                if progress is not None:  # the commit's share is left for the caller to fill
+                    progress((total + steps) // 2, steps)
         except _Rollback:
             report.written = False
     return report
@@ -1212,7 +1217,8 @@ def import_file(
 
     All or nothing by default: one bad row and nothing is written (``report.refused``). With
     ``skip_invalid`` the good rows are written and the bad ones listed for a rejects file.
-    ``progress(done, total)`` is called as rows are processed; whatever it raises (Ctrl-C)
+    ``progress(done, total)`` is called as rows are processed and written, from ``(0, total)``;
+    the last share of ``total`` is the commit, after the last call. Whatever it raises (Ctrl-C)
     abandons the transaction and leaves the store as it was.
     """
     with collector_paused():

@@ -172,9 +172,10 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr("sys.stderr", err)
     with ledger_io._progress(True, "households") as progress:
         assert progress is not None
-        for done in (10, 20, 30):
-            progress(done, 30)
-    assert "100%" in err.getvalue()
+        for done in (0, 10, 20, 30):  # as an import calls it: the commit's share comes after
+            progress(done, 40)
+        assert "100%" not in err.getvalue()
+    assert "100%" in err.getvalue()  # filled once the import returned
     with ledger_io._progress(False, "households") as progress:  # --format json
         assert progress is None
     monkeypatch.setattr("sys.stdout", io.StringIO())  # piped

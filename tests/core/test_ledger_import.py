@@ -361,6 +361,22 @@ def test_a_progress_callback_that_raises_leaves_the_store_as_before(
     assert import_file(store, "household", path).created == 12  # and the store still works
 
 
+def test_progress_starts_before_the_rows_and_goes_on_while_they_are_written(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    rows = [HEADER] + [
+        household_row(f"010{d}", f"住户{d}", f"1980010{d}", phone=f"1350000000{d}") for d in range(1, 9)
+    ]
+    path = write_csv(tmp_path / "a.csv", rows)
+    for dry_run in (True, False):
+        calls: list[tuple[int, int]] = []
+        import_file(store, "household", path, dry_run=dry_run, progress=lambda *call: calls.append(call))  # noqa: B023
+        done = [d for d, _ in calls]
+        [total] = {t for _, t in calls}
+        assert done[0] == 0 and done == sorted(done) and 8 in done and total > 8
+        assert done[-1] == (8 if dry_run else (8 + total) // 2) < total  # the commit's share is left
+
+
 def test_existing_records_can_be_skipped_or_refused(store: Store, community: dict, tmp_path: Path) -> None:
     row = ["TL-03", "湘离小区", "5", "2", "0502", "程金娇", "43010519790312002X", "13500000000", "", ""]
     path = write_csv(tmp_path / "a.csv", [HEADER, row])
