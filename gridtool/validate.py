@@ -20,11 +20,12 @@ PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43"  # noqa: SIM905
     " 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83 91".split()
 )
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
 # What a well-formed number looks like; one that matches skips the checks explaining what is wrong.
 _ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ\u3000", "0123456789Xx ")
+# What a Chinese input method types in full-width mode, as the ASCII it stands for.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ＋－（）\u3000", "0123456789Xx+-() ")
 # Month and day of every day a year can have: a birth day is checked by looking it up.
 _MONTH_DAYS = frozenset(
     f"{month:02}{day:02}"
@@ -130,16 +131,19 @@ def sex_of(id_number: str) -> str:
 
 
 def check_mobile(value: str) -> str:
-    """An 11-digit mainland mobile number; spaces, dashes and a +86 prefix are dropped."""
+    """An 11-digit mainland mobile number in ASCII; spaces, dashes and a +86 prefix are dropped,
+    full-width digits read as the digits they are."""
     text = str(value)
     if len(text) == 11 and _MOBILE.fullmatch(text):  # how almost every number arrives
         return text
+    if not text.isascii():
+        text = text.translate(_FULL_WIDTH)
     text = _PHONE_JUNK.sub("", text)
     if text.startswith("+86"):
         text = text[3:]
     elif text.startswith("0086"):
         text = text[4:]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise Invalid("invalid.phone_chars")
     if len(text) != 11:
         raise Invalid("invalid.phone_length", length=len(text))

@@ -174,7 +174,18 @@ def test_any_single_mistyped_character_is_caught(value: str, position: int, shif
         check_id_number(typo)
 
 
-@pytest.mark.parametrize("value", ["13512345678", "135 1234 5678", "135-1234-5678", "+8613512345678"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "13512345678",
+        "135 1234 5678",
+        "135-1234-5678",
+        "+8613512345678",
+        "１３５１２３４５６７８",  # full-width, as a Chinese input method types them
+        "13５12345678",
+        "＋８６ １３５－１２３４－５６７８",
+    ],
+)
 def test_mobile_numbers_are_normalised(value: str) -> None:
     assert check_mobile(value) == "13512345678"
 
@@ -186,6 +197,8 @@ def test_mobile_numbers_are_normalised(value: str) -> None:
         ("12512345678", "invalid.phone_prefix"),
         ("0731-8888888", "invalid.phone_prefix"),
         ("135123456ab", "invalid.phone_chars"),
+        ("135١٢٣٤٥٦٧٨", "invalid.phone_chars"),  # Arabic-Indic digits
+        ("13⁵12345678", "invalid.phone_chars"),
     ],
 )
 def test_bad_mobile_numbers_are_refused(value: str, reason: str) -> None:
