@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gridtool import i18n, register
-from gridtool.ledger import LedgerError, import_file, write_rejects
+from gridtool.ledger import ImportReport, LedgerError, import_file, write_rejects
 from gridtool.store import Store
 from gridtool.validate import id_check_char
 from tests.conftest import snapshot
@@ -47,6 +47,14 @@ def household_row(room: str, head: str, born: str, phone: str = "13512345670", *
 def households(store: Store) -> dict[str, dict]:
     """Households by address, as a worker names them."""
     return {register.address(store, h): h for h in store.records("households").values()}
+
+
+def refused(store: Store, path: Path) -> ImportReport:
+    """Import a file that must be refused whole: the store is left byte for byte as it was."""
+    before = snapshot(store.path)
+    report = import_file(store, "household", path)
+    assert report.refused and snapshot(store.path) == before
+    return report
 
 
 def test_a_gbk_ledger_below_title_rows_imports_with_members_tags_and_extras(
@@ -91,10 +99,8 @@ def test_one_bad_row_writes_nothing_and_the_report_points_at_the_cell(
     scientific = [*household_row("0102", "赵敏", "19800101")[:6], 4.30105198001010e17, "13512345671", "", ""]
     bad_phone = household_row("0201", "钱多", "19800102", phone="1351234567")
     path = make_xlsx(tmp_path / "台账.xlsx", [HEADER, good, scientific, bad_phone], title="住户台账")
-    before = snapshot(store.path)
-    report = import_file(store, "household", path)
-    assert snapshot(store.path) == before
-    assert report.refused and not report.written and report.rejected == 2
+    report = refused(store, path)
+    assert not report.written and report.rejected == 2
     assert len(store.records("households")) == 1
     first, second = report.problems
     assert (first.row, first.column, first.key) == (5, "身份证号", "invalid.id_scientific")
@@ -589,11 +595,9 @@ def test_a_person_claimed_by_a_household_that_keeps_them_is_still_refused(
     son = f"王小明,{ident('20100506', '013')},子"
     first = write_csv(tmp_path / "a.csv", [HEADER, household_row("0101", "王建国", "19500203", 家庭成员=son)])
     import_file(store, "household", first)
-    before = snapshot(store.path)
     claim = [HEADER, household_row("0102", "赵敏", "19800101", 家庭成员=son)]
-    report = import_file(store, "household", write_csv(tmp_path / "b.csv", claim))
+    report = refused(store, write_csv(tmp_path / "b.csv", claim))
     assert [(p.row, p.key) for p in report.problems] == [(2, "invalid.member_elsewhere")]
-    assert report.refused and snapshot(store.path) == before
     home = "湘离小区5栋3单元0101"
     for lang, said in (("en", f"already registered in {home}"), ("zh", f"已登记在 {home}")):
         i18n.set_language(lang)
@@ -613,18 +617,16 @@ def test_two_households_swapping_people_in_one_file_are_refused_and_say_why(
         household_row("0102", "赵敏", "19800101", 家庭成员=daughter),
     ]
     import_file(store, "household", write_csv(tmp_path / "a.csv", first))
-    before = snapshot(store.path)
     swap = [
         HEADER,
         household_row("0101", "王建国", "19500203", 家庭成员=daughter),
         household_row("0102", "赵敏", "19800101", 家庭成员=son),
     ]
-    report = import_file(store, "household", write_csv(tmp_path / "b.csv", swap))
+    report = refused(store, write_csv(tmp_path / "b.csv", swap))
     assert [(p.row, p.key) for p in report.problems] == [
         (2, "invalid.member_elsewhere"),
         (3, "invalid.member_elsewhere"),
     ]
-    assert report.refused and snapshot(store.path) == before
 
 
 def test_two_rows_for_one_new_address_are_refused_however_the_unit_is_written(
@@ -635,13 +637,11 @@ def test_two_rows_for_one_new_address_are_refused_however_the_unit_is_written(
         household_row("0101", "王建国", "19500203"),
         household_row("0101", "王建军", "19500204", 单元="+3"),  # the register reads this as unit 3
     ]
-    before = snapshot(store.path)
-    report = import_file(store, "household", write_csv(tmp_path / "a.csv", rows))
+    report = refused(store, write_csv(tmp_path / "a.csv", rows))
     assert [(p.row, p.key) for p in report.problems] == [
         (2, "ledger.duplicate_key"),
         (3, "ledger.duplicate_key"),
     ]
-    assert report.refused and snapshot(store.path) == before
 
 
 def test_a_unit_or_room_of_digit_like_signs_is_refused_not_a_crash(
