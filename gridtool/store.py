@@ -556,13 +556,11 @@ class Store:
         raise NotFound("error.not_found", table=table, ref=ref)
 
     def index(self, table: str, name: str, keys: Callable[[dict[str, Any]], Iterable[Any]]) -> Index:
-        """A secondary index on ``table``, built on first use and maintained on every write."""
+        """A secondary index on ``table``, built on its first lookup and maintained on every write."""
         per_table = self._indexes.setdefault(table, {})
         idx = per_table.get(name)
         if idx is None:
             idx = per_table[name] = Index(keys, lambda: self.records(table))
-        if not idx.built:
-            idx.build()
         return idx
 
     # -- keeping up with other processes ------------------------------------------------------
