@@ -907,10 +907,9 @@ def _listed_as_registered(row: _Row, before: list[dict[str, Any]]) -> bool:
     listed = row.members
     if row.member_mode != "replace" or not listed or len(listed) != len(before):
         return False
-    for member, old in zip(listed, before, strict=True):
-        for key in _PERSON_FIELDS:
-            if (old.get(key) or "") != (member.get(key) or ""):
-                return False
+    for member, old in zip(listed, before, strict=True):  # noqa: SIM110 - see _same_person
+        if not _same_person(old, member):
+            return False
     return True
 
 
@@ -921,11 +920,16 @@ def _same_members(before: list[dict[str, Any]], final: list[dict[str, Any]]) -> 
     olds = {m["id"]: m for m in before}
     for member in final:
         old = olds.get(member.get("id", ""))
-        if old is None:
+        if old is None or not _same_person(old, member):
             return False
-        for key in _PERSON_FIELDS:
-            if (old.get(key) or "") != (member.get(key) or ""):
-                return False
+    return True
+
+
+def _same_person(old: dict[str, Any], member: dict[str, Any]) -> bool:
+    """Whether a member says of a person exactly what is registered (a blank is no value)."""
+    for key in _PERSON_FIELDS:  # noqa: SIM110 - all() over a generator: 4% more for an update import
+        if (old.get(key) or "") != (member.get(key) or ""):
+            return False
     return True
 
 
