@@ -26,6 +26,7 @@ MAX_TEXT = 200
 # Compiled once: imports validate tens of thousands of records (re's own cache costs a lookup a call).
 _LIST_SEPARATORS = re.compile(r"[,，、;；|]")
 _MEMBER_SEPARATORS = re.compile(r"[,，]")
+_MEMBERS_SEPARATORS = re.compile(r"[;；\n]")
 _BUILDING_SUFFIX = re.compile(r"(号楼|栋|幢|号|楼)$")
 
 
@@ -236,12 +237,17 @@ def parse_member(spec: str) -> dict[str, str]:
     return member
 
 
+def parse_members(text: str) -> list[dict[str, str]]:
+    """The members written in one cell, ``;`` (or ``；`` or a line break) between them."""
+    return [parse_member(spec) for spec in _MEMBERS_SEPARATORS.split(text) if spec.strip()]
+
+
 def _clean_members(c: Checker, raw: Any, own_id: str | None, p: Problems) -> list[dict[str, Any]]:
     members: list[dict[str, Any]] = []
     if not raw:
         return members
     if isinstance(raw, str):
-        raw = [parse_member(spec) for spec in raw.split(";") if spec.strip()]
+        raw = parse_members(raw)
     used = c.member_ids
     people = c.people
     seen: set[str] = set()

@@ -15,7 +15,6 @@ from typing import Any
 
 from gridtool.i18n import t
 from gridtool.ledger.sheets import LedgerError, Sheet
-from gridtool.register import parse_member
 
 HEADER_SCAN_ROWS = 30
 # Fields a ledger must have a column for; a tuple offers alternatives (the address column holds
@@ -29,7 +28,6 @@ REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 _BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
 _SPACES = re.compile(r"\s+")
-MEMBER_SEPARATORS = re.compile(r"[;；\n]")
 
 
 @cache
@@ -191,13 +189,3 @@ def member_spec(member: dict[str, Any]) -> str:
         if member.get(key):
             parts.append(str(member[key]))
     return ",".join(parts)
-
-
-def parse_members(text: str) -> list[dict[str, str]]:
-    """The members written in one cell, ``;`` (or ``；`` or a line break) between them."""
-    members = []
-    for spec in MEMBER_SEPARATORS.split(text):
-        if not spec.strip():
-            continue
-        members.append(parse_member(spec))
-    return members

@@ -33,7 +33,6 @@ from gridtool.ledger.columns import (
     check_required,
     expected_headers,
     find_header,
-    parse_members,
     where,
 )
 from gridtool.ledger.sheets import LedgerError, Sheet, read_file
@@ -43,6 +42,7 @@ from gridtool.register import (
     describe,
     members_of,
     normalise_room,
+    parse_members,
     save_members,
 )
 from gridtool.store import Store, Transaction, collector_paused

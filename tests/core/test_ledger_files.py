@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gridtool.ledger.columns import field_for, find_header, parse_members
+from gridtool.ledger.columns import field_for, find_header
 from gridtool.ledger.sheets import LedgerError, cell_text, read_file
+from gridtool.register import parse_members
 
 HEADER = ["所属网格", "小区", "楼栋", "单元", "房号", "户主姓名", "身份证号", "联系电话"]
 ROW = ["TL-03", "湘离小区", "5", "2", "0502", "程金娇", "43010519790312002X", "13512345678"]

@@ -90,6 +90,18 @@ def test_references_must_exist_and_agree(store: Store, community: dict) -> None:
         register.remove(store, "household", added["id"])
 
 
+def test_members_written_as_one_cell_split_as_a_ledger_splits_them(store: Store, community: dict) -> None:
+    cell = "张三,430105198001010010,户主；李四,,配偶,1981-02-03\n王五,,子"  # full-width ；, a line break
+    added = register.add(
+        store,
+        "household",
+        {"building": community["building"], "unit": 1, "room": "0101", "head": "张三", "members": cell},
+    )
+    people = register.members_of(store, added["id"])
+    assert [m["name"] for m in people] == ["张三", "李四", "王五"]
+    assert people[1]["birth_date"] == "1981-02-03"
+
+
 def test_a_person_is_registered_in_one_household_only(store: Store, community: dict) -> None:
     refused = _refused(
         store,
