@@ -192,7 +192,7 @@ def _issue_row(store: Store, issue: dict[str, Any], households: dict[str, dict[s
     facts = workflow.report_facts(events)
     summary = next((e["payload"].get("summary", "") for e in reversed(events) if e["type"] == "resolve"), "")
     household = households.get(issue.get("household") or "")
-    row: dict[str, Any] = {
+    return {
         "number": issue.get("number") or "",
         "reported_at": _moment(issue.get("reported_at")),
         "title": issue.get("title") or "",
@@ -211,7 +211,6 @@ def _issue_row(store: Store, issue: dict[str, Any], households: dict[str, dict[s
         "summary": summary,
         "rating": issue.get("rating"),
     }
-    return row
 
 
 def _moment(value: str | None) -> str:
