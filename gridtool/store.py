@@ -347,14 +347,33 @@ class Transaction:
         return len(records)
 
     def update(self, table: str, record_id: str, fields: dict[str, Any]) -> bool:
-        """Record the fields that actually change; returns whether anything did."""
-        current = self.store.records(table).get(record_id)
+        """Record the fields that actually change; returns whether anything did.
+
+        The operation :meth:`_emit` would make, applied without going through :meth:`Store._apply`:
+        an import updates thirty thousand households, and the general path cost a third more.
+        """
+        store = self.store
+        records = store.records(table)
+        current = records.get(record_id)
         if current is None:
             raise NotFound("error.not_found", table=table, ref=record_id)
         changed = {k: v for k, v in fields.items() if current.get(k) != v}
         if not changed:
             return False
-        self._emit(table, record_id, {"set": changed}, pred=self.store.last_op(current))
+        meta = store.meta
+        seq = meta["seq"] = meta["seq"] + 1
+        pred = store.last_op(current)
+        self.ops.append(
+            {
+                "id": [meta["replica"], seq],
+                "hlc": store._tick(),
+                "t": table,
+                "r": record_id,
+                "pred": pred,
+                "set": changed,
+            }
+        )
+        store._put(table, record_id, current, {**current, **changed, "_op": seq})
         return True
 
     def delete(self, table: str, record_id: str) -> None:
@@ -830,11 +849,8 @@ class Store:
         if op["t"] not in TABLES and op["t"] not in self._lazy_loaded:
             self._dirty_unloaded.add(op["t"])
             return  # replayed from that table's own checkpoint when it is first read
-        table = self._view.setdefault(op["t"], {})
         rid = op["r"]
-        indexes = self._indexes.get(op["t"])
-        current = table.get(rid)
-        built = [idx for idx in indexes.values() if idx.built] if indexes else ()
+        current = self._view.setdefault(op["t"], {}).get(rid)
         eff = op.get("eff")
         if eff is not None:  # a merged operation: its effect was worked out against the history
             merged = eff.get("rec")
@@ -845,19 +861,32 @@ class Store:
         else:
             record = dict(current) if current is not None else {"id": rid}
             record.update(op["set"])
+        if record is not None:
+            # The operation that last wrote the record (the next one's predecessor): a bare
+            # sequence number when it was written here, which parses far cheaper than a list.
+            record["_op"] = seq if origin == meta["replica"] else f"{origin}:{seq}"
+        self._put(op["t"], rid, current, record)
+
+    def _put(
+        self, table: str, rid: str, current: dict[str, Any] | None, record: dict[str, Any] | None
+    ) -> None:
+        """Replace ``current`` by ``record`` (None: delete) in the view and in the built indexes."""
+        records = self._view[table]
         if record is None:
-            table.pop(rid, None)
-            for idx in built:
-                if current is not None:
-                    idx.remove(rid, current)
+            records.pop(rid, None)
+        else:
+            records[rid] = record
+        indexes = self._indexes.get(table)
+        if not indexes:
             return
-        # The operation that last wrote the record (the next one's predecessor): a bare sequence
-        # number when it was written here, which parses far cheaper than a list.
-        record["_op"] = seq if origin == meta["replica"] else f"{origin}:{seq}"
-        table[rid] = record
-        for idx in built:
+        for idx in indexes.values():
+            if not idx.built:
+                continue
             if current is None:
-                idx.add(rid, record)
+                if record is not None:
+                    idx.add(rid, record)
+            elif record is None:
+                idx.remove(rid, current)
             elif idx.keys(current) != idx.keys(record):  # a new phone leaves the address index be
                 idx.remove(rid, current)
                 idx.add(rid, record)
