@@ -102,6 +102,16 @@ def test_members_written_as_one_cell_split_as_a_ledger_splits_them(store: Store,
     assert people[1]["birth_date"] == "1981-02-03"
 
 
+def test_the_head_is_listed_first_then_the_others_as_registered(store: Store, community: dict) -> None:
+    cell = "李四,,配偶;王五,,子;张三,430105198001010010,户主;赵六,,女"  # the head written third
+    added = register.add(
+        store,
+        "household",
+        {"building": community["building"], "unit": 1, "room": "0101", "head": "张三", "members": cell},
+    )
+    assert [m["name"] for m in register.members_of(store, added["id"])] == ["张三", "李四", "王五", "赵六"]
+
+
 def test_a_person_is_registered_in_one_household_only(store: Store, community: dict) -> None:
     refused = _refused(
         store,
