@@ -454,11 +454,20 @@ class _Households(_Ledger):
             self.by_address[(b["grid_cell"], b["compound"], b["number"])] = bid
             self.by_number.setdefault((b["compound"], b["number"]), []).append(bid)
             self.by_number.setdefault(("", b["number"]), []).append(bid)
-        # Rooms as registered are matched through the register's own natural index (self.check);
-        # this map adds digits-only rooms whatever their zeros, for stores written before 0502.
-        self.loose: dict[tuple[str, int, str], str] = {}
-        for hid, h in store.records("households").items():
-            self.loose.setdefault((h["building"], h["unit"], _room_key(h.get("room") or "")), hid)
+        self.registered_before = list(store.records("households"))
+
+    @cached_property
+    def loose(self) -> dict[tuple[str, int, str], str]:
+        """Rooms as registered are matched through the register's own natural index (self.check);
+        this map adds digits-only rooms whatever their zeros, for stores written before 0502. Built
+        on the first row the index misses (never, when a file updates what it registered), from
+        the households registered before the import."""
+        households = self.store.records("households")
+        loose: dict[tuple[str, int, str], str] = {}
+        for hid in self.registered_before:
+            h = households[hid]
+            loose.setdefault((h["building"], h["unit"], _room_key(h.get("room") or "")), hid)
+        return loose
 
     # -- addresses
 
