@@ -264,7 +264,11 @@ class _Ledger:
                 data["extras"] = dict(row.extras)
             return data
         current = self.store.records(self.table)[rid]
-        merged = {k: v for k, v in current.items() if k[0] != "_" and k != "id"}
+        # Without the id and the store's "_op" (fields the register does not know are dropped by
+        # its checks anyway): a copy and two deletions cost a third of a filtering comprehension.
+        merged = dict(current)
+        merged.pop("id", None)
+        merged.pop("_op", None)
         for name, value in list(data.items()):
             # A blank cell in a ledger means "not filled in", not "erase": keep what is registered
             # and say so (a worker clears a value with `edit`, where it is deliberate).
