@@ -308,10 +308,8 @@ def members_of(store: Store, household_id: str) -> list[dict[str, Any]]:
     listing households does not parse every person in the register.
     """
     people = store.records("members")
-    ids = store.index("members", "household", _household_of).lookup(household_id)
-    found = [people[i] for i in sorted(ids)]
-    if found and found[0].get("relation") != "户主":  # the head is usually registered first
-        found.sort(key=_not_head)  # stable: the rest stay in the order of their ids
+    found = [people[i] for i in store.index("members", "household", _household_of).lookup(household_id)]
+    found.sort(key=_head_first)
     return found
 
 
@@ -319,8 +317,8 @@ def _household_of(member: dict[str, Any]) -> tuple[str | None]:
     return (member.get("household"),)
 
 
-def _not_head(member: dict[str, Any]) -> bool:
-    return member.get("relation") != "户主"
+def _head_first(member: dict[str, Any]) -> tuple[bool, str]:
+    return (member.get("relation") != "户主", member["id"])
 
 
 def member_details(member: dict[str, Any]) -> dict[str, Any]:

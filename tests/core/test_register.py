@@ -110,6 +110,13 @@ def test_the_head_is_listed_first_then_the_others_as_registered(store: Store, co
         {"building": community["building"], "unit": 1, "room": "0101", "head": "张三", "members": cell},
     )
     assert [m["name"] for m in register.members_of(store, added["id"])] == ["张三", "李四", "王五", "赵六"]
+    two_heads = "张一,,户主;李四,,配偶;张二,,户主"  # nothing forbids it: both heads still come first
+    added = register.add(
+        store,
+        "household",
+        {"building": community["building"], "unit": 1, "room": "0102", "head": "张一", "members": two_heads},
+    )
+    assert [m["name"] for m in register.members_of(store, added["id"])] == ["张一", "张二", "李四"]
 
 
 def test_a_person_is_registered_in_one_household_only(store: Store, community: dict) -> None:
