@@ -8,7 +8,7 @@ Help texts are translated when their command is defined, so ``main`` settles the
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 
 def language_in(argv: list[str]) -> str | None:
@@ -23,7 +23,7 @@ def language_in(argv: list[str]) -> str | None:
     return None
 
 
-def main() -> None:
+def main() -> NoReturn:
     lang = language_in(sys.argv[1:])
     if lang:
         from gridtool.i18n import detect_language, set_language
@@ -31,7 +31,36 @@ def main() -> None:
         set_language(detect_language({"GRIDTOOL_LANG": lang}))
     from .root import cli
 
-    cli(prog_name="gridtool")
+    try:
+        cli(prog_name="gridtool")  # Click's standalone mode ends every command with SystemExit
+    except SystemExit as done:
+        leave(done.code)
+    leave(0)
+
+
+def leave(code: int | str | None) -> NoReturn:
+    """End the process once the command is done, without freeing its objects one by one.
+
+    Python's own shutdown deallocates every object still alive: after loading 30,000 households
+    that took 0.1-0.15 s, about a third of ``household list`` and the slowest part of ending an
+    import, for memory the system takes back at once anyway. Everything shutdown would still do
+    for others happens first: the exit handlers run (temporary folders, finalizers) and the
+    output is flushed. A traceback (a bug) takes Python's normal way out instead.
+    """
+    import atexit
+    import contextlib
+    import os
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): printed, status 1, as Python does
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # the reader went away (`| head`)
+            stream.flush()
+    os._exit(code)
 
 
 def __getattr__(name: str) -> Any:

@@ -338,3 +338,49 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(
     monkeypatch.setenv("NO_COLOR", "1")
     refused = CliRunner().invoke(cli, ["--db", db, "grid", "add", "A1", "--name", "甲"], color=True)
     assert refused.exit_code == 2 and "\x1b[" not in refused.stderr
+
+
+def test_the_process_ends_with_its_whole_output_its_status_and_its_exit_handlers(tmp_path: Path) -> None:
+    """``main`` leaves through ``os._exit`` (shutdown would free every object one by one): what a
+    command printed still arrives whole through a pipe, statuses are kept, and exit handlers run."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "GRIDTOOL_LANG": "en"}
+    gridtool = [sys.executable, "-m", "gridtool.commands"]
+    demo = tmp_path / "demo"
+    made = subprocess.run([*gridtool, "demo", "--path", str(demo)], env=env, capture_output=True, check=False)
+    assert made.returncode == 0, made.stderr
+    listed = subprocess.run(
+        [
+            *gridtool,
+            "--db",
+            str(demo / "gridtool.json"),
+            "household",
+            "list",
+            "--format",
+            "json",
+            "--show-pii",
+        ],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert listed.returncode == 0 and len(listed.stdout) > 4 * 65536  # several times a pipe's buffer
+    assert len(json.loads(listed.stdout)) == 300
+    usage = subprocess.run([*gridtool, "household", "list", "--format", "pdf"], env=env, capture_output=True)
+    assert usage.returncode == 2 and b"pdf" in usage.stderr and usage.stdout == b""
+    handler = (
+        "import atexit, sys; atexit.register(lambda: print('handler ran', file=sys.stderr)); "
+        "sys.argv = ['gridtool', '--version']; from gridtool.commands import main; main()"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", handler], env=env, capture_output=True, text=True, check=False
+    )
+    assert ran.returncode == 0 and "version" in ran.stdout and "handler ran" in ran.stderr
+    message = "import sys; sys.argv = ['gridtool']; import gridtool.commands as c; c.leave('went wrong')"
+    failed = subprocess.run(
+        [sys.executable, "-c", message], env=env, capture_output=True, text=True, check=False
+    )
+    assert failed.returncode == 1 and "went wrong" in failed.stderr
