@@ -41,11 +41,11 @@ def main() -> NoReturn:
 def leave(code: int | str | None) -> NoReturn:
     """End the process once the command is done, without freeing its objects one by one.
 
-    Python's own shutdown deallocates every object still alive: after loading 30,000 households
-    that took 0.1-0.15 s, about a third of ``household list`` and the slowest part of ending an
-    import, for memory the system takes back at once anyway. Everything shutdown would still do
-    for others happens first: the exit handlers run (temporary folders, finalizers) and the
-    output is flushed. A traceback (a bug) takes Python's normal way out instead.
+    Python's own shutdown deallocates every object still alive: with 30,000 households loaded
+    that took 0.1-0.15 s (a fifth of ``household list``), for memory the system takes back at
+    once anyway. Everything shutdown would still do for others happens first: the exit handlers
+    run (temporary folders, finalizers) and the output is flushed. A traceback (a bug) takes
+    Python's normal way out instead.
     """
     import atexit
     import contextlib

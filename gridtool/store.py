@@ -350,7 +350,7 @@ class Transaction:
         """Record the fields that actually change; returns whether anything did.
 
         The operation :meth:`_emit` would make, applied without going through :meth:`Store._apply`:
-        an import updates thirty thousand households, and the general path cost a third more.
+        an import updates thirty thousand households, and the general path cost a quarter more.
         """
         store = self.store
         records = store.records(table)
