@@ -58,8 +58,9 @@ def leave(code: int | str | None) -> NoReturn:
         code = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # the reader went away (`| head`)
-            stream.flush()
+        if stream is not None:  # None: started with the descriptor closed (`>&-`)
+            with contextlib.suppress(OSError, ValueError):  # the reader went away (`| head`)
+                stream.flush()
     os._exit(code)
 
 

@@ -379,6 +379,12 @@ def test_the_process_ends_with_its_whole_output_its_status_and_its_exit_handlers
         [sys.executable, "-c", handler], env=env, capture_output=True, text=True, check=False
     )
     assert ran.returncode == 0 and "version" in ran.stdout and "handler ran" in ran.stderr
+    closed = (  # as `gridtool --version >&-`: Python starts with sys.stdout None
+        "import sys; sys.stdout = None; sys.argv = ['gridtool', '--version']; "
+        "from gridtool.commands import main; main()"
+    )
+    no_stdout = subprocess.run([sys.executable, "-c", closed], env=env, capture_output=True, check=False)
+    assert no_stdout.returncode == 0 and no_stdout.stderr == b""
     message = "import sys; sys.argv = ['gridtool']; import gridtool.commands as c; c.leave('went wrong')"
     failed = subprocess.run(
         [sys.executable, "-c", message], env=env, capture_output=True, text=True, check=False
