@@ -17,13 +17,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from gridtool import register, views
 from gridtool.i18n import field_label, t
 from gridtool.ids import short
 from gridtool.store import Store
 
+from .footer import Footer
 from .queue import ACTION_KEYS, QueueView
 from .record_list import Column, RecordList
 

@@ -13,12 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from gridtool import sync
 from gridtool.errors import GridtoolError
 from gridtool.i18n import t, table_label, tn
+
+from .footer import Footer
 
 
 class ConflictsScreen(Screen[None]):

@@ -150,3 +150,25 @@ async def test_the_orders_and_visits_tab_reaches_every_row_by_keyboard(
         from textual.widgets import Footer
 
         assert visit_list.region.bottom <= app.query_one(Footer).region.y, "the list itself is on screen"
+
+
+async def test_switching_tabs_all_day_does_not_keep_old_footer_keys_alive(demo_path: Path) -> None:
+    """Each tab switch composes the footer's keys again; the replaced ones must be collectable
+    (Textual's data_bind kept every one alive: textualize/textual#6666)."""
+    import gc
+
+    from textual.widgets._footer import FooterKey
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, FooterKey) for o in gc.get_objects())
+
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2", "1")
+        before = alive()
+        for _ in range(6):
+            await pilot.press("2", "1")
+        await pilot.pause(0.1)
+        shown = len(app.screen.query(FooterKey))
+        assert shown > 5 and alive() <= max(before, 2 * shown)  # twelve switches, not 12 sets of keys
