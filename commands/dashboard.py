@@ -21,14 +21,16 @@ from .common import Env, pass_env, report_errors
 @pass_env
 @report_errors
 def dashboard_cmd(env: Env, demo: bool) -> None:
-    if demo:
+    if demo:  # a throwaway copy, removed when the dashboard closes: runs leave nothing behind
         from gridtool.demo import create_store, shipped
+        from gridtool.tui.app import run
 
-        path = Path(tempfile.mkdtemp(prefix="gridtool-demo-")) / "gridtool.json"
-        create_store(path, shipped(), volunteers=True)
-    else:
-        path = env.path
-        env.store()  # a missing or damaged store is reported here, before the screen is taken over
+        with tempfile.TemporaryDirectory(prefix="gridtool-demo-") as folder:
+            path = Path(folder) / "gridtool.json"
+            create_store(path, shipped(), volunteers=True)
+            run(path)
+        return
+    env.store()  # a missing or damaged store is reported here, before the screen is taken over
     from gridtool.tui.app import run
 
-    run(path)
+    run(env.path)

@@ -390,3 +390,21 @@ def test_the_process_ends_with_its_whole_output_its_status_and_its_exit_handlers
         [sys.executable, "-c", message], env=env, capture_output=True, text=True, check=False
     )
     assert failed.returncode == 1 and "went wrong" in failed.stderr
+
+
+def test_the_demo_dashboard_leaves_no_copy_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import gridtool.tui.app
+
+    seen: list[Path] = []
+
+    def run(path: Path) -> None:  # the dashboard, as far as the command can tell
+        assert Store(path).records("households")
+        seen.append(path)
+
+    monkeypatch.setattr(gridtool.tui.app, "run", run)
+    result = CliRunner().invoke(cli, ["dashboard", "--demo"])
+    assert result.exit_code == 0, result.output
+    [path] = seen
+    assert path.name == "gridtool.json" and not path.parent.exists()
