@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from gridtool.i18n import t
 
@@ -22,7 +23,10 @@ DEFAULT_DIR = "gridtool-demo"
     type=click.Path(file_okay=False),
     default=DEFAULT_DIR,
     show_default=True,
-    help=t("Folder for the demo store (created; must not hold a store already)."),
+    help=t(
+        "Folder for the demo store (created; must not hold a store already). "
+        "The global --db names the store file instead."
+    ),
 )
 @click.option(
     "--fresh", is_flag=True, help=t("Replace an earlier demo store at --path (never any other store).")
@@ -34,7 +38,7 @@ def group(ctx: click.Context, directory: str, fresh: bool) -> None:
         return
     from gridtool.demo import shipped
 
-    _create(Path(directory), shipped(), fresh, volunteers=True)
+    _create(_store_path(ctx, directory), shipped(), fresh, volunteers=True)
 
 
 @group.command("generate", help=t("Generate a large realistic store for benchmarks (all names invented)."))
@@ -61,9 +65,16 @@ def group(ctx: click.Context, directory: str, fresh: bool) -> None:
     type=click.Path(dir_okay=False),
     help=t("Write the dataset as JSON to this file instead of creating a store."),
 )
+@click.pass_context
 @report_errors
 def generate_cmd(
-    households: int, seed: int, issues: int | None, directory: str, output: str | None, fresh: bool
+    ctx: click.Context,
+    households: int,
+    seed: int,
+    issues: int | None,
+    directory: str,
+    output: str | None,
+    fresh: bool,
 ) -> None:
     from gridtool.demo import generate
 
@@ -74,13 +85,25 @@ def generate_cmd(
         Path(output).write_bytes(orjson.dumps(dataset, option=orjson.OPT_INDENT_2) + b"\n")
         success(t("demo.written", path=output, households=len(dataset["households"])))
         return
-    _create(Path(directory), dataset, fresh)
+    _create(_store_path(ctx, directory), dataset, fresh)
 
 
-def _create(directory: Path, dataset: dict, fresh: bool, volunteers: bool = False) -> None:  # type: ignore[type-arg]
+def _store_path(ctx: click.Context, directory: str) -> Path:
+    """The demo store: in the folder --path names, unless --db was given and --path was not, as in
+    ``gridtool --db ~/练习/gridtool.json demo`` (not GRIDTOOL_DB, which names the real store)."""
+    root = ctx.find_root()
+    if (
+        ctx.get_parameter_source("directory") is ParameterSource.DEFAULT
+        and root.params.get("db")
+        and root.get_parameter_source("db") is ParameterSource.COMMANDLINE
+    ):
+        return Path(root.params["db"])
+    return Path(directory) / "gridtool.json"
+
+
+def _create(path: Path, dataset: dict, fresh: bool, volunteers: bool = False) -> None:  # type: ignore[type-arg]
     from gridtool.demo import create_store
 
-    path = directory / "gridtool.json"
     store, counts = create_store(path, dataset, fresh=fresh, volunteers=volunteers)
     success(t("demo.created", path=str(store.path), **counts))
     echo(t("demo.try", path=str(store.path)))
