@@ -410,7 +410,9 @@ def test_the_demo_dashboard_leaves_no_copy_behind(monkeypatch: pytest.MonkeyPatc
     assert path.name == "gridtool.json" and not path.parent.exists()
 
 
-def test_demo_goes_where_the_global_db_says_when_no_path_is_given(tmp_path: Path) -> None:
+def test_demo_goes_where_the_global_db_says_when_no_path_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     target = tmp_path / "练习" / "gridtool.json"
@@ -422,7 +424,7 @@ def test_demo_goes_where_the_global_db_says_when_no_path_is_given(tmp_path: Path
     folder = tmp_path / "by-path"
     result = CliRunner().invoke(cli, ["--db", str(target), "demo", "--path", str(folder)])
     assert result.exit_code == 0 and (folder / "gridtool.json").exists()  # --path wins
+    monkeypatch.chdir(tmp_path)
     env_only = CliRunner(env={"GRIDTOOL_DB": str(tmp_path / "real.json")})
-    with env_only.isolated_filesystem(temp_dir=tmp_path):
-        assert env_only.invoke(cli, ["demo"]).exit_code == 0
-        assert Path("gridtool-demo", "gridtool.json").exists() and not (tmp_path / "real.json").exists()
+    assert env_only.invoke(cli, ["demo"]).exit_code == 0
+    assert (tmp_path / "gridtool-demo" / "gridtool.json").exists() and not (tmp_path / "real.json").exists()
