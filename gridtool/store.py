@@ -737,9 +737,10 @@ class Store:
             finally:
                 self._tx = None
         if tx.ops and self._offset - self._checkpoint_offset > CHECKPOINT_BYTES:
-            # The change is already safe in the log; a checkpoint that fails (a full disk) only means
-            # the next open replays a longer tail, so it must not turn a saved edit into an error.
-            with contextlib.suppress(OSError):
+            # The change is already safe in the log; a checkpoint that fails (a full disk) or is
+            # interrupted (Ctrl-C in its last tenth of a second) only means the next open replays
+            # a longer tail, so it must not turn a saved edit into an error or an "Aborted!".
+            with contextlib.suppress(OSError, KeyboardInterrupt):
                 self.checkpoint()
 
     def _commit(self, tx: Transaction) -> None:

@@ -102,6 +102,28 @@ def test_a_checkpoint_replaces_the_file_and_opening_replays_only_the_tail(
     assert len(Store(store.path).records("households")) == 21
 
 
+def test_a_checkpoint_that_fails_or_is_interrupted_leaves_the_saved_edit_saved(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log line is the commit: a full disk or a Ctrl-C during the checkpoint after it must not
+    report the edit as failed, and the next open replays it from the log."""
+    monkeypatch.setattr(store_module, "CHECKPOINT_BYTES", 200)
+    for n, failure in enumerate((OSError(28, "No space left on device"), KeyboardInterrupt())):
+
+        def fail(path: Path, data: bytes, failure: BaseException = failure) -> None:
+            raise failure
+
+        with monkeypatch.context() as patched:
+            patched.setattr(store_module, "write_private", fail)  # the checkpoint's files only
+            try:
+                with store.transaction() as tx:
+                    for k in range(10):
+                        tx.create("households", {"head": f"户主{n}-{k}"})
+            except (OSError, KeyboardInterrupt) as raised:
+                pytest.fail(f"a saved edit was reported as failed: {raised!r}")
+        assert len(Store(store.path).records("households")) == 10 * (n + 1)
+
+
 def test_a_corrupt_store_file_is_named_and_never_overwritten(store: Store) -> None:
     store.path.write_bytes(b'{"_meta": {"store": ')
     before = snapshot(store.path)
