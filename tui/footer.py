@@ -13,8 +13,21 @@ class Footer(TextualFooter):
     list for every new key to scan. Drop this class once Textual forgets the watchers of removed
     widgets itself."""
 
+    _composed: tuple[tuple[str, str, str, bool, str], ...] | None = None
+
     async def recompose(self) -> None:
+        # Textual composes the keys again on every change of focus (twice a tab switch), even
+        # when the keys shown stay the same, as they do across our tabs: that was half the CPU
+        # of a switch.
+        shown = tuple(
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+            if binding.show
+        )
+        if shown == self._composed:
+            return
         await super().recompose()
+        self._composed = shown if self.is_attached else None
         watchers = getattr(self, "__watchers", {}).get("compact")  # where Textual's watch() keeps them
         if watchers:
             watchers[:] = [(node, callback) for node, callback in watchers if node.is_attached]

@@ -153,22 +153,38 @@ async def test_the_orders_and_visits_tab_reaches_every_row_by_keyboard(
 
 
 async def test_switching_tabs_all_day_does_not_keep_old_footer_keys_alive(demo_path: Path) -> None:
-    """Each tab switch composes the footer's keys again; the replaced ones must be collectable
-    (Textual's data_bind kept every one alive: textualize/textual#6666)."""
+    """Each time the footer composes its keys again, the replaced ones must be collectable
+    (Textual's data_bind kept every one alive: textualize/textual#6666); and the footer always
+    shows the keys bound now."""
     import gc
 
     from textual.widgets._footer import FooterKey
+
+    from gridtool.tui.footer import Footer
 
     def alive() -> int:
         gc.collect()
         return sum(isinstance(o, FooterKey) for o in gc.get_objects())
 
+    def footer_keys() -> set[str]:
+        return {key.action for key in app.screen.query(FooterKey)} - {"command_palette"}
+
+    def bound_keys() -> set[str]:
+        return {b.action for _, b, _, _ in app.screen.active_bindings.values() if b.show}
+
     app = GridtoolApp(demo_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2", "1")
         before = alive()
-        for _ in range(6):
-            await pilot.press("2", "1")
-        await pilot.pause(0.1)
+        for tab in ("2", "3", "1", "2", "1", "4", "1"):
+            await pilot.press(tab)
+            await pilot.pause(0.05)
+            assert footer_keys() == bound_keys()
+        footer = app.screen.query_one(Footer)
+        for _ in range(6):  # as when the keys shown change: composed afresh each time
+            footer._composed = None
+            footer.call_later(footer.recompose)  # from the footer's own queue, as Textual does
+            await pilot.pause(0.05)
         shown = len(app.screen.query(FooterKey))
-        assert shown > 5 and alive() <= max(before, 2 * shown)  # twelve switches, not 12 sets of keys
+        assert shown > 5 and footer_keys() == bound_keys()
+        assert alive() <= max(before, 2 * shown)  # not seven sets of keys
