@@ -765,6 +765,10 @@ class Store:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, start)
                 raise StoreError("store.write_failed", path=str(self.log_path), reason=str(exc)) from None
+            except BaseException:  # Ctrl-C while the line is written or synced (50 ms for a big
+                with contextlib.suppress(OSError):  # import): taken back, so "Aborted!" is true
+                    os.ftruncate(fd, start)
+                raise
             st = os.fstat(fd)
         finally:
             os.close(fd)

@@ -124,6 +124,30 @@ def test_a_checkpoint_that_fails_or_is_interrupted_leaves_the_saved_edit_saved(
         assert len(Store(store.path).records("households")) == 10 * (n + 1)
 
 
+def test_a_ctrl_c_while_the_log_line_is_synced_leaves_the_store_as_before(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupting a write before its log line is safe takes it back whole: the command says
+    "Aborted!", and that must be true (the import issue: Ctrl-C leaves the store as before)."""
+    with store.transaction() as tx:
+        tx.create("households", {"head": "程金娇"})
+    before = snapshot(store.path)
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_module.os, "fsync", interrupted)
+        with pytest.raises(KeyboardInterrupt), store.transaction() as tx:
+            for n in range(100):
+                tx.create("households", {"head": f"户主{n}"})
+    assert snapshot(store.path) == before
+    assert len(store.records("households")) == 1 and len(Store(store.path).records("households")) == 1
+    with store.transaction() as tx:  # and the next write goes on from there
+        tx.create("households", {"head": "谭石泉"})
+    assert len(Store(store.path).records("households")) == 2
+
+
 def test_a_corrupt_store_file_is_named_and_never_overwritten(store: Store) -> None:
     store.path.write_bytes(b'{"_meta": {"store": ')
     before = snapshot(store.path)
