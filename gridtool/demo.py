@@ -359,9 +359,16 @@ def create_store(
     (:func:`load_volunteers`): for the demo people try, not for generated benchmark stores.
     """
     if fresh and path.exists():
-        if Store(path).meta.get("name") != "demo":
+        earlier = Store(path)
+        if earlier.meta.get("name") != "demo":
             raise StoreError("demo.not_demo", path=str(path))
-        for old in path.parent.glob(path.name + "*"):
+        own = earlier.files()  # its own files only: `--db` may put it beside anything
+        others = [p for p in path.parent.glob(path.name + ".*") if p not in own and p.suffix != ".lock"]
+        if others:  # Store.init would refuse them as a store's leftovers: say so before deleting
+            raise StoreError(
+                "demo.neighbours", path=str(path), files=", ".join(sorted(p.name for p in others))
+            )
+        for old in own:
             old.unlink()
     store = Store.init(path, name="demo")
     counts = load(store, dataset)

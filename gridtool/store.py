@@ -497,6 +497,14 @@ class Store:
         origin, _, seq = str(last).rpartition(":")
         return [[origin, int(seq)]]
 
+    def files(self) -> list[Path]:
+        """This store's own files: the main file, its log and lock, and the file of each table kept
+        apart. The tables are named from the log, so ``office.json`` beside a store ``office`` is
+        not mistaken for its table ``json``."""
+        names = {op["t"] for op in self.operations()} | set(TABLES)
+        candidates = [self.path, self.log_path, self.lock.path, *(self.table_path(n) for n in sorted(names))]
+        return [path for path in candidates if path.exists()]
+
     def owns(self, path: str | os.PathLike[str]) -> bool:
         """Whether ``path`` is one of this store's files, which an export must never overwrite."""
         target = Path(path).resolve()

@@ -428,3 +428,29 @@ def test_demo_goes_where_the_global_db_says_when_no_path_is_given(
     env_only = CliRunner(env={"GRIDTOOL_DB": str(tmp_path / "real.json")})
     assert env_only.invoke(cli, ["demo"]).exit_code == 0
     assert (tmp_path / "gridtool-demo" / "gridtool.json").exists() and not (tmp_path / "real.json").exists()
+
+
+def test_a_fresh_demo_removes_only_its_own_files(tmp_path: Path) -> None:
+    """`--db` may name a demo store beside anything: `--fresh` deletes the demo's files only,
+    never a neighbour whose name merely starts with the demo's (office.json beside office)."""
+    from gridtool.demo import create_store, shipped
+    from gridtool.errors import StoreError
+
+    demo = tmp_path / "office"
+    create_store(demo, shipped())
+    real = Store.init(tmp_path / "office.json")
+    (tmp_path / "office-notes.txt").write_text("notes", encoding="utf-8")
+    neighbours = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("office.json")}
+    neighbours["office-notes.txt"] = b"notes"
+    demo_files = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name not in neighbours}
+    with pytest.raises(StoreError) as refused:  # init could not start beside them: said, nothing deleted
+        create_store(demo, shipped(), fresh=True)
+    assert "office.json" in refused.value.message()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {**demo_files, **neighbours}
+    assert Store(real.path).meta["replica"] == real.meta["replica"]
+    (tmp_path / "office.json").rename(tmp_path / "elsewhere.json")  # moved away as the message asks
+    for name in ("office.json.log", "office.json.lock"):
+        (tmp_path / name).rename(tmp_path / name.replace("office", "elsewhere"))
+    (tmp_path / "office-notes.txt").unlink()
+    create_store(demo, shipped(), fresh=True)
+    assert len(Store(demo).records("households")) >= 300
