@@ -745,10 +745,11 @@ class Store:
             finally:
                 self._tx = None
         if tx.ops and self._offset - self._checkpoint_offset > CHECKPOINT_BYTES:
-            # The change is already safe in the log; a checkpoint that fails (a full disk) or is
-            # interrupted (Ctrl-C in its last tenth of a second) only means the next open replays
-            # a longer tail, so it must not turn a saved edit into an error or an "Aborted!".
-            with contextlib.suppress(OSError, KeyboardInterrupt):
+            # The change is already safe in the log; a checkpoint that fails (a full disk) only means
+            # the next open replays a longer tail, so it must not turn a saved edit into an error.
+            # A Ctrl-C here still ends the command: swallowed, it could be lost for the seconds a
+            # big table takes to load, and a table interrupted half-loaded must never be written.
+            with contextlib.suppress(OSError):
                 self.checkpoint()
 
     def _commit(self, tx: Transaction) -> None:

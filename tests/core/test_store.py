@@ -105,8 +105,8 @@ def test_a_checkpoint_replaces_the_file_and_opening_replays_only_the_tail(
 def test_a_checkpoint_that_fails_or_is_interrupted_leaves_the_saved_edit_saved(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The log line is the commit: a full disk or a Ctrl-C during the checkpoint after it must not
-    report the edit as failed, and the next open replays it from the log."""
+    """The log line is the commit: a full disk during the checkpoint after it does not report the
+    edit as failed; a Ctrl-C there ends the command, and the edit is saved all the same."""
     monkeypatch.setattr(store_module, "CHECKPOINT_BYTES", 200)
     for n, failure in enumerate((OSError(28, "No space left on device"), KeyboardInterrupt())):
 
@@ -119,9 +119,10 @@ def test_a_checkpoint_that_fails_or_is_interrupted_leaves_the_saved_edit_saved(
                 with store.transaction() as tx:
                     for k in range(10):
                         tx.create("households", {"head": f"户主{n}-{k}"})
-            except (OSError, KeyboardInterrupt) as raised:
-                pytest.fail(f"a saved edit was reported as failed: {raised!r}")
+            except KeyboardInterrupt:
+                assert isinstance(failure, KeyboardInterrupt)
         assert len(Store(store.path).records("households")) == 10 * (n + 1)
+        assert len(store.records("households")) == 10 * (n + 1)
 
 
 def test_a_ctrl_c_while_the_log_line_is_synced_leaves_the_store_as_before(
