@@ -19,7 +19,7 @@ import orjson
 from gridtool.errors import StoreError
 from gridtool.paths import data_file
 from gridtool.register import stage_add
-from gridtool.store import Store, Transaction
+from gridtool.store import Store, Transaction, leftovers
 from gridtool.validate import id_check_char
 
 DEMO_FILE = "demo/community.json"
@@ -363,11 +363,9 @@ def create_store(
         if earlier.meta.get("name") != "demo":
             raise StoreError("demo.not_demo", path=str(path))
         own = earlier.files()  # its own files only: `--db` may put it beside anything
-        others = [p for p in path.parent.glob(path.name + ".*") if p not in own and p.suffix != ".lock"]
-        if others:  # Store.init would refuse them as a store's leftovers: say so before deleting
-            raise StoreError(
-                "demo.neighbours", path=str(path), files=", ".join(sorted(p.name for p in others))
-            )
+        others = [p for p in leftovers(path) if p not in own]
+        if others:  # Store.init would refuse them: say so before deleting anything
+            raise StoreError("demo.neighbours", path=str(path), files=", ".join(p.name for p in others))
         for old in own:
             old.unlink()
     store = Store.init(path, name="demo")

@@ -168,13 +168,19 @@ def write_private(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def leftovers(target: Path) -> list[Path]:
+    """Files beside ``target`` named as a store's files would be (``gridtool.json.log``, ...), which
+    :meth:`Store.init` refuses to start over; a lock file alone is harmless."""
+    return sorted(p for p in target.parent.glob(target.name + ".*") if not p.name.endswith(".lock"))
+
+
 def _refuse_existing(target: Path) -> None:
     """A new store never starts over another one's files: its log is history that init would lose."""
     if target.exists():
         raise StoreError("store.exists", path=str(target))
-    leftovers = [p.name for p in target.parent.glob(target.name + ".*") if not p.name.endswith(".lock")]
-    if leftovers:
-        raise StoreError("store.leftovers", path=str(target), files=", ".join(sorted(leftovers)))
+    found = leftovers(target)
+    if found:
+        raise StoreError("store.leftovers", path=str(target), files=", ".join(p.name for p in found))
 
 
 def _fsync_dir(directory: Path) -> None:
