@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -21,16 +23,20 @@ from .common import Env, pass_env, report_errors
 @pass_env
 @report_errors
 def dashboard_cmd(env: Env, demo: bool) -> None:
-    if demo:  # a throwaway copy, removed when the dashboard closes: runs leave nothing behind
-        from gridtool.demo import create_store, shipped
+    if not demo:
+        env.store()  # a missing or damaged store is reported here, before the screen is taken over
+    with _demo_copy() if demo else contextlib.nullcontext(env.path) as path:
         from gridtool.tui.app import run
 
-        with tempfile.TemporaryDirectory(prefix="gridtool-demo-") as folder:
-            path = Path(folder) / "gridtool.json"
-            create_store(path, shipped(), volunteers=True)
-            run(path)
-        return
-    env.store()  # a missing or damaged store is reported here, before the screen is taken over
-    from gridtool.tui.app import run
+        run(path)
 
-    run(env.path)
+
+@contextlib.contextmanager
+def _demo_copy() -> Iterator[Path]:
+    """A throwaway copy of the demo, removed when the dashboard closes: runs leave nothing behind."""
+    from gridtool.demo import create_store, shipped
+
+    with tempfile.TemporaryDirectory(prefix="gridtool-demo-") as folder:
+        path = Path(folder) / "gridtool.json"
+        create_store(path, shipped(), volunteers=True)
+        yield path
