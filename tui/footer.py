@@ -1,4 +1,4 @@
-"""The footer of keys, without the leak of Textual's own (textualize/textual#6666)."""
+"""The footer of keys: Textual's, composed only when its keys change and without its leak."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from textual.widgets import Footer as TextualFooter
 
 
 class Footer(TextualFooter):
-    """Textual's footer composes its keys again whenever the focused view's bindings change (each
-    tab switch here), and every key watches the footer's ``compact`` through ``data_bind``.
-    Textual drops such a watcher only when ``compact`` changes, which it never does here, so each
-    tab switch kept the replaced keys alive: 18 widgets and 2,500 objects, all day, and a longer
-    list for every new key to scan. Drop this class once Textual forgets the watchers of removed
-    widgets itself."""
+    """Textual's footer, with two changes it should not need.
+
+    It composes its keys again on every change of focus, even when they stay the same, as they
+    do across our tabs: this one keeps them then (half the CPU of a tab switch). And each key
+    watches the footer's ``compact`` through ``data_bind``, a watcher Textual drops only when
+    ``compact`` changes, which it never does here: this one drops the watchers of replaced keys,
+    which otherwise stay alive with all their objects (textualize/textual#6666). Drop the class
+    once Textual does both itself."""
 
     _composed: tuple[tuple[str, str, str, bool, str], ...] | None = None
 
@@ -31,9 +33,6 @@ class Footer(TextualFooter):
         yield from keys
 
     async def recompose(self) -> None:
-        # Textual composes the keys again on every change of focus (twice a tab switch), even
-        # when the keys shown stay the same, as they do across our tabs: that was half the CPU
-        # of a switch.
         if self._composed is not None and self._shown() == self._composed:
             return
         await super().recompose()
