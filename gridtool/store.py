@@ -44,6 +44,9 @@ from gridtool.ids import SHORT_LEN, new_id
 SCHEMA_VERSION = 1
 LOG_FORMAT = 1
 CHECKPOINT_BYTES = 1 << 20
+# The files beside a store's main file, besides one per table kept apart: its log and lock, and
+# sync's key and state (gridtool.sync), which belong to the store as much.
+SIDECARS = ("log", "lock", "sync-key", "sync-state")
 LOCK_TIMEOUT_S = 30.0
 META = "_meta"
 TABLES = ("grid_cells", "buildings", "leads")  # small, kept in NAME.json; every other table loads lazily
@@ -421,8 +424,8 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.log_path = self.path.with_name(self.path.name + ".log")
-        self.lock = _Lock(self.path.with_name(self.path.name + ".lock"))
+        self.log_path = self.sidecar("log")
+        self.lock = _Lock(self.sidecar("lock"))
         self.generation = 0
         self._indexes: dict[str, dict[str, Index]] = {}
         self._view: dict[str, Any] = {}
@@ -508,7 +511,7 @@ class Store:
         apart. The tables are named from the log, so ``office.json`` beside a store ``office`` is
         not mistaken for its table ``json``."""
         names = {op["t"] for op in self.operations()} | set(TABLES)
-        candidates = [self.path, self.log_path, self.lock.path, *(self.table_path(n) for n in sorted(names))]
+        candidates = [self.path, *map(self.sidecar, SIDECARS), *map(self.table_path, sorted(names))]
         return [path for path in candidates if path.exists()]
 
     def owns(self, path: str | os.PathLike[str]) -> bool:
@@ -524,7 +527,12 @@ class Store:
 
     def table_path(self, table: str) -> Path:
         """The checkpoint file of a table kept outside the main file."""
-        return self.path.with_name(f"{self.path.name}.{table}")
+        return self.sidecar(table)
+
+    def sidecar(self, suffix: str) -> Path:
+        """A file kept beside the store's own, ``NAME.<suffix>``: a table's checkpoint, or one of
+        :data:`SIDECARS`."""
+        return self.path.with_name(f"{self.path.name}.{suffix}")
 
     def _load_table(self, table: str) -> None:
         """Read a lazily kept table's checkpoint and replay the log lines written since it."""

@@ -125,11 +125,11 @@ def shareable(op: Op) -> Op:
 
 
 def state_path(store: Store) -> Path:
-    return store.path.with_name(store.path.name + ".sync-state")
+    return store.sidecar("sync-state")
 
 
 def key_path(store: Store) -> Path:
-    return store.path.with_name(store.path.name + ".sync-key")
+    return store.sidecar("sync-key")
 
 
 def _empty_state() -> dict[str, Any]:

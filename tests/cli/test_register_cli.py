@@ -454,3 +454,9 @@ def test_a_fresh_demo_removes_only_its_own_files(tmp_path: Path) -> None:
     (tmp_path / "office-notes.txt").unlink()
     create_store(demo, shipped(), fresh=True)
     assert len(Store(demo).records("households")) >= 300
+    from click.testing import CliRunner
+
+    synced = CliRunner().invoke(cli, ["--db", str(demo), "sync", "export", "--to", str(tmp_path / "b.gtb")])
+    assert synced.exit_code == 0 and (tmp_path / "office.sync-key").exists()  # sync's files are the store's
+    create_store(demo, shipped(), fresh=True)
+    assert not (tmp_path / "office.sync-key").exists()
