@@ -58,6 +58,8 @@ _ADDRESS = re.compile(
     r"(?P<unit>[0-9]+)单元(?P<room>[0-9A-Za-z\-]+?)(?:室|号|房)?$"
 )
 _SPLIT_LIST = re.compile(r"[,，、;；|]")
+# A building cell that also names its compound (青枫小区1栋, 青枫小区/1), in a file without 小区.
+_COMPOUND_AND_NUMBER = re.compile(r"^(?P<compound>[^0-9].*?)[/／\s\-]*(?P<number>[0-9]+)$")
 
 
 @dataclass
@@ -497,6 +499,7 @@ class _Households(_Ledger):
             if not row.problems:  # an unreadable address already said so
                 self.problem(row, column, "invalid.required")
             return None
+        named = _COMPOUND_AND_NUMBER.match(number) if not compound else None
         if gid:
             bid = self.by_address.get((gid, compound, number))
             if bid is None and not compound:
@@ -504,11 +507,15 @@ class _Households(_Ledger):
                     b for b in self.by_number.get(("", number), []) if self.buildings[b]["grid_cell"] == gid
                 ]
                 bid = found[0] if len(found) == 1 else None
+            if bid is None and named:
+                bid = self.by_address.get((gid, named["compound"], named["number"]))
             if bid is None:
                 code = self.store.records("grid_cells")[gid]["code"]
                 self.problem(row, column, "ledger.unknown_building", f"{compound}{number}栋", grid=code)
             return bid
         found = self.by_number.get((compound, number), [])
+        if not found and named:
+            found = self.by_number.get((named["compound"], named["number"]), [])
         if len(found) == 1:
             return found[0]
         label = f"{compound}{number}栋"

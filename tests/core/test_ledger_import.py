@@ -694,3 +694,18 @@ def test_a_long_chain_of_moves_in_the_worst_order_goes_through_in_one_pass(
         for h in households(store).values()
     }
     assert people["户0"] == ["户0", "子1"] and people[f"户{count}"] == [f"户{count}"]
+
+
+def test_a_building_cell_naming_its_compound_is_read_without_a_compound_column(
+    store: Store, community: dict, tmp_path: Path
+) -> None:
+    """Offices write 湘离小区5栋 (or 湘离小区/5) in one 楼栋 column; with no 小区 column that names
+    the building, where it used to be refused as unknown."""
+    header = ["所属网格", "楼栋", "单元", "房号", "户主姓名"]
+    rows = [["TL-03", "湘离小区5栋", "1", "0101", "谭石泉"], ["", "湘离小区/5", "1", "0102", "刘丹"]]
+    report = import_file(store, "household", write_csv(tmp_path / "a.csv", [header, *rows]))
+    assert report.counts()["created"] == 2, report.as_dict()["problems"]
+    assert {"湘离小区5栋1单元0101", "湘离小区5栋1单元0102"} <= set(households(store))
+    unknown = [["TL-03", "别的小区5栋", "1", "0103", "程小"]]
+    refused = import_file(store, "household", write_csv(tmp_path / "b.csv", [header, *unknown]))
+    assert refused.refused and refused.problems[0].key == "ledger.unknown_building"
