@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import mmap
 import os
 import re
 import sys
@@ -552,7 +553,7 @@ class Store:
             self._view[table] = records
             self._lazy_loaded.add(table)
             if offset < self._offset:
-                for _, entry in self._read_log(offset, self._offset):
+                for _, entry in self._read_log(offset, self._offset, mentioning=f'"t":"{table}"'.encode()):
                     for op in entry["ops"]:
                         if op["t"] == table:
                             self._apply(op)
@@ -683,10 +684,14 @@ class Store:
         if applied:
             self.generation += 1
 
-    def _read_log(self, start: int, end: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _read_log(
+        self, start: int, end: int | None = None, mentioning: bytes | None = None
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
         """The committed entries of the log from byte ``start`` (to ``end``), with their offsets.
 
-        Reading to the end also advances the view's offset and remembers a torn last line.
+        Reading to the end also advances the view's offset and remembers a torn last line. With
+        ``mentioning``, only lines holding those bytes are parsed: a table never written, read
+        lazily, skips a long log in a fraction of a second instead of parsing all of it.
         """
         try:
             fh = open(self.log_path, "rb")  # noqa: SIM115 - closed below, stat taken on the same fd
@@ -699,16 +704,24 @@ class Store:
             st = os.fstat(fh.fileno())
             if st.st_size < (end if end is not None else start):
                 raise StoreError("store.log_short", path=str(self.log_path), size=st.st_size, offset=start)
-            fh.seek(start)
-            tail = fh.read() if end is None else fh.read(end - start)
+            chosen: Iterable[tuple[int, bytes]] | None = None
+            if mentioning is not None and end is not None and end > start:
+                # Searched in place: copying a log of some hundred MB would cost more than the search.
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as whole:
+                    chosen = list(_lines(whole, mentioning, start, end))
+                tail = b""
+            else:
+                fh.seek(start)
+                tail = fh.read() if end is None else fh.read(end - start)
         if end is None:
             self._log_identity = (st.st_ino, st.st_dev)
         stop = tail.rfind(b"\n") + 1
         if end is None:  # a line cut short by a crash was never committed: it is not applied
             self._torn_at = start + stop if stop < len(tail) else None
             self._seen_size = start + len(tail)
-        pos = 0
-        for line in tail[:stop].splitlines():
+        if chosen is None:
+            chosen = ((start + pos, line) for pos, line in _lines(tail, mentioning, 0, stop))
+        for pos, line in chosen:
             try:
                 entry = orjson.loads(line)
                 if entry.get("v", 1) > LOG_FORMAT:
@@ -728,10 +741,9 @@ class Store:
                 ValueError,
             ) as exc:
                 raise StoreError(
-                    "store.log_corrupt", path=str(self.log_path), offset=start + pos, reason=str(exc)[:120]
+                    "store.log_corrupt", path=str(self.log_path), offset=pos, reason=str(exc)[:120]
                 ) from None
-            yield start + pos, entry
-            pos += len(line) + 1
+            yield pos, entry
         if end is None:
             self._offset = start + stop
 
@@ -919,3 +931,24 @@ class Store:
             for line in fh:
                 if line.endswith(b"\n"):
                     yield from orjson.loads(line)["ops"]
+
+
+
+def _lines(body: Any, mentioning: bytes | None, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """The complete lines of ``body[start:end]`` (bytes or a memory map) with their offsets in
+    ``body``; with ``mentioning``, only those holding it, found by searching for it rather than
+    by splitting every line."""
+    if mentioning is None:
+        pos = start
+        for line in body[start:end].splitlines():
+            yield pos, line
+            pos += len(line) + 1
+        return
+    found = body.find(mentioning, start, end)
+    while found >= 0:
+        begin = max(start, body.rfind(b"\n", start, found) + 1)
+        stop = body.find(b"\n", found, end)
+        if stop < 0:  # the last line has no newline yet: not committed
+            return
+        yield begin, bytes(body[begin:stop])
+        found = body.find(mentioning, stop, end)

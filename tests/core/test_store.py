@@ -437,3 +437,22 @@ def test_bulk_work_leaves_nothing_out_of_the_collectors_reach() -> None:
         for a, b in itertools.pairwise(made):
             a.append(b)
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_a_lazily_read_table_takes_exactly_its_own_lines_of_the_log(store: Store) -> None:
+    """Lazy tables are read from the log by searching it for the table's name: every op of that
+    table comes back, in order, and a table never written is empty, with other tables' lines
+    (some naming the table in their values) left alone."""
+    with store.transaction() as tx:
+        first = tx.create("orders", {"service": "理发"})
+        tx.create("notes", {"text": '"t":"orders" written by a resident'})
+    for n in range(3):
+        with store.transaction() as tx:
+            tx.update("orders", first, {"status": f"step-{n}"})
+            tx.create("events", {"type": "noted", "n": n})
+    reader = Store(store.path)
+    assert reader.records("orders") == {first: {**reader.records("orders")[first], "status": "step-2"}}
+    assert reader.records("orders")[first]["service"] == "理发"
+    assert len(reader.records("events")) == 3
+    assert reader.records("visit_plans") == {}
+    assert len(reader.records("notes")) == 1
