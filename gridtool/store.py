@@ -933,7 +933,6 @@ class Store:
                     yield from orjson.loads(line)["ops"]
 
 
-
 def _lines(body: Any, mentioning: bytes | None, start: int, end: int) -> Iterator[tuple[int, bytes]]:
     """The complete lines of ``body[start:end]`` (bytes or a memory map) with their offsets in
     ``body``; with ``mentioning``, only those holding it, found by searching for it rather than
