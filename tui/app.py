@@ -25,6 +25,7 @@ from gridtool.ids import short
 from gridtool.store import Store
 
 from .footer import Footer
+from .keys import MainScreen
 from .queue import ACTION_KEYS, QueueView
 from .record_list import Column, RecordList
 
@@ -261,6 +262,15 @@ def app_bindings() -> list[BindingType]:
         Binding("escape", "focus_list", show=False),
         Binding("l", "load_timelines", t("tui.timeline"), show=False),
         Binding("6", "conflicts", t("tui.conflicts"), show=False),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            t("tui.palette"),
+            show=False,
+            priority=True,
+            tooltip=t("tui.palette_tip"),
+        ),
+        Binding("ctrl+q", "quit", t("tui.quit"), show=False, priority=True, tooltip=t("tui.quit_tip")),
     ]
 
 
@@ -286,6 +296,9 @@ class GridtoolApp(App[None]):
         self.poll_seconds = poll_seconds
         self.clock = clock
         self.sub_title = self.store.meta.get("name") or store_path.name
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -332,7 +345,7 @@ class GridtoolApp(App[None]):
         # the queue opens at once. Parsing holds the interpreter, so a thread would not help.
         self.timeline_ready = not events.exists() or events.stat().st_size < EAGER_TIMELINE_BYTES
         self.reload_views()
-        self.query_one("#queue-list", RecordList).focus()
+        self.main.query_one("#queue-list", RecordList).focus()
         self.set_interval(self.poll_seconds, self.take_in_changes)
 
     def action_load_timelines(self) -> None:
@@ -341,16 +354,26 @@ class GridtoolApp(App[None]):
 
             timeline(self.store, "")  # loads the table and builds its index by issue
             self.timeline_ready = True
-        queue = self.query_one(QueueView)
+        queue = self.main.query_one(QueueView)
         queue.show_detail(queue.current())
 
     def on_record_list_selected(self, event: RecordList.Selected) -> None:
         if event.record_list.id == "queue-list":
             self.action_load_timelines()
+            queue = self.main.query_one(QueueView)
+            if queue.narrow:  # no room beside the list: the detail takes the screen
+                from .detail import DetailScreen
+
+                self.push_screen(DetailScreen(queue.detail_text(queue.current())))
+
+    @property
+    def main(self) -> Screen[Any]:
+        """The screen with the tabs, under any detail, form or conflicts screen on top of it."""
+        return self.screen_stack[0]
 
     def reload_views(self) -> None:
         """Reload the view on screen now, the others when they are next shown."""
-        active = self.query_one(TabbedContent).active or "queue"
+        active = self.main.query_one(TabbedContent).active or "queue"
         self._stale_tabs = {"queue", "households", "leads", "stats", "service"} - {active}
         self._active_view().reload()
 
@@ -366,14 +389,21 @@ class GridtoolApp(App[None]):
             self.reload_views()
 
     def _active_view(self) -> Any:
-        pane = self.query_one(TabbedContent).active_pane
+        pane = self.main.query_one(TabbedContent).active_pane
         assert pane is not None
         return pane.query_one("RegisterView, QueueView, StatsView, ServiceView")
 
     def action_issue(self, action: str) -> None:
-        if self.query_one(TabbedContent).active != "queue":
+        from .detail import DetailScreen
+
+        if isinstance(self.screen, DetailScreen):  # act on the issue shown, then see the list again
+            self.pop_screen()
+        elif self.screen is not self.main:
+            self.bell()
+            return
+        if self.main.query_one(TabbedContent).active != "queue":
             self.action_show_tab("queue")
-        self.query_one(QueueView).start(action)
+        self.main.query_one(QueueView).start(action)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -390,6 +420,9 @@ class GridtoolApp(App[None]):
             found.focus()
 
     def action_focus_list(self) -> None:
+        if self.screen.query("HelpPanel"):  # Escape closes the list of keys first
+            self.action_hide_help_panel()
+            return
         found = self._active_view().query(RecordList)
         if found:
             found.first().focus()  # the view's first list; Tab reaches the others
@@ -400,7 +433,7 @@ class GridtoolApp(App[None]):
             view.toggle_reveal()
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.main.query_one(TabbedContent).active = tab
         self.action_focus_list()
 
     def action_conflicts(self) -> None:
@@ -413,7 +446,11 @@ class GridtoolApp(App[None]):
         self.push_screen(ConflictsScreen())
 
     def action_help(self) -> None:
-        self.action_show_help_panel()
+        """``?`` opens the list of keys and closes it again."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
 
 def run(store_path: Path) -> None:

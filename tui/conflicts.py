@@ -21,6 +21,7 @@ from gridtool.errors import GridtoolError
 from gridtool.i18n import t, table_label, tn
 
 from .footer import Footer
+from .keys import screen_keys
 
 
 class ConflictsScreen(Screen[None]):
@@ -43,6 +44,7 @@ class ConflictsScreen(Screen[None]):
     @staticmethod
     def bindings() -> list[BindingType]:
         return [
+            *screen_keys(),
             Binding("escape", "app.pop_screen", t("tui.back")),
             Binding("m", "settle('mine')", t("tui.keep_mine")),
             Binding("o", "settle('theirs')", t("tui.keep_theirs")),

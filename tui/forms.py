@@ -1,17 +1,19 @@
 """Small modal forms, one per action. They collect text; the library validates and writes.
 
 A refused action shows the library's own reason under the form and writes nothing; the form stays
-open so the grid lead can correct it.
+open so the grid lead can correct it. The fields scroll when the terminal is short; the title, the
+reason and the buttons always stay in sight.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
@@ -19,6 +21,8 @@ from textual.widgets.option_list import Option
 
 from gridtool.errors import GridtoolError, ValidationError
 from gridtool.i18n import field_label, t
+
+from .keys import TextPane, relabel, screen_keys
 
 
 @dataclass(frozen=True)
@@ -35,20 +39,27 @@ class ActionForm(ModalScreen[Any]):
 
     DEFAULT_CSS = """
     ActionForm { align: center middle; }
-    ActionForm > Vertical { width: 80%; max-width: 90; height: auto; max-height: 90%;
-                            border: thick $accent; background: $surface; padding: 1 2; }
+    ActionForm > Vertical { width: 80%; max-width: 90; height: auto; max-height: 100%;
+                            border: thick $accent; background: $surface; padding: 0 2; }
     ActionForm .title { text-style: bold; margin-bottom: 1; }
+    ActionForm #form-fields { height: auto; }
     ActionForm Label { margin-top: 1; }
-    ActionForm OptionList { height: auto; max-height: 8; }
-    ActionForm .error { color: $error; margin-top: 1; }
-    ActionForm Horizontal { height: auto; margin-top: 1; }
+    ActionForm OptionList { height: auto; max-height: 7; }
+    ActionForm .error { color: $error; height: auto; }
+    ActionForm Horizontal { height: auto; }
     """
-    BINDINGS = [  # noqa: RUF012 - Textual reads this class attribute
-        Binding("escape", "cancel", show=False),
-        Binding("ctrl+s", "submit", show=False),
-    ]
+    FRAME = 9  # rows around the fields: border, title, error line, buttons
+    BINDINGS: ClassVar[list[BindingType]] = []
 
     def __init__(self, title: str, fields: list[Field], submit: Callable[[dict[str, str]], Any]) -> None:
+        relabel(
+            type(self),
+            [
+                *screen_keys(),
+                Binding("escape", "cancel", t("tui.cancel"), show=False),
+                Binding("ctrl+s", "submit", t("tui.ok"), show=False),
+            ],
+        )
         super().__init__()
         self.form_title = title
         self.fields = fields
@@ -57,19 +68,36 @@ class ActionForm(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.form_title, classes="title")
-            for f in self.fields:
-                yield Label(f.label)
-                if f.choices:
-                    options = OptionList(
-                        *[Option(shown, id=value) for value, shown in f.choices], id=f"field-{f.name}"
-                    )
-                    yield options
-                else:
-                    yield Input(value=f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+            with TextPane(id="form-fields"):
+                yield from self._fields()
             yield Static("", classes="error", id="form-error")
             with Horizontal():
                 yield Button(t("tui.ok"), variant="primary", id="ok")
                 yield Button(t("tui.cancel"), id="cancel")
+
+    def _fields(self) -> ComposeResult:
+        for f in self.fields:
+            yield Label(f.label)
+            if f.choices:
+                yield OptionList(
+                    *[Option(shown, id=value) for value, shown in f.choices], id=f"field-{f.name}"
+                )
+            else:
+                yield Input(value=f.value, placeholder=f.placeholder, id=f"field-{f.name}")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Give the fields what the title, the reason and the buttons leave of the screen."""
+        error = self.query_one("#form-error", Static)
+        room = self.size.height - self.FRAME - error.size.height
+        self.query_one("#form-fields").styles.max_height = max(4, room)
+
+    def refuse(self, reason: str) -> None:
+        """Show why the library refused, under the fields and above the buttons."""
+        self.query_one("#form-error", Static).update(reason)
+        self.call_after_refresh(self._fit)
 
     def on_mount(self) -> None:
         for f in self.fields:
@@ -95,10 +123,10 @@ class ActionForm(ModalScreen[Any]):
         try:
             result = self.submit(self.values())
         except ValidationError as bad:
-            self.query_one("#form-error", Static).update("\n".join(p.message() for p in bad.problems))
+            self.refuse("\n".join(p.message() for p in bad.problems))
             return
         except GridtoolError as err:
-            self.query_one("#form-error", Static).update(err.message())
+            self.refuse(err.message())
             return
         self.dismiss(result)
 

@@ -12,8 +12,9 @@ import getpass
 from datetime import date
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
 from gridtool import issues, register
@@ -22,6 +23,7 @@ from gridtool.search import SearchIndex
 from gridtool.store import Store
 
 from .forms import ActionForm, Field, text_field
+from .keys import TextPane
 from .record_list import Column, RecordList
 
 COUNTDOWN_STYLE = {"green": "green", "yellow": "bold yellow", "red": "bold red"}
@@ -66,10 +68,11 @@ class QueueView(Vertical):
     QueueView Input { margin: 0 0 1 0; }
     QueueView Horizontal { height: 1fr; }
     QueueView RecordList { width: 2fr; }
-    QueueView .detail {
-        width: 1fr; min-width: 36; padding: 0 1; border-left: solid $panel-lighten-2; overflow-y: auto;
-    }
+    QueueView .detail { width: 1fr; min-width: 36; padding: 0 1; border-left: solid $panel-lighten-2; }
+    QueueView .detail Static { height: auto; }
+    QueueView.-narrow .detail { display: none; }
     """
+    NARROW = 100  # below this many columns the detail opens full screen on Enter instead of beside
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -88,21 +91,22 @@ class QueueView(Vertical):
         yield Input(placeholder=t("tui.queue_placeholder"), id="queue-filter")
         with Horizontal():
             yield RecordList(
-                [
+                [  # what triage needs first; the last ones are left out when the room runs short
                     Column("number", field_label("number"), 11, 11),
                     Column("countdown", field_label("countdown"), 4, 6),
                     Column("status", field_label("status"), 6, 10),
-                    Column("title", field_label("title"), 16, 40, flexible=True),
-                    Column("grid_cell", field_label("grid_cell"), 5, 8),
-                    Column("address", field_label("address"), 10, 22),
-                    Column("category", field_label("category"), 8, 12),
                     Column("assignee", field_label("assignee"), 6, 10),
+                    Column("title", field_label("title"), 8, 40, flexible=True),
+                    Column("grid_cell", field_label("grid_cell"), 5, 8, priority=3),
+                    Column("category", field_label("category"), 8, 12, priority=2),
+                    Column("address", field_label("address"), 10, 22, priority=1),
                 ],
                 self._cell,
                 cell_style=self._cell_style,
                 id="queue-list",
             )
-            yield Static("", classes="detail", id="queue-detail")
+            with TextPane(classes="detail", id="queue-detail-pane"):
+                yield Static("", id="queue-detail")
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -234,10 +238,23 @@ class QueueView(Vertical):
         return self.query_one(RecordList).current_row  # type: ignore[no-any-return]
 
     def show_detail(self, issue: dict[str, Any] | None) -> None:
-        panel = self.query_one("#queue-detail", Static)
+        """Show ``issue`` beside the list (or in the full-screen detail, if open), scrolled to its
+        newest timeline entry."""
+        text = self.detail_text(issue)
+        self.query_one("#queue-detail", Static).update(text)
+        pane = self.query_one("#queue-detail-pane", VerticalScroll)
+        if self.app.timeline_ready:  # type: ignore[attr-defined]
+            pane.call_after_refresh(pane.scroll_end, animate=False)
+        else:
+            pane.scroll_home(animate=False)
+        from .detail import DetailScreen
+
+        if isinstance(self.app.screen, DetailScreen):
+            self.app.screen.show(text)
+
+    def detail_text(self, issue: dict[str, Any] | None) -> str:
         if issue is None or issue["id"] not in self.store.records("issues"):
-            panel.update(t("list.empty"))
-            return
+            return t("list.empty")
         issue = self.store.records("issues")[issue["id"]]
         timeline_ready = self.app.timeline_ready  # type: ignore[attr-defined]
         events = issues.timeline(self.store, issue["id"]) if timeline_ready else []
@@ -274,7 +291,14 @@ class QueueView(Vertical):
             if action in allowed or (action == "assign" and "reassign" in allowed)
         ]
         lines += ["", f"[dim]{'  '.join(keys)}[/dim]"]
-        panel.update("\n".join(lines))
+        return "\n".join(lines)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW, "-narrow")
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
 
     def toggle_reveal(self) -> None:
         issue = self.current()

@@ -2,8 +2,9 @@
 
 Textual's DataTable measures every cell up front (about 16 s for 100,000 rows on this machine);
 this widget, like toolong's log view, renders a row only when it scrolls into sight. Column widths
-come from the header and a sample of rows, and cells are cut by display width so Chinese text
-lines up.
+come from the header and a sample of rows, and cells are cut by display width (with …) so Chinese
+text lines up. When the columns do not fit, those of lowest priority are left out rather than
+the list scrolling sideways, and the highlighted row always stays in sight.
 """
 
 from __future__ import annotations
@@ -23,8 +24,29 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from gridtool.i18n import t
+
+from .keys import relabel
+
 SAMPLE_ROWS = 60
 GAP = 2
+
+
+def list_keys() -> list[BindingType]:
+    """Moving through the rows, labelled in the current language."""
+    return [
+        Binding("up,k", "cursor(-1)", t("tui.key_up"), show=False),
+        Binding("down,j", "cursor(1)", t("tui.key_down"), show=False),
+        Binding("pageup", "page(-1)", t("tui.key_page_up"), show=False),
+        Binding("pagedown", "page(1)", t("tui.key_page_down"), show=False),
+        Binding("home", "jump(0)", t("tui.key_first"), show=False),
+        Binding("end", "jump(-1)", t("tui.key_last"), show=False),
+        Binding("enter", "select", t("tui.key_open"), show=False),
+        Binding("left", "scroll_left", show=False, system=True),
+        Binding("right", "scroll_right", show=False, system=True),
+        Binding("ctrl+pageup", "page_left", show=False, system=True),
+        Binding("ctrl+pagedown", "page_right", show=False, system=True),
+    ]
 
 
 @dataclass(frozen=True)
@@ -34,6 +56,7 @@ class Column:
     min_width: int = 4
     max_width: int = 30
     flexible: bool = False  # takes the width left over (a title or an address)
+    priority: int = 0  # when the columns do not fit, the lowest are left out first (0: never)
 
 
 class RecordList(ScrollView, can_focus=True):
@@ -46,15 +69,7 @@ class RecordList(ScrollView, can_focus=True):
     RecordList:focus > .record-list--cursor { background: $accent; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"record-list--header", "record-list--cursor"}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = []
     cursor: reactive[int] = reactive(0)
 
     class Highlighted(Message):
@@ -74,6 +89,7 @@ class RecordList(ScrollView, can_focus=True):
         cell_style: Callable[[Any, str], str | None] | None = None,
         **kwargs: Any,
     ) -> None:
+        relabel(type(self), list_keys())
         super().__init__(**kwargs)
         self.columns = list(columns)
         self.cell = cell
@@ -81,6 +97,7 @@ class RecordList(ScrollView, can_focus=True):
         self.cell_style = cell_style
         self.rows: Sequence[Any] = []
         self.widths = [max(c.min_width, cell_len(c.label)) for c in self.columns]
+        self.shown = list(range(len(self.columns)))  # the columns that fit, in their order
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -89,7 +106,6 @@ class RecordList(ScrollView, can_focus=True):
         current = self.current_row
         self.rows = rows
         self._measure()
-        self.virtual_size = Size(sum(self.widths) + GAP * len(self.widths), len(rows) + 1)
         target = 0
         if keep is not None and current is not None:
             wanted = keep(current)
@@ -97,6 +113,7 @@ class RecordList(ScrollView, can_focus=True):
                 (i for i, r in enumerate(rows) if keep(r) == wanted), min(self.cursor, len(rows) - 1)
             )
         self.cursor = max(0, min(target, len(rows) - 1))
+        self.call_after_refresh(self.scroll_to_cursor)  # the same index may now be off screen
         self.refresh()
         self.post_message(self.Highlighted(self, self.current_row))
 
@@ -112,32 +129,46 @@ class RecordList(ScrollView, can_focus=True):
 
     def _measure(self) -> None:
         sample = self.rows[:SAMPLE_ROWS]
-        widths = []
+        natural, least = [], []
         for column in self.columns:
             longest = max((cell_len(self.cell(r, column.key)) for r in sample), default=0)
-            widths.append(max(column.min_width, cell_len(column.label), min(longest, column.max_width)))
-        spare = self.size.width - sum(widths) - GAP * len(widths)
-        flexible = [i for i, c in enumerate(self.columns) if c.flexible]
+            least.append(max(column.min_width, cell_len(column.label)))
+            natural.append(max(least[-1], min(longest, column.max_width)))
+        room = self.scrollable_content_region.width or self.size.width
+        shown = list(range(len(self.columns)))
+        if room:
+            # Columns keep their natural width (a status cut to "escala" helps nobody); only the
+            # flexible ones shrink, down to their least, before a column of low priority goes.
+            def needed(i: int) -> int:
+                return (least[i] if self.columns[i].flexible else natural[i]) + GAP
+
+            droppable = sorted(
+                (i for i in shown if self.columns[i].priority), key=lambda i: self.columns[i].priority
+            )
+            while droppable and sum(map(needed, shown)) - GAP > room:
+                shown.remove(droppable.pop(0))
+        widths = {i: natural[i] for i in shown}
+        used = sum(widths.values()) + GAP * (len(shown) - 1)  # no gap after the last column
+        spare = (room or used) - used
+        flexible = [i for i in shown if self.columns[i].flexible]
         if flexible and spare > 0:
             for i in flexible:
                 widths[i] += spare // len(flexible)
         elif spare < 0:
-            # Too narrow: flexible columns give up their slack first, then the widest, so every
-            # column stays on screen before anything needs a sideways scroll.
-            def slack(i: int) -> int:
-                return widths[i] - max(self.columns[i].min_width, cell_len(self.columns[i].label))
-
-            for i in sorted(range(len(widths)), key=lambda i: (not self.columns[i].flexible, -slack(i))):
-                give = min(-spare, slack(i))
+            # Too narrow still: flexible columns give up their slack first, then the widest.
+            for i in sorted(shown, key=lambda i: (not self.columns[i].flexible, least[i] - widths[i])):
+                give = min(-spare, widths[i] - least[i])
                 widths[i] -= give
                 spare += give
                 if spare >= 0:
                     break
-        self.widths = widths
+        self.shown = shown
+        self.widths = [widths.get(i, 0) for i in range(len(self.columns))]
+        self.virtual_size = Size(sum(widths.values()) + GAP * (len(shown) - 1), len(self.rows) + 1)
 
     def on_resize(self, event: events.Resize) -> None:
         self._measure()
-        self.virtual_size = Size(sum(self.widths) + GAP * len(self.widths), len(self.rows) + 1)
+        self.scroll_to_cursor()
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -147,7 +178,7 @@ class RecordList(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:  # the header stays put while the rows scroll
             style = base + self.get_component_rich_style("record-list--header")
-            return self._strip([c.label for c in self.columns], style, None).crop_extend(
+            return self._strip({c.key: c.label for c in self.columns}, style, None).crop_extend(
                 scroll_x, scroll_x + width, base
             )
         index = scroll_y + y - 1
@@ -160,33 +191,40 @@ class RecordList(ScrollView, can_focus=True):
             style = style + Style.parse(extra)
         if index == self.cursor:
             style = style + self.get_component_rich_style("record-list--cursor")
+        keys = [self.columns[i].key for i in self.shown]
         styles = None
         if self.cell_style is not None:
-            styles = [self.cell_style(row, c.key) for c in self.columns]
-        return self._strip([self.cell(row, c.key) for c in self.columns], style, styles).crop_extend(
+            styles = {key: self.cell_style(row, key) for key in keys}
+        return self._strip({key: self.cell(row, key) for key in keys}, style, styles).crop_extend(
             scroll_x, scroll_x + width, style
         )
 
-    def _strip(self, cells: list[str], style: Style, styles: list[str | None] | None) -> Strip:
+    def _strip(self, cells: dict[str, str], style: Style, styles: dict[str, str | None] | None) -> Strip:
         segments = []
-        for n, (text, width) in enumerate(zip(cells, self.widths, strict=False)):
-            own = style + Style.parse(styles[n]) if styles and styles[n] else style
-            segments.append(Segment(set_cell_size(text.replace("\n", " "), width), own))
-            segments.append(Segment(" " * GAP, style))
+        for i in self.shown:
+            key = self.columns[i].key
+            own = style + Style.parse(styles[key]) if styles and styles.get(key) else style  # type: ignore[arg-type]
+            if segments:
+                segments.append(Segment(" " * GAP, style))
+            segments.append(Segment(fit(cells.get(key, ""), self.widths[i]), own))
         return Strip(segments)
 
     # -- moving -------------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
         self.refresh()
-        visible = max(1, self.size.height - 1)
-        top = int(self.scroll_y)
-        if new < top:
-            self.scroll_to(y=new, animate=False)
-        elif new >= top + visible:
-            self.scroll_to(y=new - visible + 1, animate=False)
+        self.scroll_to_cursor()
         if old != new:
             self.post_message(self.Highlighted(self, self.current_row))
+
+    def scroll_to_cursor(self) -> None:
+        """Scroll so the highlighted row is in sight, above a horizontal scrollbar if there is one."""
+        visible = max(1, self.scrollable_content_region.height - 1)  # less the header
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + visible:
+            self.scroll_to(y=self.cursor - visible + 1, animate=False)
 
     def action_cursor(self, step: int) -> None:
         if self.rows:
@@ -209,3 +247,11 @@ class RecordList(ScrollView, can_focus=True):
             self.cursor = index
             if event.chain == 2:
                 self.action_select()
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` on one line in exactly ``width`` cells, cut with … when it is longer."""
+    text = text.replace("\n", " ")
+    if cell_len(text) > width > 1:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
