@@ -526,6 +526,11 @@ class Store:
         """Whether reading ``table`` is free (it is in memory already)."""
         return table in TABLES or table in self._lazy_loaded
 
+    def is_checkpointed(self, table: str) -> bool:
+        """Whether ``table``'s own file holds all of it: not read yet and no later operation in
+        the log, so a reader may look things up in that file without loading the table."""
+        return table not in TABLES and table not in self._lazy_loaded and table not in self._dirty_unloaded
+
     def table_path(self, table: str) -> Path:
         """The checkpoint file of a table kept outside the main file."""
         return self.sidecar(table)

@@ -292,6 +292,7 @@ class GridtoolApp(App[None]):
         type(self)._merged_bindings = type(self)._merge_bindings()
         super().__init__()
         self.timeline_ready = False
+        self.event_file: Any = None  # gridtool.timelines.EventFile, once timelines are asked for
         self.store = Store(store_path)
         self.poll_seconds = poll_seconds
         self.clock = clock
@@ -351,11 +352,26 @@ class GridtoolApp(App[None]):
     def action_load_timelines(self) -> None:
         if not self.timeline_ready:
             from gridtool.issues import timeline
+            from gridtool.timelines import EventFile
 
-            timeline(self.store, "")  # loads the table and builds its index by issue
+            found = EventFile(self.store)
+            if found.build():  # where each issue's events lie: half a second, not the whole table
+                self.event_file = found
+            else:
+                timeline(self.store, "")  # loads the table and builds its index by issue
             self.timeline_ready = True
         queue = self.main.query_one(QueueView)
         queue.show_detail(queue.current())
+
+    def timeline(self, issue_id: str) -> list[dict[str, Any]]:
+        """An issue's events in order, from the events file while the table is not loaded."""
+        from gridtool.issues import event_order, timeline
+
+        if self.event_file is not None and not self.store.is_loaded("events"):
+            events = self.event_file.events(issue_id)
+            if events is not None:
+                return sorted(events, key=event_order)
+        return timeline(self.store, issue_id)
 
     def on_record_list_selected(self, event: RecordList.Selected) -> None:
         if event.record_list.id == "queue-list":

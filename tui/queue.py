@@ -257,7 +257,7 @@ class QueueView(Vertical):
             return t("list.empty")
         issue = self.store.records("issues")[issue["id"]]
         timeline_ready = self.app.timeline_ready  # type: ignore[attr-defined]
-        events = issues.timeline(self.store, issue["id"]) if timeline_ready else []
+        events = self.app.timeline(issue["id"]) if timeline_ready else []  # type: ignore[attr-defined]
         shown = issue["id"] in self.revealed
         detail = issues.detail(self.store, issue, self.now, show_pii=shown, events=events)
         lines = [f"[b]{detail.pop('number', '')}[/b]  {detail.pop('title', '')}"]
