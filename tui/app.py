@@ -15,8 +15,10 @@ from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.system_commands import SystemCommandsProvider
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
 from gridtool import register, views
@@ -119,6 +121,8 @@ class RegisterView(Vertical):
                             if member.get(k)
                         )
                     )
+            elif isinstance(value, bool):
+                lines.append(f"[b]{field_label(key)}[/b]  {t('yes') if value else t('no')}")
             elif value not in ("", None, []):
                 shown = "、".join(map(str, value)) if isinstance(value, list) else value
                 lines.append(f"[b]{field_label(key)}[/b]  {shown}")
@@ -274,10 +278,35 @@ def app_bindings() -> list[BindingType]:
     ]
 
 
+TEXTUAL_COMMANDS = {  # Textual's palette entries we keep, by their English title: our catalog key
+    "Theme": "tui.cmd_theme",
+    "Quit": "tui.cmd_quit",
+    "Keys": "tui.cmd_keys",
+    "Screenshot": "tui.cmd_screenshot",
+}
+
+
+class PaletteCommands(SystemCommandsProvider):
+    """The palette's commands, found by their name or its pinyin initials (fd finds 分单)."""
+
+    async def search(self, query: str) -> Hits:
+        from gridtool.search import is_initials_query, matches_initials
+
+        matcher = self.matcher(query)
+        initials = query.strip().lower()
+        for name, help_text, callback, *_ in self.app.get_system_commands(self.screen):
+            score = matcher.match(name)
+            if score <= 0 and is_initials_query(initials) and matches_initials(initials, name):
+                score = 0.9
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
 class GridtoolApp(App[None]):
     """The grid office's dashboard over one store."""
 
     TITLE = "gridtool"
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {PaletteCommands}
     BINDINGS: ClassVar[list[BindingType]] = app_bindings()
 
     def __init__(
@@ -422,7 +451,10 @@ class GridtoolApp(App[None]):
         self.main.query_one(QueueView).start(action)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):  # Textual's own, in our language
+            title = TEXTUAL_COMMANDS.get(command.title)
+            if title is not None:
+                yield command._replace(title=t(title), help=t(f"{title}_help"))
         for key, action in ACTION_KEYS.items():
             yield SystemCommand(
                 _action_label(action), t("tui.palette_key", key=key), partial(self.action_issue, action)

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from gridtool.errors import GridtoolError, ValidationError
+from gridtool.errors import GridtoolError, Problem, ValidationError
 from gridtool.i18n import field_label, t
 
 from .keys import TextPane, relabel, screen_keys
@@ -32,6 +32,7 @@ class Field:
     placeholder: str = ""
     value: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, shown): picked from a list
+    stands_for: str = ""  # the library's name for this field, when its refusals call it otherwise
 
 
 class ActionForm(ModalScreen[Any]):
@@ -58,6 +59,7 @@ class ActionForm(ModalScreen[Any]):
                 *screen_keys(),
                 Binding("escape", "cancel", t("tui.cancel"), show=False),
                 Binding("ctrl+s", "submit", t("tui.ok"), show=False),
+                *[Binding(str(n), f"pick({n})", show=False) for n in range(1, 6)],
             ],
         )
         super().__init__()
@@ -123,12 +125,32 @@ class ActionForm(ModalScreen[Any]):
         try:
             result = self.submit(self.values())
         except ValidationError as bad:
-            self.refuse("\n".join(p.message() for p in bad.problems))
+            self.refuse("\n".join(self._problem(p) for p in bad.problems))
             return
         except GridtoolError as err:
             self.refuse(err.message())
             return
         self.dismiss(result)
+
+    def _problem(self, problem: Problem) -> str:
+        """The library's reason, naming the field by its label in this form (escalating names the
+        assignee "escalate to")."""
+        text = problem.message()
+        shown = next((f.label for f in self.fields if problem.field in (f.name, f.stands_for)), None)
+        own = field_label(problem.field)
+        if shown and shown != own and text.startswith(own):
+            text = shown + text[len(own) :]
+        return text
+
+    def action_pick(self, digit: int) -> None:
+        """A digit picks the choice it names (the rating: 1 to 5) and moves on."""
+        for f in self.fields:
+            if any(value == str(digit) for value, _ in f.choices):
+                options = self.query_one(f"#field-{f.name}", OptionList)
+                options.highlighted = next(i for i, (value, _) in enumerate(f.choices) if value == str(digit))
+                options.action_select()
+                return
+        self.app.bell()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import getpass
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
 from gridtool import issues, register
+from gridtool.errors import GridtoolError
 from gridtool.i18n import field_label, t
 from gridtool.search import SearchIndex
 from gridtool.store import Store
 
 from .forms import ActionForm, Field, text_field
-from .keys import TextPane
+from .keys import TextPane, relabel
 from .record_list import Column, RecordList
 
 COUNTDOWN_STYLE = {"green": "green", "yellow": "bold yellow", "red": "bold red"}
@@ -68,19 +70,25 @@ class QueueView(Vertical):
     QueueView Input { margin: 0 0 1 0; }
     QueueView Horizontal { height: 1fr; }
     QueueView RecordList { width: 2fr; }
-    QueueView .detail { width: 1fr; min-width: 36; padding: 0 1; border-left: solid $panel-lighten-2; }
+    QueueView .detail {
+        width: 1fr; min-width: 36; max-width: 52; padding: 0 1; border-left: solid $panel-lighten-2;
+    }
     QueueView .detail Static { height: auto; }
     QueueView.-narrow .detail { display: none; }
     """
     NARROW = 100  # below this many columns the detail opens full screen on Enter instead of beside
 
+    BINDINGS: ClassVar[list[BindingType]] = []
+
     def __init__(self, **kwargs: Any) -> None:
+        relabel(type(self), [Binding("space", "mark", t("tui.mark"), show=False)])
         super().__init__(**kwargs)
         self.filter_text = ""
         self.revealed: set[str] = set()
         self._indexes: dict[bool, SearchIndex] = {}
         self._everything: list[dict[str, Any]] | None = None
         self._open: list[dict[str, Any]] = []
+        self.marked: dict[str, str] = {}  # issue id -> number, marked with space for ``a``
 
     @property
     def store(self) -> Store:
@@ -92,7 +100,7 @@ class QueueView(Vertical):
         with Horizontal():
             yield RecordList(
                 [  # what triage needs first; the last ones are left out when the room runs short
-                    Column("number", field_label("number"), 11, 11),
+                    Column("number", field_label("number"), 12, 12),  # with ● when marked
                     Column("countdown", field_label("countdown"), 4, 6),
                     Column("status", field_label("status"), 6, 10),
                     Column("assignee", field_label("assignee"), 6, 10),
@@ -160,8 +168,13 @@ class QueueView(Vertical):
             rows = self.search_index(everything).filter(wanted["text"])
         else:
             rows = self.everything() if everything else self._open
-        if "status" in wanted:
-            rows = [r for r in rows if r.get("status") == wanted["status"]]
+        if "status" in wanted:  # the code or the label as shown (status:已分单)
+            wanted_status = wanted["status"].lower()
+            rows = [
+                r
+                for r in rows
+                if wanted_status in (r.get("status"), issues.label("status", r.get("status")).lower())
+            ]
         if "grid" in wanted:
             code = wanted["grid"].upper()
             grids = {g["id"] for g in self.store.records("grid_cells").values() if g["code"] == code}
@@ -179,6 +192,8 @@ class QueueView(Vertical):
             moment = issues.iso(self.now)
             rows = [r for r in rows if r.get("status") in issues.OPEN and (r.get("due") or "9") < moment]
         self.query_one(RecordList).set_rows(list(rows), keep=lambda r: r["id"])
+        self._counts = (len(rows), len(self.everything() if everything else self._open))
+        self.show_summary()
 
     def update_summary(self) -> None:
         from gridtool.reports import stats
@@ -190,18 +205,28 @@ class QueueView(Vertical):
         due_today = sum(1 for r in open_issues if (r.get("due") or "")[:10] == today and r["due"] >= moment)
         month = stats(self.store, date(self.now.year, self.now.month, 1), self.now.date())
         rates = month.total.rates()
+        self._figures = {
+            "open": len(open_issues),
+            "overdue": overdue,
+            "due_today": due_today,
+            "resolution": rates["resolution_rate"].text(),
+            "satisfaction": rates["satisfaction_rate"].text(),
+        }
+        self.show_summary()
+
+    def show_summary(self) -> None:
+        """Rows shown of all, marked rows, then the day's figures."""
+        if not hasattr(self, "_figures"):
+            return
+        shown, total = getattr(self, "_counts", (0, 0))
+        marked = t("tui.marked", count=len(self.marked)) if self.marked else ""
         self.query_one("#queue-summary", Static).update(
-            t(
-                "tui.summary",
-                open=len(open_issues),
-                overdue=overdue,
-                due_today=due_today,
-                resolution=rates["resolution_rate"].text(),
-                satisfaction=rates["satisfaction_rate"].text(),
-            )
+            t("tui.summary", shown=shown, total=total, marked=marked, **self._figures)
         )
 
     def _cell(self, issue: dict[str, Any], key: str) -> str:
+        if key == "number":
+            return ("●" if issue["id"] in self.marked else " ") + (issue.get("number") or "")
         if key == "countdown":
             colour = issues.countdown(issue, self.now)
             return issues.label("countdown", colour) if colour else ""
@@ -312,9 +337,13 @@ class QueueView(Vertical):
         return str(self.store.meta.get("name") or getpass.getuser())
 
     def start(self, action: str) -> None:
-        """Open the form for ``action`` on the highlighted issue (or a new issue)."""
+        """Open the form for ``action`` on the highlighted issue (or a new issue; with rows marked,
+        ``a`` assigns all of them)."""
         if action == "new":
             self._new_issue()
+            return
+        if action == "assign" and self.marked:
+            self._assign_marked()
             return
         issue = self.current()
         if issue is None:
@@ -324,11 +353,9 @@ class QueueView(Vertical):
         status = issue.get("status")
         if action == "assign" and status != "reported":
             action = "reassign"
-        allowed = issues.allowed_actions(status)
-        if action not in allowed:
-            self.app.notify(
-                issues.allowed_text(status), title=issues.label("action", action), severity="warning"
-            )
+        refusal = self.refusal(action, issue)
+        if refusal:
+            self.app.notify(refusal, title=issues.label("action", action), severity="warning")
             return
         fields = self._fields(action, issue)
         title = f"{issues.label('action', action)} · {issue.get('number')} {issue.get('title')}"
@@ -340,14 +367,113 @@ class QueueView(Vertical):
             params.pop("other", None)
             return issues.perform(self.store, action, issue["id"], actor=self.actor(), **params)
 
+        done = t("tui.done", action=issues.label("action", action), number=issue.get("number") or "")
         if not fields:
             try:
                 submit({})
-            except Exception as err:
-                self.app.notify(str(err), severity="error")
-            self.after_write()
+            except GridtoolError as err:
+                self.app.notify(err.message(), title=issues.label("action", action), severity="error")
+                return
+            self.after_write(done)
             return
-        self.app.push_screen(ActionForm(title, fields, submit), lambda result: self.after_write())
+        self.app.push_screen(
+            ActionForm(title, fields, submit),
+            lambda result: self.after_write(done if result is not None else ""),
+        )
+
+    def refusal(self, action: str, issue: dict[str, Any]) -> str:
+        """Why ``action`` cannot be taken on ``issue`` now, naming its status and the keys that
+        can be pressed instead; empty when it can."""
+        status = issue.get("status")
+        allowed = issues.allowed_actions(status)
+        if action in allowed:
+            return ""
+        keys = [
+            f"{key} {issues.label('action', a)}"
+            for key, a in ACTION_KEYS.items()
+            if a in allowed or (a == "assign" and "reassign" in allowed)
+        ]
+        return t(
+            "tui.refused",
+            number=issue.get("number") or "",
+            status=issues.label("status", status),
+            action=issues.label("action", action),
+            keys=t("issue.list_sep").join(keys) or "—",
+        )
+
+    def action_mark(self) -> None:
+        self.toggle_mark()
+
+    def toggle_mark(self) -> None:
+        """Space: mark the highlighted row for ``a`` (assign all marked), or unmark it."""
+        issue = self.current()
+        if issue is None:
+            return
+        if self.marked.pop(issue["id"], None) is None:
+            self.marked[issue["id"]] = issue.get("number") or ""
+        listing = self.query_one(RecordList)
+        listing.refresh()
+        listing.action_cursor(1)
+        self.show_summary()
+
+    def _assign_marked(self) -> None:
+        """One form for every marked row. Rows whose status forbids it are named and left alone;
+        the others are assigned (a refusal of what was typed, such as an unknown assignee, keeps
+        the form open with nothing written)."""
+        records = self.store.records("issues")
+        chosen = [records[i] for i in self.marked if i in records]
+        refused = [issue for issue in chosen if self._assign_action(issue) is None]
+        going = [issue for issue in chosen if self._assign_action(issue) is not None]
+        if not going:
+            self.app.notify("\n".join(self.refusal("assign", i) for i in refused), severity="warning")
+            return
+        fields = self._fields("assign", going[0])
+        title = t("tui.assign_marked", count=len(going))
+
+        def submit(values: dict[str, str]) -> Any:
+            params: dict[str, Any] = {k: v for k, v in values.items() if v != ""}
+            if params.get("other"):
+                params["to"] = params.pop("other")
+            params.pop("other", None)
+            problems = [self.refusal("assign", i) for i in refused]
+            assigned = []
+            for issue in going:
+                try:
+                    issues.perform(
+                        self.store,
+                        self._assign_action(issue) or "assign",
+                        issue["id"],
+                        actor=self.actor(),
+                        **params,
+                    )
+                except GridtoolError as err:
+                    if not assigned:
+                        raise  # nothing written yet: the form shows why and stays open
+                    problems.append(f"{issue.get('number')}: {err.message()}")
+                else:
+                    assigned.append(issue)
+            return assigned, problems
+
+        def after(result: Any) -> None:
+            if not result:
+                self.after_write("")
+                return
+            done, problems = result
+            self.marked.clear()
+            numbers = "、".join(str(i.get("number")) for i in done[:5]) + ("…" if len(done) > 5 else "")
+            self.after_write(t("tui.assigned_marked", count=len(done), numbers=numbers))
+            if problems:
+                self.app.notify(
+                    "\n".join(problems), title=t("tui.not_assigned"), severity="warning", timeout=15
+                )
+
+        self.app.push_screen(ActionForm(title, fields, submit), after)
+
+    @staticmethod
+    def _assign_action(issue: dict[str, Any]) -> str | None:
+        """assign for a new issue, reassign for one already with someone, None when neither."""
+        allowed = issues.allowed_actions(issue.get("status"))
+        return next((a for a in ("assign", "reassign") if a in allowed), None)
 
     def _fields(self, action: str, issue: dict[str, Any]) -> list[Field]:
         if action in ("assign", "reassign", "escalate"):
@@ -356,12 +482,14 @@ class QueueView(Vertical):
                 if action == "escalate"
                 else [Field("to", field_label("assignee"), choices=self._assignees(issue))]
             )
-            other_label = t("tui.escalate_to") if action == "escalate" else t("tui.or_team")
-            fields.append(Field("other", other_label, placeholder="镇综治办"))
-            if action == "escalate":
+            if action == "escalate":  # the office it goes to is the assignee: named so in the form
+                fields.append(
+                    Field("to", t("tui.escalate_to"), placeholder="镇综治办", stands_for="assignee")
+                )
                 fields.append(text_field("reason"))
             else:
-                fields.append(text_field("due", placeholder="2026-12-01"))
+                fields.append(Field("other", t("tui.or_team"), placeholder="镇综治办"))
+                fields.append(text_field("due", placeholder=t("tui.example", example=self._in_days(3))))
             return fields
         return {
             "accept": [],
@@ -370,12 +498,25 @@ class QueueView(Vertical):
             "extend": [text_field("days", "3"), text_field("reason")],
             "resolve": [text_field("summary")],
             "visit": [
-                Field("rating", field_label("rating"), choices=[(str(n), "★" * n) for n in (5, 4, 3, 2, 1)]),
+                Field(
+                    "rating",
+                    t("tui.rating_digits"),
+                    choices=[(str(n), f"{n}  {'★' * n}") for n in (5, 4, 3, 2, 1)],
+                ),
                 text_field("comment"),
             ],
             "reopen": [text_field("reason")],
-            "reject": [text_field("duplicate_of", placeholder="2026-000123"), text_field("reason")],
+            "reject": [
+                text_field("duplicate_of", placeholder=t("tui.example", example=f"{self.now.year}-000123")),
+                text_field("reason"),
+            ],
         }[action]
+
+    def _in_days(self, days: int) -> str:
+        """A date ``days`` from today, for the examples in forms (never one in the past)."""
+        from datetime import timedelta
+
+        return (self.now.date() + timedelta(days=days)).isoformat()
 
     def _assignees(self, issue: dict[str, Any]) -> list[tuple[str, str]]:
         """Leads of the issue's grid first, each with their open workload."""
@@ -430,9 +571,13 @@ class QueueView(Vertical):
             household = self._pick_household(values.pop("household"))
             return issues.report(self.store, {**values, "household": household["id"]}, actor=self.actor())
 
-        self.app.push_screen(
-            ActionForm(t("tui.new_issue"), fields, submit), lambda result: self.after_write()
-        )
+        def after(result: Any) -> None:
+            if not result:
+                return
+            issue, _ = result
+            self.after_write(t("tui.reported", number=issue.get("number") or ""), highlight=issue["id"])
+
+        self.app.push_screen(ActionForm(t("tui.new_issue"), fields, submit), after)
 
     def _pick_household(self, query: str) -> dict[str, Any]:
         from gridtool.errors import InputError, NotFound
@@ -448,6 +593,20 @@ class QueueView(Vertical):
             names = "、".join(register.describe(self.store, "household", h) for h in found[:5])
             raise InputError("tui.household_ambiguous", count=len(found), names=names) from None
 
-    def after_write(self) -> None:
+    def after_write(self, done: str = "", highlight: str | None = None) -> None:
+        """Show what changed: the list and detail again, ``done`` said, ``highlight`` on screen."""
         self.reload()
+        if highlight is not None:
+            listing = self.query_one(RecordList)
+            index = next((i for i, row in enumerate(listing.rows) if row["id"] == highlight), None)
+            if index is None and self.filter_text:  # hidden by the filter: show the queue whole
+                self.query_one("#queue-filter", Input).value = ""
+                self.filter_text = ""
+                self.apply_filter()
+                index = next((i for i, row in enumerate(listing.rows) if row["id"] == highlight), None)
+            if index is not None:
+                listing.cursor = index
+                listing.scroll_to_cursor()
         self.show_detail(self.current())
+        if done:
+            self.app.notify(done, timeout=4)

@@ -38,7 +38,7 @@ async def test_the_queue_shows_open_issues_by_urgency_then_time_left(demo_path: 
         keys = [(QueueView._order(None, r)[1], r.get("due") or "9999") for r in rows]  # type: ignore[arg-type]
         assert keys == sorted(keys)
         summary = str(app.query_one("#queue-summary").render())
-        assert f"Open {len(rows)}" in summary
+        assert f"{len(rows)} of {len(rows)} shown · Open {len(rows)}" in summary
 
 
 async def test_assign_then_accept_resolve_and_visit_with_the_keyboard(demo_path: Path) -> None:
