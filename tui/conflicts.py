@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -18,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from gridtool import sync
 from gridtool.errors import GridtoolError
-from gridtool.i18n import t, table_label, tn
+from gridtool.i18n import field_label, t, table_label, tn
 
 from .footer import Footer
 from .keys import screen_keys
@@ -40,6 +42,8 @@ class ConflictsScreen(Screen[None]):
         super().__init__()
         self.found: list[sync.Conflict] = []
         self.revealed = False
+        self.message = ""  # what was just settled, shown until the person moves on
+        self._settling = False
 
     @staticmethod
     def bindings() -> list[BindingType]:
@@ -76,30 +80,52 @@ class ConflictsScreen(Screen[None]):
         if not self.found:
             listing.add_option(Option(t("sync.no_conflicts"), disabled=True))
         for conflict in self.found:
-            listing.add_option(Option(sync.conflict_title(conflict), id=conflict.id))
+            # Text, not markup: "[needs you]" would be read as a style and vanish.
+            listing.add_option(Option(Text(self.heading(conflict)), id=conflict.id))
         if self.found:
+            self._settling = True  # this highlight is ours: the confirmation stays
             listing.highlighted = 0
         self.show_detail()
+
+    def heading(self, conflict: sync.Conflict) -> str:
+        """The CLI's title with the record named as people name it."""
+        from gridtool.conflict_names import record_name
+
+        badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
+        what = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
+        return f"{badge}  {record_name(self.store, conflict.table, conflict.record)} · {what}"
 
     def current(self) -> sync.Conflict | None:
         index = self.query_one(OptionList).highlighted
         return self.found[index] if self.found and index is not None and index < len(self.found) else None
 
     def on_option_list_option_highlighted(self, _: OptionList.OptionHighlighted) -> None:
+        if not self._settling:
+            self.message = ""  # the confirmation stays until the person moves on
+        self._settling = False
         self.show_detail()
 
-    def show_detail(self, message: str = "") -> None:
+    def show_detail(self) -> None:
+        from gridtool.conflict_names import laptop_name, record_name, unmask_differences
+
         conflict = self.current()
-        lines = [message] if message else []
+        lines = [self.message, ""] if self.message else []
         if conflict is not None:
-            state = self.state
-            lines += [f"[b]{conflict.id}[/b]  {table_label(conflict.table)} {conflict.record}", ""]
-            for n, option in enumerate(conflict.options):
+            name = record_name(self.store, conflict.table, conflict.record)
+            lines += [f"[b]{escape(name)}[/b]  [dim]{table_label(conflict.table)} · {conflict.id}[/dim]", ""]
+            shown = [sync.shown_value(conflict, option, self.revealed) for option in conflict.options]
+            if not self.revealed:
+                plain = [sync.shown_value(conflict, option, True) for option in conflict.options]
+                unmasked = unmask_differences(shown, plain)
+                if unmasked != shown:
+                    shown = unmasked
+                    lines += [f"[dim]{t('tui.conflict_digits_shown')}[/dim]", ""]
+            for n, (option, value) in enumerate(zip(conflict.options, shown, strict=True)):
                 mark = "→" if n == conflict.winner else " "
-                who = sync.peer_name(self.store, state, option["origin"])
-                lines.append(
-                    f"{mark} {sync.shown_value(conflict, option, self.revealed)}  [dim]({who})[/dim]"
+                who = laptop_name(
+                    self.store, option["origin"], sync.peer_name(self.store, self.state, option["origin"])
                 )
+                lines.append(f"{mark} {escape(value)}  [dim]({escape(who)})[/dim]")
             lines += ["", f"[dim]{t('tui.conflict_keys')}[/dim]"]
         self.query_one("#conflict-detail", Static).update("\n".join(lines))
 
@@ -114,11 +140,13 @@ class ConflictsScreen(Screen[None]):
         try:
             settled, _ = sync.resolve(self.store, conflict.id, keep=keep)
         except GridtoolError as err:
-            self.show_detail(f"[red]{err.message()}[/red]")
+            self.message = f"[red]{escape(err.message())}[/red]"
+            self.show_detail()
             return
-        self.reload()
         message = t("sync.resolved", id=conflict.id)
         if settled.restored:  # a kept household came back with its members: say so here too
             tables = sorted({table_label(item["table"]) for item in settled.restored})
             message += "\n" + tn("sync.restored", len(settled.restored), what=", ".join(tables))
-        self.show_detail(message)
+        self.message = f"[green]{escape(message)}[/green]"
+        self.reload()
+        self.app.reload_views()  # type: ignore[attr-defined]  # the queue and details show the kept value

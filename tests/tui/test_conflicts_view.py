@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gridtool import register, sync
+from gridtool import i18n, issues, register, sync
 from gridtool.store import Store
 from gridtool.tui.app import GridtoolApp
 from gridtool.tui.conflicts import ConflictsScreen
@@ -116,3 +116,87 @@ async def test_closing_the_conflicts_at_once_leaves_no_redraw_behind(tmp_path: P
         await pilot.press("6")
         await pilot.pause()
         assert isinstance(app.screen, ConflictsScreen)
+
+
+def _household_conflict(tmp_path: Path) -> tuple[Path, str]:
+    """A household whose phone two laptops changed at once, to numbers that mask alike, and an
+    issue whose title they both changed."""
+    office = Store.init(tmp_path / "office" / "gridtool.json", name="office")
+    worker = Store.init(tmp_path / "worker" / "gridtool.json", name="刘丹")
+    sync.trust_add(office, "刘丹", sync.whoami(worker)["public_key"])
+    sync.trust_add(worker, "office", sync.whoami(office)["public_key"])
+    register.add(office, "grid_cell", {"code": "TL-03", "name": "第三网格", "worker": "刘丹"})
+    building = register.add(
+        office, "building", {"grid_cell": "TL-03", "compound": "湘离小区", "number": "5", "units": 1}
+    )
+    household = register.add(
+        office, "household", {"building": building["id"], "unit": 1, "room": "0502", "head": "程金娇"}
+    )
+    issue, _ = issues.report(
+        office,
+        {"household": household["id"], "category": "repair", "channel": "phone", "title": "下水道返水"},
+        actor="刘丹",
+    )
+    sync.export_bundle(office, tmp_path / "o.gtb")
+    sync.import_bundle(worker, tmp_path / "o.gtb")
+    register.edit(office, "household", household["id"], {"phone": "13912340001"})
+    register.edit(worker, "household", household["id"], {"phone": "13912350001"})
+    with office.transaction() as tx:
+        tx.update("issues", issue["id"], {"title": "卫生间下水道返水"})
+    with worker.transaction() as tx:
+        tx.update("issues", issue["id"], {"title": "厨房下水道返水"})
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    return office.path, issue["id"]
+
+
+async def test_conflicts_are_named_as_people_name_things(tmp_path: Path) -> None:
+    path, _ = _household_conflict(tmp_path)
+    i18n.set_language("en")
+    try:
+        app = GridtoolApp(path, poll_seconds=3600)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await pilot.press("6")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ConflictsScreen)
+            titles = [str(screen.query_one("#conflict-list").get_option_at_index(i).prompt) for i in (0, 1)]
+            assert any(
+                "[needs you]" in title and "程金娇" in title and "湘离小区" in title for title in titles
+            )
+            phone = next(i for i, c in enumerate(screen.found) if c.field == "phone")
+            screen.query_one("#conflict-list").highlighted = phone
+            await pilot.pause()
+            detail = str(screen.query_one("#conflict-detail").render())
+            assert "139***40001" in detail and "139***50001" in detail  # only the differing digit
+            assert "13912340001" not in detail
+            assert "this laptop (office)" in detail and "(刘丹)" in detail
+    finally:
+        i18n.set_language(None)
+
+
+async def test_after_settling_the_confirmation_stays_and_the_queue_shows_the_kept_value(
+    tmp_path: Path,
+) -> None:
+    path, issue_id = _household_conflict(tmp_path)
+    app = GridtoolApp(path, poll_seconds=3600)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        screen = app.screen
+        title = next(i for i, c in enumerate(screen.found) if c.field == "title")  # type: ignore[attr-defined]
+        screen.query_one("#conflict-list").highlighted = title
+        await pilot.pause()
+        kept = Store(path).get("issues", issue_id)["title"]
+        await pilot.press("o" if kept == "卫生间下水道返水" else "m")  # whichever is not shown now
+        await pilot.pause()
+        assert "settled conflict" in str(screen.query_one("#conflict-detail").render())
+        await pilot.pause(0.3)
+        assert "settled conflict" in str(screen.query_one("#conflict-detail").render())  # still there
+        await pilot.press("escape")
+        await pilot.pause()
+        now = Store(path).get("issues", issue_id)["title"]
+        assert now != kept
+        row = next(r for r in app.query_one("#queue-list").rows if r["id"] == issue_id)
+        assert row["title"] == now
+        assert now in str(app.query_one("#queue-detail").render())
