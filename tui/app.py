@@ -411,6 +411,14 @@ class GridtoolApp(App[None]):
 
                 self.push_screen(DetailScreen(queue.detail_text(queue.current())))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Issue keys only where there is an issue to act on: not over the conflicts."""
+        if action in ("issue", "load_timelines", "search", "reveal"):
+            from .detail import DetailScreen
+
+            return self.screen is self.main or isinstance(self.screen, DetailScreen)
+        return True
+
     @property
     def main(self) -> Screen[Any]:
         """The screen with the tabs, under any detail, form or conflicts screen on top of it."""

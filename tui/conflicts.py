@@ -112,7 +112,7 @@ class ConflictsScreen(Screen[None]):
         lines = [self.message, ""] if self.message else []
         if conflict is not None:
             name = record_name(self.store, conflict.table, conflict.record)
-            lines += [f"[b]{escape(name)}[/b]  [dim]{table_label(conflict.table)} · {conflict.id}[/dim]", ""]
+            lines += [f"[b]{escape(name)}[/b]  [dim]{table_label(conflict.table)}[/dim]", ""]
             shown = [sync.shown_value(conflict, option, self.revealed) for option in conflict.options]
             if not self.revealed:
                 plain = [sync.shown_value(conflict, option, True) for option in conflict.options]

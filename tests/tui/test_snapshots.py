@@ -1,4 +1,5 @@
-"""Snapshots of the queue, the detail pane and a form, in Chinese and English.
+"""Snapshots of the queue, a form with an error, the detail with a long timeline, the help and
+the conflicts screen, at 80×24 and 120×35, in Chinese and English.
 
 The store is built with fixed times and the app runs on a fixed clock, so the pictures only change
 when the dashboard does (``pytest --snapshot-update`` after a deliberate change, then look at them).
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gridtool import i18n, issues, register
+from gridtool import i18n, issues, register, sync
 from gridtool.store import Store
 from gridtool.tui.app import GridtoolApp
 
@@ -70,7 +71,36 @@ def _store(path: Path) -> Path:
         actor="谭石泉",
         text="已联系物业，明天上门",
     )
+    for n in range(14):  # a long timeline: the detail must open on its newest entry
+        issues.perform(
+            store,
+            "note",
+            "2026-000001",
+            at=datetime(2026, 11, 17, 10 + n // 2, 30 * (n % 2)),
+            actor="谭石泉",
+            text=f"第{n + 1}次跟进：已联系物业",
+        )
     return path
+
+
+def _conflicted(tmp_path: Path) -> Path:
+    """A household whose phone the office and 刘丹's laptop changed at once."""
+    office = Store.init(tmp_path / "office" / "gridtool.json", name="office")
+    worker = Store.init(tmp_path / "worker" / "gridtool.json", name="刘丹")
+    sync.trust_add(office, "刘丹", sync.whoami(worker)["public_key"])
+    sync.trust_add(worker, "office", sync.whoami(office)["public_key"])
+    register.add(office, "grid_cell", {"code": "TL-03", "name": "铁园社区第三网格", "worker": "刘丹"})
+    building = register.add(office, "building", {"grid_cell": "TL-03", "compound": "湘离小区", "number": "5"})
+    household = register.add(
+        office, "household", {"building": building["id"], "unit": 1, "room": "0502", "head": "程金娇"}
+    )
+    sync.export_bundle(office, tmp_path / "o.gtb")
+    sync.import_bundle(worker, tmp_path / "o.gtb")
+    register.edit(office, "household", household["id"], {"phone": "13912340001"})
+    register.edit(worker, "household", household["id"], {"phone": "13912350001"})
+    sync.export_bundle(worker, tmp_path / "w.gtb")
+    sync.import_bundle(office, tmp_path / "w.gtb")
+    return office.path
 
 
 @pytest.fixture(params=["zh", "en"])
@@ -80,17 +110,49 @@ def lang(request: pytest.FixtureRequest):
     i18n.set_language(None)
 
 
+SIZES = [(80, 24), (120, 35)]
+
+
 @pytest.fixture
 def app(tmp_path: Path, lang: str) -> GridtoolApp:
     return GridtoolApp(_store(tmp_path / "s" / "gridtool.json"), poll_seconds=3600, clock=lambda: NOW)
 
 
-def test_queue_and_detail(snap_compare, app: GridtoolApp) -> None:
-    assert snap_compare(app, terminal_size=(160, 45))
+@pytest.mark.parametrize("size", SIZES)
+def test_queue(snap_compare, app: GridtoolApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size)
 
 
-def test_queue_on_a_small_terminal(snap_compare, app: GridtoolApp) -> None:
-    assert snap_compare(app, terminal_size=(80, 24))
+@pytest.mark.parametrize("size", SIZES)
+def test_form_with_an_error(snap_compare, app: GridtoolApp, size: tuple[int, int]) -> None:
+    async def refused(pilot) -> None:
+        await pilot.press("n", *"无此住户", "enter", *"楼道灯不亮", "ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=refused)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_detail_with_a_long_timeline(snap_compare, app: GridtoolApp, size: tuple[int, int]) -> None:
+    async def opened(pilot) -> None:
+        listing = pilot.app.query_one("#queue-list")
+        listing.cursor = next(i for i, r in enumerate(listing.rows) if r["number"] == "2026-000001")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=opened)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, app: GridtoolApp, size: tuple[int, int]) -> None:
+    assert snap_compare(app, terminal_size=size, press=["question_mark"])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_conflicts(snap_compare, tmp_path: Path, lang: str, size: tuple[int, int]) -> None:
+    app = GridtoolApp(_conflicted(tmp_path), poll_seconds=3600, clock=lambda: NOW)
+    assert snap_compare(app, terminal_size=size, press=["6"])
 
 
 def test_assign_form(snap_compare, app: GridtoolApp) -> None:
@@ -101,4 +163,4 @@ def test_assign_form(snap_compare, app: GridtoolApp) -> None:
         await pilot.press("a")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(120, 36), run_before=open_form)
+    assert snap_compare(app, terminal_size=(120, 35), run_before=open_form)
