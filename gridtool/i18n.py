@@ -18,15 +18,25 @@ _current: str | None = None
 
 
 def detect_language(environ: dict[str, str] | None = None) -> str:
+    """``GRIDTOOL_LANG`` (``zh``, ``en``, or a locale name such as ``zh_CN.UTF-8``), else the
+    locale variables, else English. A ``GRIDTOOL_LANG`` naming another language is passed over
+    (:func:`unrecognised_setting` names it, for a warning)."""
     env = os.environ if environ is None else environ
     chosen = env.get("GRIDTOOL_LANG", "").strip().lower()
-    if chosen:
-        return "zh" if chosen.startswith("zh") else "en"
+    if chosen.startswith(LANGUAGES):
+        return chosen[:2]
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = env.get(var, "")
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+def unrecognised_setting(environ: dict[str, str] | None = None) -> str | None:
+    """The value of ``GRIDTOOL_LANG`` when it names neither language, else ``None``."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("GRIDTOOL_LANG", "").strip()
+    return chosen if chosen and not chosen.lower().startswith(LANGUAGES) else None
 
 
 def language() -> str:
