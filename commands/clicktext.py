@@ -17,9 +17,7 @@ of :data:`CLICK_MESSAGES` and fills in the catalog's translation. Checked agains
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import difflib
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -166,6 +164,8 @@ def click_format(template: str, **values: object) -> str:
 
 def suggestion(typed: str, candidates: Iterable[str]) -> str:
     """``Did you mean …?`` for a mistyped name, or "" when nothing is close."""
+    import difflib
+
     names = sorted(set(candidates))
     close = difflib.get_close_matches(typed, names, n=3, cutoff=0.6)
     if not close and len(typed.lstrip("-")) >= 2:
@@ -212,6 +212,8 @@ def _mistyped_choice(exc: click.ClickException) -> str:
     for template in ("{value!r} is not one of {choices}.", "{value!r} is not {choice}."):
         found = _pattern(template).fullmatch(exc.message)
         if found:
+            import ast
+
             with contextlib.suppress(ValueError, SyntaxError):
                 return suggestion(str(ast.literal_eval(found["value"])), [str(c) for c in choices])
     return ""
