@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Iterable
 from functools import cache
 
 from gridtool.paths import data_file
@@ -90,6 +92,18 @@ def tn(key: str, n: int, /, **params: object) -> str:
 
 def has(key: str) -> bool:
     return key in catalog("en")
+
+
+def labelled_ids(prefix: str, ids: Iterable[str]) -> str:
+    """Ids a user may type, each beside its label (``accept（接单）、close（结案）``), for a message
+    that lists the choices: the label says what it is, the id is what to type."""
+    items = []
+    for id_ in ids:
+        key = f"{prefix}.{id_}"
+        label = t(key) if has(key) else id_
+        same = label.lower() == re.sub(r"[-_]", " ", id_).lower()  # repair (Repair) says it twice
+        items.append(id_ if same else t("issue.allowed_item", command=id_, label=label))
+    return t("issue.list_sep").join(items) or "—"
 
 
 def table_label(table: str) -> str:
