@@ -18,6 +18,7 @@ of :data:`CLICK_MESSAGES` and fills in the catalog's translation. Checked agains
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -359,7 +360,13 @@ class TranslatedGroup(LazyGroup):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
-        return adopt(command) if command is not None else None
+        if command is None:
+            return None
+        if "_GRIDTOOL_COMPLETE" in os.environ:  # the shell is asking: record references complete
+            from .completion import attach
+
+            attach(command, cmd_name)
+        return adopt(command)
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
