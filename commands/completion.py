@@ -26,6 +26,7 @@ LIMIT = 200  # a shell shows no more than a screenful anyway
 
 @click.command(
     "completion",
+    short_help=t("Print the shell completion script (bash, zsh, fish)."),
     help=t(
         "Print the shell completion script. Install it with "
         '`eval "$(gridtool completion bash)"` in ~/.bashrc (zsh: the same in ~/.zshrc; '

@@ -61,7 +61,7 @@ json.dump(pages, sys.stdout, ensure_ascii=False)
 # What may stay in Latin letters in a Chinese page: what the user types or sees in a file.
 ALLOWED = {
     "gridtool", "csv", "json", "jsonl", "xlsx", "markdown", "excel", "utf", "gbk", "gb", "bom",
-    "id", "ids", "pii", "zip", "cron", "wechat", "kg", "cjj",
+    "id", "ids", "pii", "zip", "cron", "wechat", "kg", "cjj", "bash", "zsh", "fish",
 }  # fmt: skip
 STRIP = (
     re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*"),  # option names
@@ -69,6 +69,7 @@ STRIP = (
     re.compile(r"'[^'\n]*'"),  # names and values Click quotes
     re.compile(r"`[^`\n]*`"),  # commands quoted in help texts
     re.compile(r"\b[\w.-]+\.(?:csv|json|jsonl|xlsx|md|txt|zip)\b"),  # file names
+    re.compile(r"~?[\w.-]*/[\w./-]+"),  # paths (~/.bashrc)
 )
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]+")
 
