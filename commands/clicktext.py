@@ -379,3 +379,36 @@ class TranslatedGroup(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         with translated_errors():
             return super().invoke(ctx)
+
+
+# -- prompts: click.confirm and click.prompt print their own English on a bad answer ------------------
+
+YES = ("y", "yes", "是", "是的", "好")
+NO = ("n", "no", "否", "不")
+
+
+def confirm(question: str, default: bool = False) -> bool:
+    """``click.confirm`` whose complaint about an answer that is neither yes nor no is translated;
+    also takes 是 and 否. Ctrl-C or the end of input is ``Abort`` (shown as Aborted!)."""
+    choices = "[Y/n]" if default else "[y/N]"
+    while True:
+        answer = click.prompt(f"{question} {choices}", default="", show_default=False, err=True)
+        answer = str(answer).strip().lower()
+        if not answer:
+            return default
+        if answer in YES:
+            return True
+        if answer in NO:
+            return False
+        click.echo(click_text("Error: invalid input"), err=True)
+
+
+def prompt_twice(text: str, hide_input: bool = True) -> str:
+    """``click.prompt(confirmation_prompt=True)`` with its repeat prompt and its mismatch error in
+    the user's language: asked until both entries agree."""
+    while True:
+        first = str(click.prompt(text, hide_input=hide_input, err=True))
+        again = str(click.prompt(click_text("Repeat for confirmation"), hide_input=hide_input, err=True))
+        if first == again:
+            return first
+        click.echo(click_text("Error: The two entered values do not match."), err=True)

@@ -191,3 +191,28 @@ def test_a_prompt_left_unanswered_says_aborted_in_chinese(
     i18n.set_language("zh")
     result = CliRunner().invoke(cli, ["--db", str(store_path), "grid", "remove", "TL-03"], input="")
     assert result.exit_code == 1 and result.output.rstrip().endswith("已中止！")
+
+
+def test_a_confirmation_takes_chinese_answers_and_complains_in_chinese(
+    store_path: Path, community: Any
+) -> None:
+    i18n.set_language("zh")
+    args = ["--db", str(store_path), "household", "remove", "程金娇"]
+    kept = CliRunner().invoke(cli, args, input="也许\n否\n")
+    assert kept.exit_code == 1 and "错误：输入无效" in kept.output and "[y/N]" in kept.output
+    assert "程金娇" in CliRunner().invoke(cli, ["--db", str(store_path), "household", "list"]).output
+
+
+def test_a_secret_asked_twice_says_in_chinese_when_the_two_differ() -> None:
+    import click
+
+    from gridtool.commands.clicktext import prompt_twice
+
+    @click.command()
+    def ask() -> None:
+        click.echo(f"got {prompt_twice('口令')}")
+
+    i18n.set_language("zh")
+    result = CliRunner().invoke(ask, input="a\nb\nc\nc\n")
+    assert "请再输入一次以确认" in result.output and "错误：两次输入的不一致。" in result.output
+    assert result.output.rstrip().endswith("got c")
