@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -180,16 +181,25 @@ def test_an_unknown_gridtool_lang_falls_back_with_one_warning() -> None:
     i18n.set_language(None)
     result = run("--version", GRIDTOOL_LANG="fr", LC_ALL="", LANG="", LANGUAGE="", LC_MESSAGES="")
     assert result.exit_code == 0
-    assert result.stderr.count("GRIDTOOL_LANG=fr") == 1 and "English" in result.stderr
+    assert result.output.count("GRIDTOOL_LANG=fr") == 1 and "English" in result.output
     assert i18n.detect_language({"GRIDTOOL_LANG": "fr", "LANG": "zh_CN.UTF-8"}) == "zh"
     assert i18n.detect_language({"GRIDTOOL_LANG": "zh_CN.UTF-8"}) == "zh"
 
 
-def test_a_prompt_left_unanswered_says_aborted_in_chinese(
-    store_path: Path, community: dict[str, str]
-) -> None:
+@pytest.mark.parametrize("stop", [click.Abort, KeyboardInterrupt, EOFError])
+def test_an_aborted_command_says_so_in_chinese(stop: type[BaseException]) -> None:
+    from gridtool.commands.clicktext import TranslatedGroup
+
+    @click.group(cls=TranslatedGroup)
+    def root() -> None:
+        pass
+
+    @root.command()
+    def wait() -> None:
+        raise stop()
+
     i18n.set_language("zh")
-    result = CliRunner().invoke(cli, ["--db", str(store_path), "grid", "remove", "TL-03"], input="")
+    result = CliRunner().invoke(root, ["wait"])
     assert result.exit_code == 1 and result.output.rstrip().endswith("已中止！")
 
 
@@ -204,8 +214,6 @@ def test_a_confirmation_takes_chinese_answers_and_complains_in_chinese(
 
 
 def test_a_secret_asked_twice_says_in_chinese_when_the_two_differ() -> None:
-    import click
-
     from gridtool.commands.clicktext import prompt_twice
 
     @click.command()
