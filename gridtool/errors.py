@@ -57,11 +57,12 @@ class Problem:
     value: str | None = None
 
     def message(self) -> str:
-        text = f"{field_label(self.field)}: {t(self.key, **_translated(self.params))}"
+        message = t(self.key, **_translated(self.params))
+        text = t("problem.line", field=field_label(self.field), message=message)
         if "n" in self.params:
             text = f"{t('member.n', n=self.params['n'])} {text}"
         if self.value:
-            text += f" ({self.value})"
+            text += t("problem.value", value=self.value)
         return text
 
 

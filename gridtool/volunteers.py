@@ -88,9 +88,7 @@ class _Check(Problems):
             for lang in ("zh", "en"):
                 if catalog(lang).get(f"{kind}.{key}", "").lower() == text.lower():
                     return key
-        self.add(
-            field, "issue.unknown_choice", text, known=", ".join(f"{k} ({label(kind, k)})" for k in known)
-        )
+        self.add(field, "issue.unknown_choice", text, known=labelled_ids(kind, known))
         return text
 
 
