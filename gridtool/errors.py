@@ -57,12 +57,11 @@ class Problem:
     value: str | None = None
 
     def message(self) -> str:
-        message = t(self.key, **_translated(self.params))
-        text = t("problem.line", field=field_label(self.field), message=message)
+        text = f"{field_label(self.field)}: {t(self.key, **_translated(self.params))}"
         if "n" in self.params:
             text = f"{t('member.n', n=self.params['n'])} {text}"
         if self.value:
-            text += t("problem.value", value=self.value)
+            text += f" ({self.value})"
         return text
 
 
