@@ -321,12 +321,12 @@ def help_text(text: str) -> str:
     return f"{body}  [{extra}]" if body else f"[{extra}]"
 
 
+_RANGE = re.compile(r"[\d.x<>=-]+")  # what an IntRange shows: x>=0, 1<=x<=5
+
+
 def _is_click_extra(item: str) -> bool:
-    return (
-        item in ("required",)
-        or item.startswith(("default: ", "env var: "))
-        or bool(re.fullmatch(r"[\dx<>=.\-]+(?:<=|>=|<|>)?[\dx<>=.\-]*", item))
-    )
+    """Whether an item of a help row's ``[…]`` tail is Click's (so the tail is Click's to translate)."""
+    return item == "required" or item.startswith(("default: ", "env var: ")) or bool(_RANGE.fullmatch(item))
 
 
 def warn_unrecognised_language(args: list[str]) -> None:
