@@ -143,7 +143,7 @@ def markdown_language(fmt: str) -> Iterator[None]:
     """Markdown is for a Chinese WeChat group: Chinese unless the user chose a language explicitly."""
     from gridtool import i18n
 
-    explicit = click.get_current_context().find_root().params.get("lang")
+    explicit = click.get_current_context().find_root().params.get("lang") or os.environ.get("GRIDTOOL_LANG")
     if fmt != "markdown" or explicit:
         yield
         return

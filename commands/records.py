@@ -8,6 +8,7 @@ import click
 
 from gridtool.i18n import field_label, t
 
+from .clicktext import confirm
 from .common import (
     Env,
     actor_option,
@@ -86,7 +87,7 @@ def register_commands(group: click.Group, kind_name: str, filters: bool = True) 
 
         store = env.store()
         what = describe(store, kind_name, get(store, kind_name, ref))
-        if not yes and not click.confirm(t("confirm.remove", what=what), err=True, default=False):
+        if not yes and not confirm(t("confirm.remove", what=what)):
             fail(t("cancelled"), 1)
         removed = remove(store, kind_name, ref, actor=actor)
         success(t("removed", what=describe(store, kind_name, removed)))
