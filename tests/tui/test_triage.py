@@ -253,3 +253,59 @@ async def test_the_queue_never_scrolls_sideways_and_keeps_the_highlight_in_sight
             assert not any(s[:-1] + " " in header_and_rows for s in statuses if len(s) > 6)  # not cut
     finally:
         i18n.set_language(None)
+
+
+async def test_the_highlight_follows_its_issue_into_sight_when_the_rows_move(demo_path: Path) -> None:
+    """After a write the list is sorted again; the highlighted issue may move far down."""
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        listing = app.query_one("#queue-list", RecordList)
+        first = listing.current_row
+        listing.set_rows(list(reversed(listing.rows)), keep=lambda row: row["id"])
+        await pilot.pause()
+        assert listing.current_row is first and listing.cursor == len(listing.rows) - 1
+        top = int(listing.scroll_y)
+        assert top <= listing.cursor < top + listing.scrollable_content_region.height - 1
+
+
+REFUSED_FROM = {  # each action key with a status that refuses it (o, a note, is refused only on
+    "t": ("accept", "reported"),  # closed issues, which the demo has none of)
+    "x": ("extend", "resolved"),
+    "e": ("escalate", "escalated"),
+    "d": ("resolve", "reported"),
+    "f": ("visit", "accepted"),
+    "R": ("reopen", "accepted"),
+    "D": ("reject", "resolved"),
+    "c": ("close", "accepted"),
+    "a": ("assign", "resolved"),
+}
+
+
+@pytest.mark.parametrize("key", list(REFUSED_FROM))
+async def test_each_refused_action_names_the_status_and_the_keys_and_writes_nothing(
+    demo_path: Path, key: str
+) -> None:
+    from gridtool.tui.queue import ACTION_KEYS
+    from tests.conftest import snapshot
+
+    action, status = REFUSED_FROM[key]
+    assert ACTION_KEYS[key] == action
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        said = _listen(app)
+        if status not in issues.OPEN:
+            app.query_one("#queue-filter").value = f"status:{status}"  # type: ignore[attr-defined]
+            await pilot.pause()
+        issue = await _cursor_to(pilot, app, status)
+        allowed = issues.allowed_actions(status)
+        assert action not in allowed
+        before = snapshot(demo_path)
+        await pilot.press(key)
+        await pilot.pause()
+        assert not isinstance(app.screen, ActionForm) and snapshot(demo_path) == before
+        assert len(said) == 1 and said[0].startswith(f"{issue['number']} is {issues.label('status', status)}")
+        offered = said[0].split("Keys you can press: ")[1].split(", ")
+        assert offered and all(
+            k in ACTION_KEYS and ACTION_KEYS[k] in {*allowed, "assign"}
+            for k, _ in (o.split(" ", 1) for o in offered)
+        )
