@@ -413,10 +413,12 @@ class GridtoolApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Issue keys only where there is an issue to act on: not over the conflicts."""
-        if action in ("issue", "load_timelines", "search", "reveal"):
+        if action in ("issue", "load_timelines", "reveal"):
             from .detail import DetailScreen
 
             return self.screen is self.main or isinstance(self.screen, DetailScreen)
+        if action in ("search", "focus_list"):
+            return self.screen is self.main
         return True
 
     @property
