@@ -37,7 +37,7 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         pane = self.query_one(TextPane)
         pane.focus()
-        pane.call_after_refresh(pane.scroll_end, animate=False)
+        pane.anchor()  # on the newest entry once laid out, until the person scrolls
 
     def show(self, text: str) -> None:
         """Show the issue again after a change (an action taken from here, another program)."""

@@ -269,8 +269,9 @@ class QueueView(Vertical):
         self.query_one("#queue-detail", Static).update(text)
         pane = self.query_one("#queue-detail-pane", VerticalScroll)
         if self.app.timeline_ready:  # type: ignore[attr-defined]
-            pane.call_after_refresh(pane.scroll_end, animate=False)
+            pane.anchor()  # kept at the bottom through the layout to come, until the person scrolls
         else:
+            pane.anchor(False)
             pane.scroll_home(animate=False)
         from .detail import DetailScreen
 
