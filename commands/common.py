@@ -91,15 +91,24 @@ def _color() -> bool | None:
 
 
 def echo(text: str, err: bool = False) -> None:
-    click.echo(text, err=err, color=_color())
+    """Print ``text``; a control sequence from the data is shown escaped, never acted on."""
+    from gridtool.validate import visible
+
+    click.echo(visible(text, keep_colour=True), err=err, color=_color())
 
 
 def success(message: str) -> None:
-    click.echo(click.style("✓ ", fg="green") + message, err=True, color=_color())
+    from gridtool.validate import visible
+
+    click.echo(click.style("✓ ", fg="green") + visible(message), err=True, color=_color())
 
 
 def fail(message: str, code: int = 2) -> None:
-    click.echo(click.style(t("error.prefix"), fg="red", bold=True) + message, err=True, color=_color())
+    from gridtool.validate import visible
+
+    click.echo(
+        click.style(t("error.prefix"), fg="red", bold=True) + visible(message), err=True, color=_color()
+    )
     sys.exit(code)
 
 

@@ -212,7 +212,7 @@ def list_cmd(
     show_pii: bool,
 ) -> None:
     from gridtool import issues
-    from gridtool.formats import render_json, render_rows
+    from gridtool.formats import Styled, render_json, render_rows
 
     store = env.store()
     at = issues.now()
@@ -237,7 +237,7 @@ def list_cmd(
     for row, issue in zip(rows, found, strict=True):
         colour = issues.countdown(issue, at)
         if colour:
-            row["countdown"] = click.style(row["countdown"], fg=COLOURS[colour])
+            row["countdown"] = Styled(click.style(row["countdown"], fg=COLOURS[colour]))
     echo(render_rows(rows, "table", issues.LIST_COLUMNS))
 
 

@@ -7,7 +7,7 @@ import click
 from gridtool import __version__
 from gridtool.i18n import detect_language, set_language, t
 
-from .common import Env, LazyGroup
+from .common import Env, LazyGroup, fail
 
 SUBCOMMANDS = {
     "init": "gridtool.commands.store:init_cmd",
@@ -31,8 +31,40 @@ SUBCOMMANDS = {
 }
 
 
+def undecodable_argument(args: list[str]) -> str | None:
+    """The option (or argument) whose value held bytes that are not UTF-8, if any.
+
+    Python hands such bytes over as lone surrogates; stored, they would break every later write,
+    so they are refused here, for every command at once, before anything is read or written.
+    """
+    for n, arg in enumerate(args):
+        if not any("\ud800" <= c <= "\udfff" for c in arg):
+            continue
+        if arg.startswith("--") and "=" in arg:
+            return _printable(arg.partition("=")[0])
+        previous = args[n - 1] if n else ""
+        if previous.startswith("-") and previous != "--":
+            return _printable(previous)
+        return t("input.argument", n=n + 1)
+    return None
+
+
+def _printable(option: str) -> str:
+    return option.encode("utf-8", "replace").decode("utf-8")
+
+
+class RootGroup(LazyGroup):
+    """The root group: refuses arguments that are not text before any command sees them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        bad = undecodable_argument(args)
+        if bad is not None:
+            fail(t("input.not_utf8_option", option=bad))
+        return super().parse_args(ctx, args)
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=RootGroup,
     lazy=SUBCOMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
     help=t("gridtool: the register and residents' issues of a community grid office."),

@@ -6,17 +6,27 @@ the stable English field names and carry no colour or decoration.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from typing import Any
 
 from gridtool.i18n import field_label, t
+from gridtool.validate import visible
 
 FORMATS = ("table", "json", "csv")
 
 
+class Styled(str):
+    """A cell gridtool coloured itself (a countdown): its escape codes are ours and are kept."""
+
+    __slots__ = ()
+
+
 def _cell(value: Any) -> Any:
+    if isinstance(value, Styled):
+        return value
+    if isinstance(value, str):
+        return visible(value)
     if isinstance(value, bool):
         return t("yes") if value else t("no")
     if value is None:
@@ -43,17 +53,18 @@ def render_json(data: Any) -> str:
 
 
 def render_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    from gridtool.csvcells import write_rows
+
     cols = list(columns or (rows[0].keys() if rows else []))
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
-    for row in rows:
-        writer.writerow(
-            [
-                "|".join(map(str, v)) if isinstance(v, (list, tuple)) else ("" if v is None else v)
-                for v in (row.get(c) for c in cols)
-            ]
-        )
+    body = (
+        [
+            "|".join(map(str, v)) if isinstance(v, (list, tuple)) else ("" if v is None else v)
+            for v in (row.get(c) for c in cols)
+        ]
+        for row in rows
+    )
+    write_rows(buf, [cols, *body], lineterminator="\n")
     return buf.getvalue().rstrip("\n")
 
 
@@ -89,7 +100,7 @@ def _member_line(member: dict[str, Any]) -> str:
         parts.append(member["birth_date"])
     if member.get("phone"):
         parts.append(member["phone"])
-    return "  ".join(p for p in parts if p)
+    return visible("  ".join(str(p) for p in parts if p))
 
 
 def _flat(value: Any) -> Any:

@@ -38,6 +38,7 @@ from gridtool.errors import InputError, NotFound, Problem, TransitionError, Vali
 from gridtool.i18n import field_label, t
 from gridtool.ids import SHORT_LEN, new_id, short
 from gridtool.store import Store, Transaction
+from gridtool.validate import FREE_TEXT_FIELDS, Invalid, check_text
 
 if TYPE_CHECKING:
     from gridtool.sla import SlaTable
@@ -378,11 +379,13 @@ def _problems_or_raise(problems: list[Problem]) -> None:
 def _text(
     problems: list[Problem], field: str, value: Any, required: bool = False, limit: int = MAX_TEXT
 ) -> str:
-    text = "" if value is None else str(value).strip()
+    try:
+        text = check_text(value, field, multiline=field in FREE_TEXT_FIELDS, max_len=limit)
+    except Invalid as bad:
+        problems.append(Problem(field, bad.key, dict(bad.params)))
+        return ""
     if required and not text:
         problems.append(Problem(field, "invalid.required"))
-    elif len(text) > limit:
-        problems.append(Problem(field, "invalid.too_long", {"max": limit}))
     return text
 
 
@@ -449,7 +452,10 @@ def resolve_assignee(store: Store, ref: str) -> tuple[str, str, str]:
     A name that matches no lead is taken as a team or department such as 镇综治办; a name shared by
     several leads is refused rather than guessed.
     """
-    text = str(ref or "").strip()
+    try:
+        text = check_text(ref, "assignee", max_len=10_000)  # the length is checked below, for a team
+    except Invalid as bad:
+        raise ValidationError([Problem("assignee", bad.key, dict(bad.params))]) from None
     if not text:
         raise ValidationError([Problem("assignee", "invalid.required")])
     leads = store.records("leads")

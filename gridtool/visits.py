@@ -34,6 +34,7 @@ from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import t
 from gridtool.ids import short
 from gridtool.store import Store
+from gridtool.validate import Invalid, check_text
 
 MAX_NOTE = 2000
 MAX_WITHIN = 3660
@@ -94,11 +95,12 @@ def due_date(last: date | None, start: date, n: int, unit: str) -> date:
 
 
 def _tag(value: Any) -> str:
-    text = str(value or "").strip()
+    try:
+        text = check_text(value, "tag", max_len=40)
+    except Invalid as bad:
+        raise ValidationError([Problem("tag", bad.key, dict(bad.params))]) from None
     if not text:
         raise ValidationError([Problem("tag", "invalid.required")])
-    if len(text) > 40:
-        raise ValidationError([Problem("tag", "invalid.too_long", {"max": 40})])
     return text
 
 
@@ -166,9 +168,10 @@ def log(
     from gridtool.issues import entered_at, iso
     from gridtool.register import household_by_ref
 
-    text = str(note or "").strip()
-    if len(text) > MAX_NOTE:
-        raise ValidationError([Problem("note", "invalid.too_long", {"max": MAX_NOTE})])
+    try:
+        text = check_text(note, "note", multiline=True, max_len=MAX_NOTE)
+    except Invalid as bad:
+        raise ValidationError([Problem("note", bad.key, dict(bad.params))]) from None
     moment = entered_at(at)
     with store.transaction(actor=actor, at=moment) as tx:
         try:

@@ -110,6 +110,10 @@ def read_csv(raw: bytes, name: str) -> Sheet:
     opened = _unclosed_quote(text, delimiter) if _may_hold_open_quote(text, rows) else 0
     if opened:  # read leniently, the rest of the file would be one cell: one person's name
         raise LedgerError("ledger.open_quote", path=name, line=opened)
+    from gridtool.csvcells import may_hold_marks, unneutralize
+
+    if may_hold_marks(text):  # our own export: its defused formula cells come back as they were
+        rows = [[unneutralize(cell) for cell in row] for row in rows]
     return Sheet(name=name, rows=rows, source=name, encoding=encoding)
 
 
@@ -318,9 +322,11 @@ def save(path: Path, data: bytes) -> None:
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """CSV as Excel writes it, formula cells defused (:mod:`gridtool.csvcells`)."""
+    from gridtool.csvcells import write_rows
+
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerows(rows)
+    write_rows(buf, rows)
     return buf.getvalue()
 
 
