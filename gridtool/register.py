@@ -256,6 +256,18 @@ def parse_members(text: str) -> list[dict[str, str]]:
     return [parse_member(spec) for spec in _MEMBERS_SEPARATORS.split(text) if spec.strip()]
 
 
+def _clean_extras(extras: dict[str, Any], p: Problems) -> dict[str, Any]:
+    """A ledger's own columns, kept as given, but held to the same rule as every text: no control
+    characters, and a cell no longer than a spreadsheet allows."""
+    clean = {}
+    for name, value in extras.items():
+        try:
+            clean[check_text(name, "extras")] = check_text(value, "extras", multiline=True, max_len=32_767)
+        except Invalid as bad:
+            p.add("extras", bad.key, None, **bad.params)
+    return clean
+
+
 def _member_text(p: Problems, member: dict[str, Any], key: str, position: int) -> str:
     try:
         return check_text(member.get(key) or "", "members")
@@ -540,7 +552,7 @@ class Checker:
         p = Problems()
         clean = k.clean(self, data, own_id, p)
         if data.get("extras"):  # columns a ledger had that the register does not know: kept as given
-            clean["extras"] = dict(data["extras"])
+            clean["extras"] = _clean_extras(data["extras"], p)
         key = k.natural_key(clean)
         if key is not None and not p.items and (not isinstance(key, tuple) or all(key)):
             clash = self.natural.lookup(key)

@@ -175,11 +175,14 @@ def read_xlsx(path: Path, sheet: str | None, engine: str = "calamine") -> list[S
     """The named sheet, or every sheet in order (the caller picks the first that has a header)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
+    from gridtool.ledger.bounds import check_workbook
+
     try:
+        check_workbook(path)  # before the reader: it allocates whatever the sheet claims
         if engine == "calamine":
             return _read_calamine(path, sheet)
         return _read_openpyxl(path, sheet)
-    except LedgerError:
+    except InputError:
         raise
     except Exception as bad:  # zip, XML and Rust errors alike: the file is not a usable workbook
         raise LedgerError("ledger.bad_xlsx", path=path.name, reason=str(bad)[:120]) from None
