@@ -38,7 +38,7 @@ from gridtool.errors import InputError, NotFound, Problem, TransitionError, Vali
 from gridtool.i18n import field_label, t
 from gridtool.ids import SHORT_LEN, new_id, short
 from gridtool.store import Store, Transaction
-from gridtool.validate import FREE_TEXT_FIELDS, Invalid, check_text
+from gridtool.validate import FREE_TEXT_FIELDS, MAX_YEAR, MIN_YEAR, Invalid, check_text
 
 if TYPE_CHECKING:
     from gridtool.sla import SlaTable
@@ -166,6 +166,10 @@ def parse_when(text: str | datetime | date, what: str = "at", end_of_day: bool =
     m = _WHEN.match(raw)
     if m:
         y, mo, d, hh, mm, ss = m.groups()
+        if not MIN_YEAR <= int(y) <= MAX_YEAR:
+            raise InputError(
+                "input.year_range", what=field_label(what), value=raw, min=MIN_YEAR, max=MAX_YEAR
+            )
         try:
             if hh is None:
                 return datetime.combine(date(int(y), int(mo), int(d)), END_OF_DAY if end_of_day else time())
@@ -374,6 +378,20 @@ def allowed_text(status: str | None) -> str:
 def _problems_or_raise(problems: list[Problem]) -> None:
     if problems:
         raise ValidationError(problems)
+
+
+def _max_extension(issue: dict[str, Any]) -> int:
+    """The most working days one extension may add: the issue's row of the SLA table says."""
+    from gridtool.sla import DEFAULT_MAX_EXTENSION, load_sla
+
+    try:
+        return (
+            load_sla()
+            .limit(issue.get("category", ""), issue.get("urgency", ""), issue.get("scale"))
+            .max_extension
+        )
+    except (InputError, KeyError):  # a category the table no longer has
+        return DEFAULT_MAX_EXTENSION
 
 
 def _text(
@@ -638,6 +656,8 @@ def prepare(
         else:
             if days < 1:
                 problems.append(Problem("days", "invalid.minimum", {"minimum": 1}, str(days)))
+            elif days > (most := _max_extension(issue)):
+                problems.append(Problem("days", "input.extension_too_long", {"max": most}, str(days)))
         _problems_or_raise(problems)
         old = datetime.fromisoformat(issue["due"])
         payload.update(days=days, reason=reason, previous_due=issue["due"], due=iso(add_workdays(old, days)))

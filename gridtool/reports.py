@@ -181,6 +181,8 @@ def overdue(
     return Listing("overdue", moment, rows, group_by)
 
 
+MAX_WITHIN_DAYS = 3_650
+"""``--within`` looks ahead at most ten years."""
 _WITHIN = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(d|h|天|小时)\s*\Z", re.IGNORECASE)
 
 
@@ -193,6 +195,8 @@ def parse_within(text: str) -> float:
     hours = amount * 24 if m.group(2).lower() in ("d", "天") else amount
     if hours <= 0:
         raise InputError("report.bad_within", value=text)
+    if hours > MAX_WITHIN_DAYS * 24:
+        raise InputError("input.within_too_long", value=text, max=MAX_WITHIN_DAYS)
     return hours
 
 

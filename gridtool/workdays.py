@@ -319,6 +319,27 @@ def calendar_source(year: int) -> str:
     return _year(year).source
 
 
+MAX_SPAN_DAYS = 73_000
+"""About two centuries: no count of days or hours may carry a date past the years gridtool
+accepts (:data:`gridtool.validate.MIN_YEAR` .. ``MAX_YEAR``), where date arithmetic overflows."""
+
+
+def _check_span(d: date, amount: float, per_day: int) -> None:
+    """Refuse a count whose result would leave the years allowed, before any arithmetic."""
+    from gridtool.validate import MAX_YEAR, MIN_YEAR
+
+    if abs(amount) > MAX_SPAN_DAYS * per_day or not MIN_YEAR <= d.year <= MAX_YEAR:
+        raise InputError("input.span_range", min=MIN_YEAR, max=MAX_YEAR)
+
+
+def _in_years(result: date) -> date:
+    from gridtool.validate import MAX_YEAR, MIN_YEAR
+
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise InputError("input.span_range", min=MIN_YEAR, max=MAX_YEAR)
+    return result
+
+
 def add_workdays(d: date, n: int) -> date:
     """The n-th working day after ``d`` (``d`` itself not counted, as 开始的当日不计入).
 
@@ -328,9 +349,10 @@ def add_workdays(d: date, n: int) -> date:
     """
     if n == 0:
         return d
+    _check_span(d, n, 1)
     o = d.toordinal()
     target = _nth_from(o + 1, n) if n > 0 else _nth_back(o - 1, -n)
-    return d + timedelta(days=target - o)
+    return _in_years(d + timedelta(days=target - o))
 
 
 def workdays_between(start: date, end: date) -> int:
@@ -348,6 +370,7 @@ def add_work_hours(start: date, hours: float) -> datetime:
     day, and Friday 17:00 + 24 h is Monday 17:00. A window that ends exactly at midnight ends at
     00:00 of the following day. Negative ``hours`` count backwards.
     """
+    _check_span(start, hours, 24)
     s = _as_datetime(start)
     remaining = hours * 3600
     if remaining == 0:
