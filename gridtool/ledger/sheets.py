@@ -348,6 +348,8 @@ def write_xlsx(
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    from gridtool.validate import visible
+
     book = Workbook(write_only=True)
     title = "".join("_" if c in "/\\?*[]:" else c for c in sheet)[:31]  # Excel forbids these in names
     ws = book.create_sheet(title=title or "Sheet1")
@@ -357,7 +359,7 @@ def write_xlsx(
     bold = Font(bold=True)
     head = []
     for title in header:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = WriteOnlyCell(ws, value=visible(title))
         cell.font = bold
         head.append(cell)
     ws.append(head)
@@ -365,7 +367,7 @@ def write_xlsx(
         cells = []
         for value in row:
             if isinstance(value, str):
-                cell = WriteOnlyCell(ws, value=value)
+                cell = WriteOnlyCell(ws, value=visible(value))  # a workbook cannot hold control characters
                 cell.data_type = "s"  # text, even when it starts with "=": never a formula
                 cell.number_format = "@"
                 cells.append(cell)
