@@ -63,6 +63,7 @@ def hostile_workbooks(folder: Path) -> dict[str, Path]:
     return {
         "corner": workbook(folder / "corner.xlsx", HEADER + one.format(r=1048576, ref="XFD1048576")),
         "zz": workbook(folder / "zz.xlsx", HEADER + one.format(r=300000, ref="ZZ300000")),
+        "wide_and_long": workbook(folder / "area.xlsx", HEADER + one.format(r=5000, ref="ALL5000")),
         "lying_dimension": workbook(folder / "dim.xlsx", HEADER, dimension="A1:XFD1048576"),
         "cell_not_in_its_row": workbook(folder / "cell.xlsx", HEADER + one.format(r=2, ref="C1048000")),
         "no_positions": workbook(folder / "rless.xlsx", HEADER + rless),

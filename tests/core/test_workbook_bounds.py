@@ -15,7 +15,8 @@ from tests.hostile_files import HEADER, hostile_workbooks, workbook
 
 REASONS = {
     "corner": "workbook.rows",
-    "zz": "workbook.cells",
+    "zz": "workbook.rows",
+    "wide_and_long": "workbook.cells",
     "lying_dimension": "workbook.rows",
     "cell_not_in_its_row": "workbook.rows",
     "no_positions": "workbook.columns",
