@@ -2,8 +2,9 @@
 
 Reports only read. Opening the store takes its shared lock just long enough to load a consistent
 view, and every report works from the fields cached on issue records (status, due, resolved_at,
-rating, rework ...), never from the events table, so a report over 100,000 issues does not parse
-their half-million events.
+rating, rework ...), and reads the events table only for the issues whose timeline moved after
+the report's moment, so a report for today over 100,000 issues does not parse their half-million
+events.
 
 **Rounding, stated once:** :func:`rate` gives a percentage to one decimal place, rounding half up
 (72 of 81 = 88.888… → 88.9; 1 of 8 = 12.5; 1 of 16 = 6.25 → 6.3), and ``None`` (shown as —) when the
@@ -16,7 +17,12 @@ numerator and the name of its denominator (:class:`Rate`):
 * rework rate 返工率 = issues reopened at least once / issues resolved at least once
 
 ``stats`` counts the issues *received* (reported) between ``--from`` and ``--to`` inclusive, and
-describes where each of them stands now.
+describes where each of them stood at ``--as-of`` (default now).
+
+**The past is rebuilt, not remembered.** Every report takes a moment (``as_of``) and sees each
+issue's status, assignee and deadline as its timeline stood then (:func:`gridtool.issues.issues_as_of`):
+events after the moment do not exist for it, so a report made again after the month equals the
+one made at its end.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from typing import Any
 
 from gridtool.errors import InputError
 from gridtool.i18n import t
-from gridtool.issues import DONE, OPEN, label, show_time
+from gridtool.issues import DONE, OPEN, issues_as_of, label, show_time
 from gridtool.store import Store
 
 LISTING_GROUPS = ("grid", "assignee", "category")
@@ -168,7 +174,7 @@ def overdue(
     keep = _grid_filter(store, grid)
     found = [
         issue
-        for issue in store.records("issues").values()
+        for issue in issues_as_of(store, moment)
         if issue["status"] in OPEN and (issue["due"] or "9") < cutoff and keep(issue)
     ]
     found.sort(key=lambda i: (i["due"], i.get("number") or ""))
@@ -215,7 +221,7 @@ def due_soon(
     keep = _grid_filter(store, grid)
     found = [
         issue
-        for issue in store.records("issues").values()
+        for issue in issues_as_of(store, moment)
         if issue["status"] in OPEN and start <= (issue["due"] or "") <= end and keep(issue)
     ]
     found.sort(key=lambda i: (i["due"], i.get("number") or ""))
@@ -247,7 +253,7 @@ def followups(
     keep = _grid_filter(store, grid)
     make = _Rows(store, resolved=True)
     rows = []
-    for issue in store.records("issues").values():
+    for issue in issues_as_of(store, moment):
         if issue.get("status") != "resolved" or not issue.get("resolved_at") or not keep(issue):
             continue
         waited = workdays_between(_from_iso(issue["resolved_at"]), moment)
@@ -511,15 +517,27 @@ class Stats:
     by: str | None
     total: Metrics
     groups: list[Metrics]
+    as_of: datetime | None = None
 
 
-def stats(store: Store, start: date, end: date, by: str | None = None, grid: str | None = None) -> Stats:
-    """The office's figures for the issues received from ``start`` to ``end`` (both included)."""
+def stats(
+    store: Store,
+    start: date,
+    end: date,
+    by: str | None = None,
+    grid: str | None = None,
+    as_of: datetime | None = None,
+) -> Stats:
+    """The office's figures for the issues received from ``start`` to ``end`` (both included), each
+    described as it stood at ``as_of`` (default now): a month's report made again later is the same."""
+    from gridtool.issues import now
+
     _check_group(by, STATS_GROUPS)
     if end < start:
         raise InputError("report.bad_period", start=start.isoformat(), end=end.isoformat())
+    moment = as_of or now()
     lo, hi = start.isoformat(), end.isoformat() + "T99"
-    cohort = [i for i in store.records("issues").values() if lo <= i["reported_at"] <= hi]
+    cohort = [i for i in issues_as_of(store, moment) if lo <= i["reported_at"] <= hi]
     if grid:
         keep = _grid_filter(store, grid)
         cohort = [i for i in cohort if keep(i)]
@@ -567,7 +585,7 @@ def stats(store: Store, start: date, end: date, by: str | None = None, grid: str
             if by
             else Metrics.of(t("report.total"), cohort, through)
         )
-    return Stats(start, end, by, total, sorted(metrics, key=lambda m: m.name))
+    return Stats(start, end, by, total, sorted(metrics, key=lambda m: m.name), moment)
 
 
 STATS_COLUMNS = (
@@ -633,6 +651,7 @@ def stats_json(report: Stats) -> dict[str, Any]:
         "report": "stats",
         "from": report.start.isoformat(),
         "to": report.end.isoformat(),
+        "as_of": report.as_of.isoformat(timespec="seconds") if report.as_of else None,
         "by": report.by,
         "rounding": "percent to one decimal place, half up; null when the denominator is 0",
         "denominators": {
