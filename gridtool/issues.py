@@ -327,6 +327,7 @@ def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
         new["rating"] = int(payload["rating"])
     new["status"] = target(action, status, payload)
     if new["status"] == "reopened":  # reopen, or a visit rated 1-2: rework with a fresh deadline
+        new["resolved_at"] = None  # not resolved now; the earlier resolution stays in the timeline
         new["rework"] = int(state.get("rework") or 0) + 1
         new["window_start"] = at
         new["due"] = payload["due"]
@@ -856,6 +857,12 @@ def timeline(store: Store, issue_id: str) -> list[dict[str, Any]]:
     return sorted((events[i] for i in ids), key=event_order)
 
 
+def resolved_at(issue: dict[str, Any]) -> str | None:
+    """When the issue was resolved, if it is resolved now (a store cached before reopening cleared
+    it may still hold the earlier resolution of a reopened issue)."""
+    return issue.get("resolved_at") if issue.get("status") in DONE else None
+
+
 def countdown(issue: dict[str, Any], at: datetime) -> str | None:
     """green / yellow / red for an open issue (see :func:`gridtool.workdays.countdown`), else None."""
     if issue.get("status") not in OPEN or not issue.get("due"):
@@ -1029,7 +1036,7 @@ def rows(
                 urgency=issue.get("urgency"),
                 scale=issue.get("scale"),
                 reported_at=issue.get("reported_at"),
-                resolved_at=issue.get("resolved_at"),
+                resolved_at=resolved_at(issue),
                 rating=issue.get("rating"),
                 rework=issue.get("rework"),
             )
@@ -1052,6 +1059,7 @@ def json_record(
     from gridtool.views import masked
 
     out = masked(issue, show_pii)
+    out["resolved_at"] = resolved_at(issue)
     facts = report_facts(events)
     for key in ("description", "channel", "responsible"):
         if key in facts:
@@ -1099,7 +1107,7 @@ def detail(
         "responsible": record.get("responsible"),
         "reported_at": show_time(issue.get("reported_at")),
         "due": show_time(issue.get("due")),
-        "resolved_at": show_time(issue.get("resolved_at")),
+        "resolved_at": show_time(resolved_at(issue)),
         "rating": issue.get("rating"),
         "rework": issue.get("rework"),
         "id": issue["id"],

@@ -435,7 +435,7 @@ class Metrics:
                 rating_sum += rating
                 if rating >= SATISFIED:
                     satisfied += 1
-            if i["resolved_at"]:
+            if i["rework"] or i["resolved_at"]:  # reopened issues were resolved once (rework > 0)
                 resolved_ever += 1
                 if i["rework"]:
                     reworked += 1

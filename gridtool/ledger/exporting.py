@@ -190,7 +190,12 @@ def _issue_row(store: Store, issue: dict[str, Any], households: dict[str, dict[s
 
     events = workflow.timeline(store, issue["id"])
     facts = workflow.report_facts(events)
-    summary = next((e["payload"].get("summary", "") for e in reversed(events) if e["type"] == "resolve"), "")
+    resolved = issue.get("status") in workflow.DONE  # a reopened issue is not resolved: no 办结 columns
+    summary = (
+        next((e["payload"].get("summary", "") for e in reversed(events) if e["type"] == "resolve"), "")
+        if resolved
+        else ""
+    )
     household = households.get(issue.get("household") or "")
     return {
         "number": issue.get("number") or "",
@@ -207,7 +212,7 @@ def _issue_row(store: Store, issue: dict[str, Any], households: dict[str, dict[s
         "status": workflow.label("status", issue.get("status")),
         "assignee": workflow.assignee_name(store, issue),
         "due": _moment(issue.get("due")),
-        "resolved_at": _moment(issue.get("resolved_at")),
+        "resolved_at": _moment(issue.get("resolved_at")) if resolved else "",
         "summary": summary,
         "rating": issue.get("rating"),
     }
