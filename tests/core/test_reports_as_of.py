@@ -135,11 +135,7 @@ def test_a_report_as_of_a_moment_equals_one_on_a_store_without_the_later_events(
         _build(
             past,
             _community(past),
-            [
-                (r, c, [s for s in steps if s[1] <= moment])
-                for r, c, steps in timelines
-                if r <= moment
-            ],
+            [(r, c, [s for s in steps if s[1] <= moment]) for r, c, steps in timelines if r <= moment],
         )
         assert _reports(full, moment) == _reports(past, moment)
 
@@ -172,4 +168,5 @@ def test_an_issue_not_yet_reported_at_the_moment_is_in_no_report(store: Store) -
         at=datetime(2026, 8, 3, 9, 0),
     )
     assert issues.issues_as_of(store, datetime(2026, 8, 3, 8, 59)) == []
-    assert reports.stats(store, date(2026, 8, 1), date(2026, 8, 31), as_of=datetime(2026, 8, 2)).total.received == 0
+    august = reports.stats(store, date(2026, 8, 1), date(2026, 8, 31), as_of=datetime(2026, 8, 2))
+    assert august.total.received == 0
