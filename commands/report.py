@@ -186,8 +186,8 @@ def overdue_cmd(
     "--within",
     default="1d",
     show_default=True,
-    metavar="1d|8h|2d",
-    help=t("How far ahead, in working days (d) or working hours (h)."),
+    metavar="1d|8h|2",
+    help=t("How far ahead, in working days (d, or a bare number) or office hours (h)."),
 )
 @pass_env
 @report_errors
@@ -361,10 +361,10 @@ def _day(as_of: str | None) -> Any:
 @_visit_options
 @click.option(
     "--within",
-    type=click.IntRange(0),
-    default=0,
+    default="0",
     show_default=True,
-    help=t("Also those due within this many days after the day."),
+    metavar="2|2d|1w",
+    help=t("Also those due within this many days (a bare number, d) or weeks (w) after the day."),
 )
 @pass_env
 @report_errors
@@ -377,7 +377,7 @@ def visits_due_cmd(
     show_pii: bool,
     fmt: str,
     output: str | None,
-    within: int,
+    within: str,
 ) -> None:
     from gridtool import visits
 

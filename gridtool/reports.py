@@ -27,7 +27,6 @@ one made at its end.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -187,19 +186,31 @@ def overdue(
     return Listing("overdue", moment, rows, group_by)
 
 
-_WITHIN = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(d|h|天|小时)\s*\Z", re.IGNORECASE)
-
-
 def parse_within(text: str) -> float:
-    """Working hours in ``1d`` (24), ``8h``, ``2d``, ``1.5d``; a day is a whole working day."""
-    m = _WITHIN.match(str(text))
-    if not m:
+    """Working hours in ``1d`` (or ``1``: a working day's office hours), ``8h``, ``1.5d``."""
+    from gridtool.durations import parse_span
+    from gridtool.workdays import work_hours
+
+    span = parse_span(text, "dh")
+    if span is None or span[0] <= 0:
         raise InputError("report.bad_within", value=text)
-    amount = float(m.group(1))
-    hours = amount * 24 if m.group(2).lower() in ("d", "天") else amount
-    if hours <= 0:
-        raise InputError("report.bad_within", value=text)
-    return hours
+    amount, unit = span
+    return amount * work_hours().day / 3600 if unit == "d" else amount
+
+
+def work_time_text(hours: float) -> str:
+    """Working time as a person reads it: ``1 个工作日 3.5 小时`` from 10.5 hours of 7-hour days."""
+    from gridtool.workdays import work_hours
+
+    tenths = int(Decimal(str(hours)).scaleb(1).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    day = round(work_hours().day / 360)
+    days, rest = divmod(max(tenths, 0), day) if day else (0, max(tenths, 0))
+    shown = f"{rest / 10:g}"
+    if days and rest:
+        return t("report.left.days_hours", days=days, hours=shown)
+    if days:
+        return t("report.left.days", days=days)
+    return t("report.left.hours", hours=shown)
 
 
 def due_soon(
@@ -291,6 +302,8 @@ def listing_rows(
                         value = label(c, value)
                     elif c in ("due", "resolved_at"):
                         value = show_time(value)
+                    elif c == "hours_left":
+                        value = work_time_text(value)
                 flat[c] = value
             out.append(flat)
     return out
@@ -320,9 +333,11 @@ def listing_params(listing: Listing) -> dict[str, Any]:
     params["after"] = listing.params.get("after", "")
     within = str(listing.params.get("within", ""))
     if within:
-        m = _WITHIN.match(within)
-        unit = "days" if m and m.group(2).lower() in ("d", "天") else "hours"
-        params["span"] = t(f"report.span.{unit}", n=m.group(1) if m else within)
+        from gridtool.durations import parse_span
+
+        span = parse_span(within, "dh")
+        unit = "hours" if span and span[1] == "h" else "days"
+        params["span"] = t(f"report.span.{unit}", n=f"{span[0]:g}" if span else within)
     return params
 
 
@@ -359,7 +374,8 @@ def _md_item(kind: str, row: dict[str, Any]) -> str:
         days = row["overdue_workdays"]
         return t("report.md.overdue.item", days=days if days > 0 else "<1", **common)
     if kind == "due_soon":
-        return t("report.md.due_soon.item", hours=row["hours_left"], **common)
+        left = work_time_text(row["hours_left"])
+        return t("report.md.due_soon.item", hours=row["hours_left"], left=left, **common)
     return t(
         "report.md.followups.item",
         resolved=show_time(row["resolved_at"]),

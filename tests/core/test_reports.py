@@ -227,8 +227,10 @@ def test_overdue_lists_open_issues_past_due_with_working_days_late(
 def test_due_soon_counts_working_hours_ahead(store: Store, june: dict[str, dict[str, Any]]) -> None:
     friday_noon = datetime(2026, 6, 5, 12, 0)
     soon = reports.due_soon(store, within="1d", as_of=friday_noon)
-    assert [(r["number"], r["hours_left"]) for r in soon.rows] == [("2026-000004", 12.0)]
-    assert reports.due_soon(store, within="8h", as_of=friday_noon).rows == []
+    assert [(r["number"], r["hours_left"]) for r in soon.rows] == [("2026-000004", 3.5)], "14:00-17:30"
+    assert reports.due_soon(store, within="1", as_of=friday_noon).rows == soon.rows, "a bare number: days"
+    assert reports.due_soon(store, within="2h", as_of=friday_noon).rows == []
+    assert reports.listing_rows(soon, labels=True)[0]["hours_left"] == "3.5 h"
     for bad in ("1w", "0h", "soon"):
         with pytest.raises(InputError):
             reports.due_soon(store, within=bad)
