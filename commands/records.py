@@ -71,7 +71,8 @@ def register_commands(group: click.Group, kind_name: str, filters: bool = True) 
         from gridtool.views import detail
 
         store = env.store()
-        echo(render_detail(detail(store, kind_name, get(store, kind_name, ref), show_pii), fmt))
+        record = get(store, kind_name, ref)
+        echo(render_detail(detail(store, kind_name, record, show_pii, ids=fmt != "table"), fmt))
 
     @group.command(
         "remove", help=t("Remove a {kind} record (refused while others still refer to it).", kind=label)
@@ -107,7 +108,8 @@ def print_records(
     if fmt == "json":
         echo(render_json(json_rows(store, kind_name, records, show_pii)))
     else:
-        echo(render_rows(list_rows(store, kind_name, records, show_pii, full_ids or fmt != "table"), fmt))
+        table = fmt == "table"
+        echo(render_rows(list_rows(store, kind_name, records, show_pii, full_ids or not table, table), fmt))
 
 
 def _noop(func: Any) -> Any:

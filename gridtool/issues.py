@@ -1008,7 +1008,7 @@ def open_counts(store: Store, field: str, value: str) -> int:
 
 # -- what a person sees -----------------------------------------------------------------------------
 
-LIST_COLUMNS = ("number", "status", "countdown", "title", "category", "grid_cell", "assignee", "due", "id")
+LIST_COLUMNS = ("number", "status", "countdown", "title", "category", "grid", "assignee", "due", "id")
 
 
 def rows(
@@ -1026,7 +1026,7 @@ def rows(
             "countdown": (label("countdown", colour) if labels else colour) if colour else "",
             "title": issue.get("title"),
             "category": label("category", issue.get("category")) if labels else issue.get("category"),
-            "grid_cell": grid_code(store, issue.get("grid_cell") or ""),
+            "grid": grid_code(store, issue.get("grid_cell") or ""),
             "assignee": assignee_name(store, issue),
             "due": show_time(issue.get("due")) if labels else issue.get("due"),
             "id": issue["id"] if full_ids else short(issue["id"]),
@@ -1053,19 +1053,25 @@ def json_record(
 ) -> dict[str, Any]:
     """A whole issue for scripts: stable ids, plus names a person reads and the countdown colour.
 
-    With its ``events``, also what the report recorded (description, channel, responsible).
+    Named as every list and report names them: ``grid`` the cell's code and ``grid_id`` its id,
+    ``assignee`` who has it as a person reads it and ``assignee_id`` the lead's id (null for a
+    team). With its ``events``, also what the report recorded (description, channel, responsible).
     """
     from gridtool.register import address, grid_code
     from gridtool.views import masked
 
     out = masked(issue, show_pii)
+    out["household_id"] = out.pop("household", None) or None
+    grid_id = out.pop("grid_cell", None)
+    out["grid"] = grid_code(store, grid_id or "")
+    out["grid_id"] = grid_id or None
+    out["assignee"] = assignee_name(store, issue)
+    out["assignee_id"] = issue.get("assignee") if issue.get("assignee_kind") == "lead" else None
     out["resolved_at"] = resolved_at(issue)
     facts = report_facts(events)
     for key in ("description", "channel", "responsible"):
         if key in facts:
             out[key] = facts[key]
-    out["grid_code"] = grid_code(store, issue.get("grid_cell") or "")
-    out["assignee_name"] = assignee_name(store, issue)
     out["countdown"] = countdown(issue, at)
     household = store.records("households").get(issue.get("household") or "")
     if household:
@@ -1099,11 +1105,11 @@ def detail(
         "urgency": label("urgency", issue.get("urgency")),
         "scale": label("scale", issue.get("scale")),
         "channel": label("channel", record.get("channel")),
-        "grid_cell": record["grid_code"],
+        "grid": record["grid"],
         "reporter": record.get("reporter", ""),
         "address": record.get("address", ""),
         "reporter_phone": record.get("reporter_phone", ""),
-        "assignee": record["assignee_name"],
+        "assignee": record["assignee"],
         "responsible": record.get("responsible"),
         "reported_at": show_time(issue.get("reported_at")),
         "due": show_time(issue.get("due")),

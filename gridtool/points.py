@@ -591,7 +591,8 @@ def rank(
         out.append(
             {
                 "rank": n,
-                "volunteer": vid,
+                "volunteer": volunteer.get("name") or short(vid),
+                "volunteer_id": vid,
                 "name": volunteer.get("name") or short(vid),
                 "teams": team_names(store, volunteer.get("teams") or []),
                 "points": row["points"],

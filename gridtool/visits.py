@@ -353,12 +353,16 @@ def listing_rows(listing: VisitListing, labels: bool) -> list[dict[str, Any]]:
 
 
 def listing_json(listing: VisitListing) -> dict[str, Any]:
+    """For scripts, named as everywhere: ``household_id`` the household's id (``household`` is a
+    name wherever else it appears)."""
     return {
         "report": listing.kind,
         "as_of": listing.as_of.isoformat(),
         "count": len(listing.rows),
         **listing.params,
-        "households": listing.rows,
+        "households": [
+            {("household_id" if k == "household" else k): v for k, v in row.items()} for row in listing.rows
+        ],
     }
 
 
