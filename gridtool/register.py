@@ -33,11 +33,14 @@ _BUILDING_SUFFIX = re.compile(r"(号楼|栋|幢|号|楼)$")
 class Problems:
     """Collects every problem with a record, so the user fixes them all in one go."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str | None = None) -> None:
         self.items: list[Problem] = []
+        self.table = table
 
     def add(self, field: str, key: str, value: Any = None, **params: object) -> None:
-        self.items.append(Problem(field, key, dict(params), None if value is None else str(value)))
+        self.items.append(
+            Problem(field, key, dict(params), None if value is None else str(value), self.table)
+        )
 
     def raise_if_any(self, where: str | None = None) -> None:
         if self.items:
@@ -515,7 +518,7 @@ class Checker:
     ) -> dict[str, Any]:
         """The cleaned record, or :class:`ValidationError` listing every problem with it."""
         k = self.kind
-        p = Problems()
+        p = Problems(k.name)
         clean = k.clean(self, data, own_id, p)
         if data.get("extras"):  # columns a ledger had that the register does not know: kept as given
             clean["extras"] = dict(data["extras"])

@@ -33,6 +33,48 @@ LIST_COLUMNS: dict[str, tuple[str, ...]] = {
 grid cell's code (``TL-03``) and ``grid_id`` its id, never the other way round."""
 
 
+SHOW_ORDER: dict[str, tuple[str, ...]] = {
+    "grid_cell": ("id", "code", "name", "community", "town", "worker", "worker_phone", "notes"),
+    "building": (
+        "id",
+        "grid",
+        "grid_id",
+        "compound",
+        "number",
+        "units",
+        "floors",
+        "leads",
+        "households",
+        "notes",
+    ),
+    "lead": ("id", "name", "phone", "roles", "grid", "grid_id", "buildings", "active", "notes"),
+    "household": (
+        "id",
+        "grid",
+        "grid_id",
+        "building",
+        "unit",
+        "room",
+        "address",
+        "head",
+        "phone",
+        "members",
+        "tags",
+        "leads",
+        "notes",
+        "extras",
+    ),
+}
+"""The fields of ``show`` in this order, whatever order the store's history (a sync) left them
+in; fields not listed follow in name order."""
+
+
+def in_show_order(kind_name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    order = SHOW_ORDER.get(kind_name, ())
+    known = [k for k in order if k in fields]
+    return {k: fields[k] for k in [*known, *sorted(k for k in fields if k not in order)]}
+
+
 FREE_TEXT = ("notes", "note", "description", "summary", "comment", "reason", "cancel_reason")
 
 
@@ -211,4 +253,4 @@ def detail(
             if record["id"] in lead.get("buildings", ())
         ]
         out["households"] = sum(1 for h in store.records("households").values() if h["building"] == r["id"])
-    return out
+    return in_show_order(kind_name, out)
