@@ -1101,6 +1101,7 @@ def detail(
         "description": record.get("description"),
         "status": label("status", issue.get("status")),
         "countdown": label("countdown", colour) if colour else "",
+        "time_left": _time_left(issue, at),
         "category": label("category", issue.get("category")),
         "urgency": label("urgency", issue.get("urgency")),
         "scale": label("scale", issue.get("scale")),
@@ -1119,6 +1120,19 @@ def detail(
         "id": issue["id"],
     }
     return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def _time_left(issue: dict[str, Any], at: datetime) -> str:
+    """Office hours left to the deadline of an open issue, as a person reads them; nothing once
+    it is overdue (the countdown says so)."""
+    if issue.get("status") not in OPEN or not issue.get("due"):
+        return ""
+    from gridtool.workdays import work_seconds_between, work_time_text
+
+    due = datetime.fromisoformat(issue["due"])
+    if due < at:
+        return ""
+    return work_time_text(work_seconds_between(at, due) / 3600)
 
 
 def timeline_rows(

@@ -37,6 +37,7 @@ from gridtool.errors import InputError
 from gridtool.i18n import t
 from gridtool.issues import DONE, OPEN, issues_as_of, label, show_time
 from gridtool.store import Store
+from gridtool.workdays import work_time_text
 
 LISTING_GROUPS = ("grid", "assignee", "category")
 STATS_GROUPS = ("grid", "category", "assignee", "month")
@@ -196,21 +197,6 @@ def parse_within(text: str) -> float:
         raise InputError("report.bad_within", value=text)
     amount, unit = span
     return amount * work_hours().day / 3600 if unit == "d" else amount
-
-
-def work_time_text(hours: float) -> str:
-    """Working time as a person reads it: ``1 个工作日 3.5 小时`` from 10.5 hours of 7-hour days."""
-    from gridtool.workdays import work_hours
-
-    tenths = int(Decimal(str(hours)).scaleb(1).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    day = round(work_hours().day / 360)
-    days, rest = divmod(max(tenths, 0), day) if day else (0, max(tenths, 0))
-    shown = f"{rest / 10:g}"
-    if days and rest:
-        return t("report.left.days_hours", days=days, hours=shown)
-    if days:
-        return t("report.left.days", days=days)
-    return t("report.left.hours", hours=shown)
 
 
 def due_soon(

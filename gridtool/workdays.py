@@ -47,6 +47,7 @@ __all__ = [
     "is_workday",
     "work_hours",
     "work_seconds_between",
+    "work_time_text",
     "workdays_between",
 ]
 
@@ -521,3 +522,18 @@ def countdown(reported_at: date, due: date, now: date) -> str:
         return "yellow"
     used = _work_seconds(r, sr, n, sn, office)
     return "yellow" if used * YELLOW_SHARE[1] >= window * YELLOW_SHARE[0] else "green"
+
+
+def work_time_text(hours: float) -> str:
+    """Working time as a person reads it: ``1 个工作日 3.5 小时`` from 10.5 hours of 7-hour days."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    tenths = int(Decimal(str(hours)).scaleb(1).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    day = round(work_hours().day / 360)
+    days, rest = divmod(max(tenths, 0), day) if day else (0, max(tenths, 0))
+    shown = f"{rest / 10:g}"
+    if days and rest:
+        return t("report.left.days_hours", days=days, hours=shown)
+    if days:
+        return t("report.left.days", days=days)
+    return t("report.left.hours", hours=shown)

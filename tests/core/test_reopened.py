@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from gridtool import issues, reports
+from gridtool import i18n, issues, reports
 from gridtool.ledger.exporting import export_records
 from gridtool.store import Store
 
@@ -61,3 +61,15 @@ def test_resolved_again_it_has_the_new_time_and_still_counts_as_rework(
     assert issue["resolved_at"] == "2026-06-05T09:00:00"
     figures = reports.stats(store, date(2026, 6, 1), date(2026, 6, 30), as_of=datetime(2026, 6, 6))
     assert (figures.total.resolved, figures.total.reworked, figures.total.resolved_ever) == (1, 1, 1)
+
+
+def test_show_says_the_working_time_left_in_days_and_hours(store: Store, community: dict[str, str]) -> None:
+    issue, _ = issues.report(
+        store,
+        {"household": community["household"], "category": "repair", "channel": "phone", "title": "漏水"},
+        at=datetime(2026, 6, 1, 9, 0),
+    )  # due Thu 4 June 23:59:59
+    i18n.set_language("zh")
+    assert issues.detail(store, issue, datetime(2026, 6, 3, 7, 30))["time_left"] == "2 个工作日"
+    assert issues.detail(store, issue, datetime(2026, 6, 3, 14, 0))["time_left"] == "1 个工作日 3.5 小时"
+    assert "time_left" not in issues.detail(store, issue, datetime(2026, 6, 5, 9, 0))
