@@ -106,8 +106,10 @@ def fail(message: str, code: int = 2) -> None:
 def confirm(question: str, instead: str = "--yes") -> bool:
     """Ask a person; without a terminal to answer on (cron, a pipe that ran dry), exit 2 saying
     which option to pass instead, never click's bare "Aborted!" and exit 1."""
+    from .clicktext import confirm as ask  # 是/否 taken, complaints translated
+
     try:
-        return click.confirm(question, err=True, default=False)
+        return ask(question, default=False)
     except click.Abort:
         if sys.stdin is not None and sys.stdin.isatty():
             raise  # Ctrl-C at the question: the person chose not to answer
@@ -176,7 +178,7 @@ def markdown_language(fmt: str) -> Iterator[None]:
     """Markdown is for a Chinese WeChat group: Chinese unless the user chose a language explicitly."""
     from gridtool import i18n
 
-    explicit = click.get_current_context().find_root().params.get("lang")
+    explicit = click.get_current_context().find_root().params.get("lang") or os.environ.get("GRIDTOOL_LANG")
     if fmt != "markdown" or explicit:
         yield
         return

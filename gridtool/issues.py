@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
-from gridtool.i18n import field_label, t
+from gridtool.i18n import field_label, labelled_ids, t
 from gridtool.ids import SHORT_LEN, new_id, short
 from gridtool.store import Store, Transaction
 
@@ -637,7 +637,7 @@ def prepare(
     ``duplicate_of`` (reject).
     """
     if action not in COMMANDS:
-        raise InputError("issue.unknown_action", action=action, known=", ".join(COMMANDS))
+        raise InputError("issue.unknown_action", action=action, known=labelled_ids("action", COMMANDS))
     at = at or now()
     current = current or now()
     status = issue.get("status")

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
-from gridtool.i18n import t
+from gridtool.i18n import labelled_ids, t
 from gridtool.ids import new_id as new_record_id
 from gridtool.search import text_matches
 from gridtool.store import Index, Store, Transaction
@@ -180,7 +180,7 @@ def _clean_lead(c: Checker, data: dict[str, Any], own_id: str | None, p: Problem
         if canonical in ROLES:
             roles.append(canonical)
         else:
-            p.add("roles", "invalid.role", role, allowed=", ".join(ROLES))
+            p.add("roles", "invalid.role", role, allowed=labelled_ids("role", ROLES))
     buildings = []
     for ref in p.strings(data, "buildings"):
         try:

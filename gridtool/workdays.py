@@ -33,6 +33,7 @@ import orjson
 
 from gridtool.errors import InputError
 from gridtool.i18n import t
+from gridtool.oserrors import os_reason
 from gridtool.paths import config_dir, data_file
 
 __all__ = [
@@ -254,7 +255,7 @@ def _read_override_file(path: Path) -> dict[int, _Override]:
     except orjson.JSONDecodeError as exc:
         raise _bad_override(path, "calendar.reason.json", detail=str(exc)) from None
     except OSError as exc:
-        raise _bad_override(path, "calendar.reason.json", detail=exc.strerror or str(exc)) from None
+        raise _bad_override(path, "calendar.reason.json", detail=os_reason(exc)) from None
     if not isinstance(raw, dict):
         raise _bad_override(path, "calendar.reason.not_object")
     result: dict[int, _Override] = {}

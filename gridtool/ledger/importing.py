@@ -828,7 +828,7 @@ class _Issues(_Ledger):
                 row.number,
                 self.column("number"),
                 "ledger.issue_exists",
-                {"status": issue.get("status")},
+                {"status": self.workflow.label("status", issue.get("status"))},
                 row.key,
             )
         )

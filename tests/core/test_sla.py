@@ -130,7 +130,7 @@ def test_unknown_category_urgency_or_scale_lists_the_known_ones():
     assert "category" in str(info.value)
     with pytest.raises(InputError, match="urgent, normal, low"):
         table.limit("repair", "asap")
-    with pytest.raises(InputError, match="major, minor, private"):
+    with pytest.raises(InputError, match=r"major \(Major matter\), minor \(Minor matter\), private"):
         table.due(datetime(2026, 3, 2), "repair", "normal", "huge")
 
 
