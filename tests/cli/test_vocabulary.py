@@ -110,3 +110,21 @@ def test_a_name_means_the_same_thing_in_every_command(
     assert wrong == []
     assert {"grid", "grid_id", "household", "household_id", "volunteer", "volunteer_id"} <= seen
     assert "grid_cell" not in seen and "grid_code" not in seen, "one name for a grid cell: grid"
+
+
+def test_a_json_export_speaks_the_same_vocabulary(
+    run: Run, outputs: dict[str, tuple[list[dict[str, Any]], list[dict[str, str]]]]
+) -> None:
+    listed = {row["number"]: row for row in outputs["issue list"][0]}
+    exported = json.loads(run("export", "issues", "--format", "json").stdout)
+    assert exported and all("grid_cell" not in row for row in exported)
+    for row in exported:
+        same = listed[row["number"]]
+        assert (row["grid"], row["status"], row["category"], row["assignee"]) == (
+            same["grid"],
+            same["status"],
+            same["category"],
+            same["assignee"],
+        )
+    households = json.loads(run("export", "households", "--format", "json").stdout)
+    assert all(GRID_CODE.match(row["grid"]) for row in households)
