@@ -141,6 +141,30 @@ def main() -> None:
             env,
         )
         _line("gridtool report stats ... --by grid", seconds)
+        # a report for a past moment folds again the timelines that moved since: it reads the events
+        month_ago = (today - timedelta(days=30)).isoformat()
+        seconds, out = _best(
+            [*gridtool, "report", "overdue", "--format", "json", "--as-of", month_ago], args.runs, env
+        )
+        then = orjson.loads(out)["count"]
+        _line(f"gridtool report overdue --as-of {month_ago} ({then} overdue then)", seconds, None)
+        last_month_end = today.replace(day=1) - timedelta(days=1)
+        seconds, _ = _best(
+            [
+                *gridtool,
+                "report",
+                "stats",
+                "--from",
+                last_month_end.replace(day=1).isoformat(),
+                "--to",
+                last_month_end.isoformat(),
+                "--as-of",
+                last_month_end.isoformat(),
+            ],
+            args.runs,
+            env,
+        )
+        _line(f"gridtool report stats (last month) --as-of {last_month_end}", seconds, None)
         print("\nwhere an in-process run spends its time:")
         _breakdown(path, first, today)
     finally:

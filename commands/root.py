@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from gridtool import __version__
-from gridtool.i18n import detect_language, set_language, t
+from gridtool.i18n import LANGUAGES, set_language, t
 
-from .common import Env, LazyGroup, fail
+from .clicktext import TranslatedGroup, click_text
+from .common import Env, fail
 
 SUBCOMMANDS = {
     "init": "gridtool.commands.store:init_cmd",
@@ -28,6 +29,7 @@ SUBCOMMANDS = {
     "points": "gridtool.commands.points:group",
     "visit": "gridtool.commands.visit:group",
     "sync": "gridtool.commands.sync:group",
+    "completion": "gridtool.commands.completion:completion_cmd",
 }
 
 
@@ -53,7 +55,7 @@ def _printable(option: str) -> str:
     return option.encode("utf-8", "replace").decode("utf-8")
 
 
-class RootGroup(LazyGroup):
+class RootGroup(TranslatedGroup):
     """The root group: refuses arguments that are not text before any command sees them."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -77,13 +79,13 @@ class RootGroup(LazyGroup):
 )
 @click.option(
     "--lang",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
     metavar="zh|en",
-    envvar="GRIDTOOL_LANG",
     help=t("Language of messages and headers (default: GRIDTOOL_LANG, else your locale)."),
 )
-@click.version_option(__version__, prog_name="gridtool")
+@click.version_option(__version__, prog_name="gridtool", message=click_text("%(prog)s, version %(version)s"))
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, lang: str | None) -> None:
     if lang:
-        set_language(detect_language({"GRIDTOOL_LANG": lang}))  # zh_CN.UTF-8 and the like too
+        set_language(lang.lower())
     ctx.obj = Env(db)

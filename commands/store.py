@@ -6,7 +6,7 @@ import click
 
 from gridtool.i18n import t
 
-from .common import Env, echo, pass_env, report_errors, success
+from .common import Env, echo, pass_env, report_errors, shell_quoted, success
 
 
 @click.command("init", help=t("Create an empty store (at --db, GRIDTOOL_DB or your user data folder)."))
@@ -18,4 +18,4 @@ def init_cmd(env: Env, name: str | None) -> None:
 
     store = Store.init(env.path, name=name)
     success(t("store.created", path=str(store.path)))
-    echo(t("store.next_steps", path=str(store.path)))
+    echo(t("store.next_steps", path=shell_quoted(store.path)))
