@@ -126,14 +126,16 @@ def plan(
     ``start`` (default today) is the day a household never visited is first due.
     """
     from gridtool.issues import now, parse_date
-    from gridtool.validate import check_year
+    from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
 
     name = _tag(tag)
     n, unit = parse_every(every)
     try:
         first = parse_date(start) if start else now().date()
-    except InputError:
-        raise ValidationError([Problem("start", "order.bad_date", {}, str(start))]) from None
+    except InputError as bad:
+        key = "invalid.year_range" if bad.key == "input.year_range" else "order.bad_date"
+        params = {"min": MIN_YEAR, "max": MAX_YEAR} if bad.key == "input.year_range" else {}
+        raise ValidationError([Problem("start", key, params, str(start))]) from None
     check_year(first, "start")
     with store.transaction(actor=actor) as tx:
         existing = sorted(
