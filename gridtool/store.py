@@ -27,6 +27,7 @@ import re
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from operator import itemgetter
@@ -49,6 +50,13 @@ CHECKPOINT_BYTES = 1 << 20
 SIDECARS = ("log", "lock", "sync-key", "sync-state")
 LOCK_TIMEOUT_S = 30.0
 META = "_meta"
+# Every log line and checkpoint file ends with this key: a CRC-32 of the line or file without it.
+# CRC-32 catches every flipped byte and every burst up to 32 bits, at the speed of a memory copy.
+CHECKSUM_KEY = b',"crc":"'
+_SEAL_LEN = len(CHECKSUM_KEY) + 8 + 2  # the key, eight hex digits, '"}'
+# Temp files of an interrupted write_private: ".NAME.<pid>.<id>.tmp" (pid and id are what tell
+# a leftover of a dead process from a file another process is writing right now).
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9A-Z]{6}\.tmp")
 TABLES = ("grid_cells", "buildings", "leads")  # small, kept in NAME.json; every other table loads lazily
 
 # Migrations from version N to N + 1, applied to the raw view (tables -> id -> record).
@@ -171,6 +179,41 @@ def write_private(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+class Damaged(ValueError):
+    """A file's bytes fail their checksum or are missing it where one is required."""
+
+
+def seal(body: bytes) -> bytes:
+    """``body`` (the bytes of a JSON object) with its CRC-32 added as the object's last key.
+
+    The checksum is taken over the exact bytes written, whatever keys they hold, so anything may
+    add keys to a log entry before it is sealed, and verifying never re-serialises anything."""
+    return b'%s%s%08x"}' % (body[:-1], CHECKSUM_KEY, zlib.crc32(body))
+
+
+def is_sealed(raw: bytes) -> bool:
+    """Whether ``raw`` ends with a checksum key (it may still be wrong)."""
+    return raw[-_SEAL_LEN:-10] == CHECKSUM_KEY and raw[-2:] == b'"}'
+
+
+def unseal(raw: bytes, legacy: bool = False) -> Any:
+    """The JSON object sealed in ``raw``, after its checksum matched; :class:`Damaged` if not.
+
+    ``legacy``: bytes written before checksums existed are parsed as they are."""
+    if is_sealed(raw):
+        body_crc = zlib.crc32(b"}", zlib.crc32(memoryview(raw)[:-_SEAL_LEN]))
+        if b"%08x" % body_crc != raw[-10:-2]:
+            raise Damaged("checksum mismatch")
+        parsed = _parse(raw)
+        if not isinstance(parsed, dict):
+            raise Damaged("not an object")
+        del parsed["crc"]
+        return parsed
+    if not legacy:
+        raise Damaged("checksum missing")
+    return _parse(raw)
+
+
 def leftovers(target: Path) -> list[Path]:
     """Files beside ``target`` named as a store's files would be (``gridtool.json.log``, ...), which
     :meth:`Store.init` refuses to start over; a lock file alone is harmless."""
@@ -186,6 +229,37 @@ def _refuse_existing(target: Path) -> None:
         raise StoreError("store.leftovers", path=str(target), files=", ".join(p.name for p in found))
 
 
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # another user's process: alive, and not ours to judge
+    return True
+
+
+def log_entry(line: bytes, offset: int, path: Path, legacy: bool = False) -> dict[str, Any]:
+    """A log line (without its newline) as an entry: checksum verified, operations complete.
+    ``legacy``: the line lies before the store started sealing lines, so one without a checksum
+    is accepted. Raises :class:`StoreError` naming the file and the byte."""
+    try:
+        entry = unseal(line, legacy=legacy)
+        if entry.get("v", 1) > LOG_FORMAT:
+            raise StoreError("store.too_new", path=str(path), found=entry["v"], supported=LOG_FORMAT)
+        if not entry["ops"] or not all(
+            isinstance(op["id"], list) and op["hlc"] and op["t"] and op["r"] for op in entry["ops"]
+        ):
+            raise ValueError("an entry without complete operations")
+    except Damaged as exc:
+        raise StoreError("store.log_corrupt", path=str(path), offset=offset, reason=str(exc)) from None
+    except (orjson.JSONDecodeError, KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+        raise StoreError("store.log_corrupt", path=str(path), offset=offset, reason=str(exc)[:120]) from None
+    return entry
+
+
 def _fsync_dir(directory: Path) -> None:
     if sys.platform == "win32":
         return
@@ -194,6 +268,11 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    """An OS error's reason in one line ("No space left on device"), without the file name."""
+    return exc.strerror or str(exc)
 
 
 def _parse(raw: bytes) -> Any:
@@ -436,16 +515,38 @@ class Store:
         self._log_identity: tuple[int, int] | None = None
         self._torn_at: int | None = None
         self._seen_size = 0
+        self._sums_from = 1 << 62
         self._dirty_unloaded: set[str] = set()
         self._stale = True
         if not self.path.exists():
             raise StoreError("store.missing", path=str(self.path))
         with self.lock.hold(exclusive=False):
             self._load()
-        if self.meta["schema"] < SCHEMA_VERSION:
-            with self.lock.hold(exclusive=True):
-                self._load()
-                self._migrate()
+            self._remove_temp_leftovers()
+        if self.meta["schema"] < SCHEMA_VERSION or "sums_from" not in self.meta:
+            try:
+                with self.lock.hold(exclusive=True):
+                    self._load()
+                    self._migrate()
+            except (OSError, StoreError):
+                if self.meta["schema"] < SCHEMA_VERSION:
+                    raise
+                # A store from before checksums on a read-only disk: read as it is, upgraded on
+                # the first open that may write.
+
+    def _remove_temp_leftovers(self) -> None:
+        """Delete temp files that a checkpoint interrupted by a crash left beside the store (full
+        copies of tables, personal data included). Called under the store lock, so no checkpoint
+        is being written; a file whose process is still alive is left alone all the same."""
+        prefix = self.path.name
+        for path in self.path.parent.glob(f".{prefix}*.tmp"):
+            match = _TEMP_NAME.fullmatch(path.name)
+            if not match or not (match["name"] == prefix or match["name"].startswith(prefix + ".")):
+                continue
+            if _process_alive(int(match["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     # -- creating -----------------------------------------------------------------------------
 
@@ -454,7 +555,6 @@ class Store:
         """Create an empty store with a new replica id; refuses to touch an existing file."""
         target = Path(path)
         _refuse_existing(target)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         meta = {
             "schema": SCHEMA_VERSION,
             "replica": new_id(),
@@ -467,13 +567,30 @@ class Store:
         view: dict[str, Any] = {META: {"store": meta}}
         for table in TABLES:
             view[table] = {}
+        meta["sums_from"] = 0
+        meta["tables"] = []
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError("store.write_failed", path=str(target.parent), reason=_reason(exc)) from None
         lock = _Lock(target.with_name(target.name + ".lock"))
         with lock.hold(exclusive=True):
             _refuse_existing(target)
             log_path = target.with_name(target.name + ".log")
-            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
-            write_private(target, orjson.dumps(view))
+            made: list[Path] = []
+            try:  # all or nothing: a failed init leaves nothing that would refuse the next one
+                fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                made.append(log_path)
+                os.close(fd)
+                write_private(target, seal(orjson.dumps(view)))
+            except BaseException as exc:
+                for path in made:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                if isinstance(exc, OSError):
+                    path = exc.filename or target
+                    raise StoreError("store.write_failed", path=str(path), reason=_reason(exc)) from None
+                raise
         return cls(target)
 
     # -- reading ------------------------------------------------------------------------------
@@ -539,12 +656,24 @@ class Store:
         with self.lock.hold(exclusive=False):
             path = self.table_path(table)
             try:
-                data = _parse(path.read_bytes())
+                data = unseal(path.read_bytes(), legacy="sums_from" not in self.meta)
                 records = data[table]
                 offset = int(data[META]["table"]["log_offset"])
                 owner = data[META]["table"].get("replica")
+                if not isinstance(records, dict):
+                    raise TypeError(f"{table} is not a table")
             except FileNotFoundError:
-                records, offset, owner = {}, 0, self.replica
+                written = self.meta.get("tables")
+                if written is None:  # a store from before the list: the table may be in the log
+                    records, offset, owner = {}, 0, self.replica
+                elif table in written:  # the last checkpoint wrote it: its file went missing
+                    raise StoreError("store.table_missing", path=str(path)) from None
+                else:  # never written before the checkpoint: only the log's tail can hold it
+                    records, offset, owner = {}, int(self.meta["log_offset"]), self.replica
+            except OSError as exc:
+                raise StoreError("store.unreadable", path=str(path), reason=_reason(exc)) from None
+            except Damaged as exc:
+                raise StoreError("store.corrupt", path=str(path), reason=str(exc)) from None
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise StoreError("store.corrupt", path=str(path), reason=str(exc)[:120]) from None
             if owner not in (None, self.replica):  # files from before tables were signed carry none
@@ -637,14 +766,18 @@ class Store:
         except FileNotFoundError:
             raise StoreError("store.missing", path=str(self.path)) from None
         except OSError as exc:  # a directory, no permission: say which file and why
-            reason = exc.strerror or str(exc)
-            raise StoreError("store.unreadable", path=str(self.path), reason=reason) from None
+            raise StoreError("store.unreadable", path=str(self.path), reason=_reason(exc)) from None
         try:
-            view = _parse(raw)
+            view = unseal(raw, legacy=True)
             meta = view[META]["store"]
             schema = int(meta["schema"])
             for key in ("replica", "seq", "hlc"):
                 meta[key]
+            if not is_sealed(raw) and "sums_from" in meta:  # written with a checksum, now without
+                raise Damaged("checksum missing")
+            sums_from = int(meta.get("sums_from", 1 << 62))
+        except Damaged as exc:
+            raise StoreError("store.corrupt", path=str(self.path), reason=str(exc)) from None
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise StoreError("store.corrupt", path=str(self.path), reason=str(exc)[:120]) from None
         if schema > SCHEMA_VERSION:
@@ -652,6 +785,7 @@ class Store:
         for table in TABLES:
             view.setdefault(table, {})
         self._view = view
+        self._sums_from = sums_from
         self._lazy_loaded = set()
         for name in [n for n in view if n != META and n not in TABLES]:
             # A store written before this table moved to a file of its own keeps it in the main
@@ -695,6 +829,8 @@ class Store:
                 raise StoreError("store.log_missing", path=str(self.log_path)) from None
             self._log_identity = None
             return
+        except OSError as exc:
+            raise StoreError("store.unreadable", path=str(self.log_path), reason=_reason(exc)) from None
         with fh:
             st = os.fstat(fh.fileno())
             if st.st_size < (end if end is not None else start):
@@ -707,33 +843,17 @@ class Store:
         if end is None:  # a line cut short by a crash was never committed: it is not applied
             self._torn_at = start + stop if stop < len(tail) else None
             self._seen_size = start + len(tail)
-        pos = 0
-        for line in tail[:stop].splitlines():
-            try:
-                entry = orjson.loads(line)
-                if entry.get("v", 1) > LOG_FORMAT:
-                    raise StoreError(
-                        "store.too_new", path=str(self.log_path), found=entry["v"], supported=LOG_FORMAT
-                    )
-                if not entry["ops"] or not all(
-                    isinstance(op["id"], list) and op["hlc"] and op["t"] and op["r"] for op in entry["ops"]
-                ):
-                    raise ValueError("an entry without complete operations")
-            except (
-                orjson.JSONDecodeError,
-                KeyError,
-                TypeError,
-                IndexError,
-                AttributeError,
-                ValueError,
-            ) as exc:
-                raise StoreError(
-                    "store.log_corrupt", path=str(self.log_path), offset=start + pos, reason=str(exc)[:120]
-                ) from None
-            yield start + pos, entry
+        pos = start
+        for line in tail[:stop].split(b"\n")[:-1]:
+            yield pos, self._log_entry(line, pos)
             pos += len(line) + 1
         if end is None:
             self._offset = start + stop
+
+    def _log_entry(self, line: bytes, offset: int) -> dict[str, Any]:
+        """The entry a log line holds, after its checksum (the one place lines are verified):
+        a line that fails it is refused by file and byte, never used."""
+        return log_entry(line, offset, self.log_path, legacy=offset < self._sums_from)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -772,7 +892,7 @@ class Store:
             entry["actor"] = tx.actor
         if tx.at:
             entry["at"] = tx.at.isoformat(timespec="seconds")
-        line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
+        line = seal(orjson.dumps(entry)) + b"\n"  # sealed last, over whatever the entry holds
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             start = self._torn_at if self._torn_at is not None else self._offset
@@ -818,10 +938,15 @@ class Store:
                 META: {"table": {"log_offset": self._offset, "replica": self.replica}},
                 table: self._view.get(table, {}),
             }
-            write_private(self.table_path(table), orjson.dumps(data))
+            write_private(self.table_path(table), seal(orjson.dumps(data)))
         self.meta["log_offset"] = self._offset
+        # The tables with a file as of this offset: a table not named has nothing in the log before
+        # it, so reading it replays only the tail (not the whole log, to find nothing).
+        self.meta["tables"] = sorted({*self.meta.get("tables", ()), *self._lazy_loaded})
+        self.meta.setdefault("sums_from", self._offset)
         main = {name: value for name, value in self._view.items() if name == META or name in TABLES}
-        write_private(self.path, orjson.dumps(main))
+        write_private(self.path, seal(orjson.dumps(main)))
+        self._sums_from = self.meta["sums_from"]
         self._checkpoint_offset = self._offset
 
     def _all_table_names(self) -> set[str]:
@@ -916,6 +1041,8 @@ class Store:
     def operations(self) -> Iterator[dict[str, Any]]:
         """Every committed operation in log order (the history sync will exchange)."""
         with self.lock.hold(exclusive=False), open(self.log_path, "rb") as fh:
+            offset = 0
             for line in fh:
                 if line.endswith(b"\n"):
-                    yield from orjson.loads(line)["ops"]
+                    yield from self._log_entry(line[:-1], offset)["ops"]
+                offset += len(line)
