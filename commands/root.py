@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "points": "gridtool.commands.points:group",
     "visit": "gridtool.commands.visit:group",
     "sync": "gridtool.commands.sync:group",
+    "store": "gridtool.commands.store:group",
 }
 
 

@@ -850,6 +850,29 @@ class Store:
         if end is None:
             self._offset = start + stop
 
+    @classmethod
+    def replayed(
+        cls, path: str | os.PathLike[str], meta: dict[str, Any], tables: Iterable[str], end: int
+    ) -> dict[str, Any]:
+        """The main file's tables and ``tables`` rebuilt from the log's first ``end`` bytes alone,
+        with ``meta``'s sequence and clock brought up to them: what ``store repair`` writes in place
+        of a damaged checkpoint. Other tables' operations are read but not kept."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.log_path = store.sidecar("log")
+        store.generation = 0
+        store._indexes = {}
+        store._view = {META: {"store": meta}, **{t: {} for t in TABLES}}
+        store._lazy_loaded = set(tables) - set(TABLES)
+        store._dirty_unloaded = set()
+        store._sums_from = int(meta.get("sums_from", 1 << 62))
+        store._tx = None
+        with collector_paused():
+            for _, entry in store._read_log(0, end):
+                for op in entry["ops"]:
+                    store._apply(op)
+        return store._view
+
     def _log_entry(self, line: bytes, offset: int) -> dict[str, Any]:
         """The entry a log line holds, after its checksum (the one place lines are verified):
         a line that fails it is refused by file and byte, never used."""
