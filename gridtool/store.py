@@ -984,6 +984,9 @@ class Store:
         return names | set(TABLES)
 
     def _migrate(self) -> None:
+        if "sums_from" not in self.meta:  # from before checksums: every file is rewritten sealed
+            for table in self._all_table_names():
+                self.records(table)
         while self.meta["schema"] < SCHEMA_VERSION:
             version = self.meta["schema"]
             migration = MIGRATIONS.get(version)
