@@ -210,3 +210,25 @@ def test_repair_of_a_clean_store_changes_nothing(store: Store) -> None:
     before = snapshot(store.path)
     plan = integrity.repair(store.path)
     assert plan.examination.clean and plan.backup is None and snapshot(store.path) == before
+
+
+def test_stores_that_synced_through_a_gap_check_clean(tmp_path: Path, community: dict, store: Store) -> None:
+    from gridtool import sync
+
+    office = Store.init(tmp_path / "office" / "gridtool.json", name="office")
+    sync.trust_add(office, "liudan", sync.whoami(store)["public_key"])
+    sync.trust_add(store, "office", sync.whoami(office)["public_key"])
+    sync.export_bundle(store, tmp_path / "first.gtb")
+    sent = sync.vector(store)
+    with store.transaction() as tx:
+        tx.update("households", community["household"], {"notes": "after"})
+    sync.export_bundle(store, tmp_path / "later.gtb", since=sent)
+    sync.import_bundle(office, tmp_path / "later.gtb")  # held back: a gap
+    sync.import_bundle(office, tmp_path / "first.gtb")
+    with office.transaction() as tx:
+        tx.update("households", community["household"], {"notes": "office"})
+    sync.export_bundle(office, tmp_path / "back.gtb")
+    sync.import_bundle(store, tmp_path / "back.gtb")
+    for synced in (store, office):
+        found = integrity.examine(synced.path)
+        assert found.clean, found.problems
