@@ -168,6 +168,30 @@ def main() -> None:
                 f"{'gridtool ' + ' '.join(command):<58} best {seconds:6.3f} s, peak {peak:5.0f} MB"
                 f"  target < {UNWRITTEN_TARGET_S:g} s and < {UNWRITTEN_TARGET_MB} MB: {verdict}"
             )
+        # a report for a past moment folds again the timelines that moved since: it reads the events
+        month_ago = (today - timedelta(days=30)).isoformat()
+        seconds, out = _best(
+            [*gridtool, "report", "overdue", "--format", "json", "--as-of", month_ago], args.runs, env
+        )
+        then = orjson.loads(out)["count"]
+        _line(f"gridtool report overdue --as-of {month_ago} ({then} overdue then)", seconds, None)
+        last_month_end = today.replace(day=1) - timedelta(days=1)
+        seconds, _ = _best(
+            [
+                *gridtool,
+                "report",
+                "stats",
+                "--from",
+                last_month_end.replace(day=1).isoformat(),
+                "--to",
+                last_month_end.isoformat(),
+                "--as-of",
+                last_month_end.isoformat(),
+            ],
+            args.runs,
+            env,
+        )
+        _line(f"gridtool report stats (last month) --as-of {last_month_end}", seconds, None)
         print("\nwhere an in-process run spends its time:")
         _breakdown(path, first, today)
     finally:

@@ -9,7 +9,7 @@ import click
 
 from gridtool.i18n import t, table_label
 
-from .common import Env, echo, fail, pass_env, report_errors, success
+from .common import Env, echo, fail, pass_env, report_errors, shell_quoted, success
 
 
 @click.command("init", help=t("Create an empty store (at --db, GRIDTOOL_DB or your user data folder)."))
@@ -21,7 +21,7 @@ def init_cmd(env: Env, name: str | None) -> None:
 
     store = Store.init(env.path, name=name)
     success(t("store.created", path=str(store.path)))
-    echo(t("store.next_steps", path=str(store.path)))
+    echo(t("store.next_steps", path=shell_quoted(store.path)))
 
 
 @click.group("store", help=t("Verify the store's files and repair a damaged store."))
