@@ -80,10 +80,12 @@ def repair_cmd(env: Env, dry_run: bool) -> None:
             echo(_say(message))
     for lost in found.lost:
         echo("  " + _lost(lost))
+    if found.cut_short:
+        echo("  " + t("repair.cut_short", count=found.cut_short))
     covered = _covered(plan)
     if found.lost and covered:
         echo(t("repair.covered", offset=covered))
-    if found.lost or plan.new_replica:
+    if found.lost or found.cut_short or plan.new_replica:
         echo(t("repair.office"))
     if dry_run:
         return

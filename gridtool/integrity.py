@@ -36,8 +36,10 @@ from gridtool.store import (
     _Lock,
     is_sealed,
     log_entry,
+    read_commit_record,
     seal,
     unseal,
+    write_commit_record,
     write_private,
 )
 
@@ -78,6 +80,9 @@ class Examination:
     main_meta: dict[str, Any] | None = None
     main_offset: int = 0
     log_size: int | None = None
+    complete_end: int = 0  # where the log's last line with its newline ends
+    cut_short: int = 0  # committed bytes missing from the end of the log (the lock file's record)
+    record_damaged: bool = False
     first_bad: int | None = None  # offset of the first line that is damaged or torn
     lines: int = 0
     lost: list[LostLine] = field(default_factory=list)
@@ -115,6 +120,7 @@ def examine(path: str | os.PathLike[str], locked: bool = False) -> Examination:
         _check_main(ex)
         _check_table_files(ex)
         _check_log(ex)
+        _check_commit_record(ex)
         _check_offsets(ex)
         _check_files(ex)
     return ex
@@ -227,6 +233,8 @@ def _check_log(ex: Examination) -> None:
         for number, raw in enumerate(fh, start=1):
             ex.boundaries.add(offset)
             body = raw[:-1] if raw.endswith(b"\n") else raw
+            if body is not raw:
+                ex.complete_end = offset + len(raw)
             if ex.first_sealed is None and is_sealed(body):
                 ex.first_sealed = offset
             if ex.first_bad is not None:
@@ -294,6 +302,31 @@ def _check_log(ex: Examination) -> None:
     )
 
 
+def _check_commit_record(ex: Examination) -> None:
+    """The lock file's record of the log's size at the last commit: a log shorter than that lost
+    committed lines from its end, which no line's checksum can tell."""
+    lock = _sidecar(ex.path, "lock")
+    try:
+        record = read_commit_record(lock.read_bytes())
+    except FileNotFoundError:
+        return
+    except (OSError, Damaged) as exc:
+        ex.record_damaged = True
+        ex.problems.append(("check.file_damaged", {"file": lock.name, "reason": str(exc)[:120]}))
+        return
+    if ex.log_size is None or record is None:
+        return
+    complete = ex.complete_end
+    if record[0] > complete:
+        ex.cut_short = record[0] - complete
+        ex.problems.append(
+            (
+                "check.log_cut",
+                {"file": _sidecar(ex.path, "log").name, "size": complete, "committed": record[0]},
+            )
+        )
+
+
 def _check_offsets(ex: Examination) -> None:
     if ex.log_size is None:
         return
@@ -356,6 +389,8 @@ class RepairPlan:
             or self.rebuild_tables
             or self.rewind_tables
             or self.new_replica
+            or ex.record_damaged
+            or ex.cut_short
             or ex.temp_files
             or ex.loose_modes
         )
@@ -382,6 +417,7 @@ def plan_repair(ex: Examination) -> RepairPlan:
     kept_seq = ex.local_seq.get(replica, 0) if replica else 0
     plan.new_replica = (
         replica is None
+        or ex.cut_short > 0
         or replica in lost_ids
         or (meta is not None and int(meta["seq"]) > kept_seq)
         or (meta is None and lost_unknown)
@@ -442,6 +478,12 @@ def repair(path: str | os.PathLike[str], dry_run: bool = False) -> RepairPlan:
         if ex.clean or dry_run or plan.unrepairable or not plan.changes_files:
             return plan
         _carry_out(plan)
+        if lock._fd is not None:  # the log as repaired is the committed log from now on
+            st = os.stat(_sidecar(path, "log"))
+            write_commit_record(lock._fd, st.st_size, st.st_ino)
+            if ex.record_damaged:
+                os.ftruncate(lock._fd, 20)
+                plan.done.append(("repair.record", {"file": lock.path.name}))
     return plan
 
 

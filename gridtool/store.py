@@ -24,6 +24,7 @@ import contextlib
 import gc
 import os
 import re
+import struct
 import sys
 import threading
 import time
@@ -177,6 +178,33 @@ def write_private(path: Path, data: bytes) -> None:
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
+
+
+_COMMITTED = struct.Struct("<QQ")  # the log's committed size and its inode, in the lock file
+
+
+def commit_record(size: int, inode: int) -> bytes:
+    """What the lock file holds after a commit: how long the log is, sealed with a CRC-32. A log
+    found shorter than that was cut after the commit, not torn by a crash during one."""
+    body = _COMMITTED.pack(size, inode)
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def read_commit_record(raw: bytes) -> tuple[int, int] | None:
+    """``(size, inode)`` from a lock file's bytes; None if it holds none; :class:`Damaged` if bad."""
+    if not raw:
+        return None
+    if len(raw) != _COMMITTED.size + 4 or struct.unpack("<I", raw[-4:])[0] != zlib.crc32(raw[:-4]):
+        raise Damaged("checksum mismatch")
+    size, inode = _COMMITTED.unpack(raw[:-4])
+    return size, inode
+
+
+def write_commit_record(fd: int, size: int, inode: int) -> None:
+    """Best effort, not synced: a record lost with the page cache only weakens the check."""
+    with contextlib.suppress(OSError):
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, commit_record(size, inode))
 
 
 class Damaged(ValueError):
@@ -582,6 +610,8 @@ class Store:
                 fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 made.append(log_path)
                 os.close(fd)
+                if lock._fd is not None:  # a lock file left by a store that was here before
+                    os.ftruncate(lock._fd, 0)
                 write_private(target, seal(orjson.dumps(view)))
             except BaseException as exc:
                 for path in made:
@@ -841,6 +871,7 @@ class Store:
             self._log_identity = (st.st_ino, st.st_dev)
         stop = tail.rfind(b"\n") + 1
         if end is None:  # a line cut short by a crash was never committed: it is not applied
+            self._refuse_cut_log(start + stop)
             self._torn_at = start + stop if stop < len(tail) else None
             self._seen_size = start + len(tail)
         pos = start
@@ -872,6 +903,16 @@ class Store:
                 for op in entry["ops"]:
                     store._apply(op)
         return store._view
+
+    def _refuse_cut_log(self, complete: int) -> None:
+        """A log whose complete lines end before the size the last commit recorded lost committed
+        lines (a copy cut short, a truncation), which replaying must not pass over in silence."""
+        try:
+            record = read_commit_record(self.lock.path.read_bytes()[: _COMMITTED.size + 4])
+        except (OSError, Damaged):  # no lock file, or a damaged record: store check reports it
+            return
+        if record is not None and record[0] > complete:  # by size alone: a copied store keeps its record
+            raise StoreError("store.log_cut", path=str(self.log_path), size=complete, committed=record[0])
 
     def _log_entry(self, line: bytes, offset: int) -> dict[str, Any]:
         """The entry a log line holds, after its checksum (the one place lines are verified):
@@ -938,6 +979,8 @@ class Store:
             st = os.fstat(fd)
         finally:
             os.close(fd)
+        if self.lock._fd is not None:
+            write_commit_record(self.lock._fd, start + len(line), st.st_ino)
         self._torn_at = None
         self._offset = self._seen_size = start + len(line)
         self._log_identity = (st.st_ino, st.st_dev)

@@ -42,6 +42,7 @@ def _unsealed(path: Path) -> None:
         old_at, new_at = old_at + len(line) + 1, new_at + len(lines[-1])
         moved[old_at] = new_at
     log.write_bytes(b"".join(lines))
+    path.with_name(path.name + ".lock").write_bytes(b"")  # it recorded no commits then
     for file_path in [path, *integrity_table_files(path)]:
         data = unseal(file_path.read_bytes())
         meta = data[store_module.META]
@@ -232,3 +233,30 @@ def test_stores_that_synced_through_a_gap_check_clean(tmp_path: Path, community:
     for synced in (store, office):
         found = integrity.examine(synced.path)
         assert found.clean, found.problems
+
+
+def test_committed_lines_cut_off_the_end_of_the_log_are_refused_not_skipped(store: Store) -> None:
+    ids = _filled(store)
+    store.checkpoint()
+    with store.transaction() as tx:
+        tx.update("households", ids[4], {"head": "最后一笔"})
+    with store.transaction() as tx:
+        tx.update("households", ids[4], {"phone": "13912345678"})
+    log = store.log_path.read_bytes()
+    store.log_path.write_bytes(log[: log.rindex(b"\n", 0, len(log) - 1) + 1])  # one whole line gone
+    with pytest.raises(StoreError, match="last commit"):
+        Store(store.path)
+    assert [key for key, _ in integrity.examine(store.path).problems] == ["check.log_cut"]
+    plan = integrity.repair(store.path)
+    assert plan.new_replica and integrity.examine(store.path).clean
+    assert Store(store.path).get("households", ids[4])["head"] == "最后一笔"
+
+
+def test_a_new_store_where_one_was_removed_starts_with_no_record_of_its_log(store: Store) -> None:
+    _filled(store)
+    for file_path in [store.path, store.log_path, *integrity_table_files(store.path)]:
+        file_path.unlink()
+    fresh = Store.init(store.path)
+    with fresh.transaction() as tx:
+        tx.create("households", {"head": "新"})
+    assert len(Store(store.path).records("households")) == 1
