@@ -657,7 +657,10 @@ class Store:
         """This store's own files: the main file, its log and lock, and the file of each table kept
         apart. The tables are named from the log, so ``office.json`` beside a store ``office`` is
         not mistaken for its table ``json``."""
-        names = {op["t"] for op in self.operations()} | set(TABLES)
+        if "tables" in self.meta:  # every table with a file, and those only the replayed tail holds
+            names = {*self.meta["tables"], *self._lazy_loaded, *self._dirty_unloaded, *TABLES}
+        else:
+            names = {op["t"] for op in self.operations()} | set(TABLES)
         candidates = [self.path, *map(self.sidecar, SIDECARS), *map(self.table_path, sorted(names))]
         return [path for path in candidates if path.exists()]
 
@@ -1106,6 +1109,30 @@ class Store:
             elif idx.keys(current) != idx.keys(record):  # a new phone leaves the address index be
                 idx.remove(rid, current)
                 idx.add(rid, record)
+
+    def entries(self, start: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The log's committed entries from byte ``start`` (a line's start), with their offsets,
+        each verified against its checksum: how anything outside the store should read the log."""
+        with self.lock.hold(exclusive=False):
+            try:
+                size = os.stat(self.log_path).st_size
+            except FileNotFoundError:
+                return
+            if start >= size:
+                return
+            yield from self._read_log(start, size - self._torn_bytes(size))
+
+    def _torn_bytes(self, size: int) -> int:
+        """How many bytes at the end of a log of ``size`` bytes follow its last newline."""
+        with open(self.log_path, "rb") as fh:
+            back = min(size, 1 << 16)
+            while True:
+                fh.seek(size - back)
+                chunk = fh.read(back)
+                cut = chunk.rfind(b"\n")
+                if cut >= 0 or back == size:
+                    return len(chunk) - cut - 1
+                back = min(size, back * 4)
 
     def operations(self) -> Iterator[dict[str, Any]]:
         """Every committed operation in log order (the history sync will exchange)."""

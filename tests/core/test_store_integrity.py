@@ -260,3 +260,14 @@ def test_a_new_store_where_one_was_removed_starts_with_no_record_of_its_log(stor
     with fresh.transaction() as tx:
         tx.create("households", {"head": "新"})
     assert len(Store(store.path).records("households")) == 1
+
+
+def test_entries_are_read_verified_from_any_line(store: Store) -> None:
+    _filled(store)
+    with open(store.log_path, "ab") as fh:
+        fh.write(b'{"v":1,"ops":[{"id":')  # a torn tail is not an entry
+    offsets = [offset for offset, _ in store.entries()]
+    assert len(offsets) == 2 and [len(e["ops"]) for _, e in store.entries(offsets[1])] == [1]
+    _flip(store.log_path, 20)
+    with pytest.raises(StoreError, match="byte 0"):
+        list(store.entries())
