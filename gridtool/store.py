@@ -224,13 +224,17 @@ def is_sealed(raw: bytes) -> bool:
     return raw[-_SEAL_LEN:-10] == CHECKSUM_KEY and raw[-2:] == b'"}'
 
 
+def seal_holds(raw: bytes) -> bool:
+    """Whether sealed bytes still match their checksum (without parsing them)."""
+    return b"%08x" % zlib.crc32(b"}", zlib.crc32(memoryview(raw)[:-_SEAL_LEN])) == raw[-10:-2]
+
+
 def unseal(raw: bytes, legacy: bool = False) -> Any:
     """The JSON object sealed in ``raw``, after its checksum matched; :class:`Damaged` if not.
 
     ``legacy``: bytes written before checksums existed are parsed as they are."""
     if is_sealed(raw):
-        body_crc = zlib.crc32(b"}", zlib.crc32(memoryview(raw)[:-_SEAL_LEN]))
-        if b"%08x" % body_crc != raw[-10:-2]:
+        if not seal_holds(raw):
             raise Damaged("checksum mismatch")
         parsed = _parse(raw)
         if not isinstance(parsed, dict):
