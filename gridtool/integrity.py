@@ -343,6 +343,10 @@ def _check_commit_record(ex: Examination) -> None:
     if ex.log_size is None or record is None:
         return
     complete = ex.complete_end
+    torn = [p for p in ex.problems if p[0] == "check.log_torn"]
+    if torn and record[0] == complete:  # the commit record ends where the torn line begins
+        ex.problems.remove(torn[0])
+        ex.checked.append(("check.log_remnant", {"file": torn[0][1]["file"], "size": torn[0][1]["size"]}))
     if record[0] > complete:
         ex.cut_short = record[0] - complete
         ex.problems.append(
