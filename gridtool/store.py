@@ -180,7 +180,9 @@ def write_private(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-_COMMITTED = struct.Struct("<QQ")  # the log's committed size and its inode, in the lock file
+# The log's committed size and inode, kept in the lock file (the size is what is compared: a store
+# copied elsewhere keeps its record, and a copy cut short is as much a cut log).
+_COMMITTED = struct.Struct("<QQ")
 
 
 def commit_record(size: int, inode: int) -> bytes:
@@ -268,8 +270,8 @@ def _process_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
-        return True  # another user's process: alive, and not ours to judge
+    except OSError:
+        return True  # another user's process (EPERM): alive, and not ours to judge
     return True
 
 
