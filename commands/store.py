@@ -107,6 +107,7 @@ def _intentions(plan: Any) -> list[str]:
         lines.append(t("repair.would_rebuild", file=found.path.name))
     lines += [t("repair.would_rebuild", file=f"{found.path.name}.{table}") for table in plan.rebuild_tables]
     lines += [t("repair.would_keep", file=f"{found.path.name}.{table}") for table in plan.rewind_tables]
+    lines += [t("repair.would_catch_up", file=f"{found.path.name}.{table}") for table in plan.catch_up_tables]
     if plan.new_replica:
         lines.append(t("repair.would_new_replica"))
     lines += [t("repair.would_remove", file=temp.name) for temp in found.temp_files]

@@ -92,6 +92,8 @@ class Examination:
     lost: list[LostLine] = field(default_factory=list)
     tables_in_log: set[str] = field(default_factory=set)
     tables_before_main: set[str] = field(default_factory=set)
+    last_write: dict[str, int] = field(default_factory=dict)  # table -> end of its last intact line
+    last_before_main: dict[str, int] = field(default_factory=dict)  # the same, up to the main offset
     local_seq: dict[str, int] = field(default_factory=dict)
     boundaries: set[int] = field(default_factory=set)
     first_sealed: int | None = None
@@ -312,8 +314,10 @@ def _check_log(ex: Examination) -> None:
                     )
                 last[origin] = max(seq, last.get(origin, 0))
                 ex.tables_in_log.add(table)
+                ex.last_write[table] = end
                 if end <= ex.main_offset:
                     ex.tables_before_main.add(table)
+                    ex.last_before_main[table] = end
             operations += len(ops)
             ex.lines = number
             offset = end
@@ -367,6 +371,9 @@ def _check_offsets(ex: Examination) -> None:
         if offset > end or offset not in ex.boundaries:
             ex.problems.append(("check.offset", {"file": file_path.name, "offset": offset, "size": end}))
     if ex.main_meta and "tables" in ex.main_meta:
+        for table, tf in ex.table_files.items():
+            if tf.ok and tf.offset < ex.main_offset and ex.last_before_main.get(table, 0) > tf.offset:
+                ex.problems.append(("check.table_behind", {"file": tf.path.name, "offset": tf.offset}))
         unlisted = ex.tables_before_main - set(TABLES) - set(ex.main_meta["tables"]) - set(ex.table_files)
         for table in sorted(unlisted):
             ex.problems.append(("check.table_missing", {"file": _sidecar(ex.path, table).name}))
@@ -405,6 +412,7 @@ class RepairPlan:
     rebuild_main: bool = False
     rebuild_tables: list[str] = field(default_factory=list)
     rewind_tables: list[str] = field(default_factory=list)
+    catch_up_tables: list[str] = field(default_factory=list)
     new_replica: bool = False
     unrepairable: list[Message] = field(default_factory=list)
     done: list[Message] = field(default_factory=list)
@@ -418,6 +426,7 @@ class RepairPlan:
             or self.rebuild_main
             or self.rebuild_tables
             or self.rewind_tables
+            or self.catch_up_tables
             or self.new_replica
             or ex.record_damaged
             or ex.cut_short
@@ -468,6 +477,16 @@ def plan_repair(ex: Examination) -> RepairPlan:
             plan.rebuild_tables.append(table)
         elif tf.offset > end or plan.new_replica:
             plan.rewind_tables.append(table)
+    # A table file must hold every change to it up to the main file's offset (opening starts there).
+    main_after = end if plan.rebuild_main else min(ex.main_offset, end)
+    for table, tf in sorted(ex.table_files.items()):
+        if table in plan.rebuild_tables or not tf.ok:
+            continue
+        offset = min(tf.offset, end)
+        if offset < main_after and ex.last_write.get(table, 0) > offset:
+            plan.catch_up_tables.append(table)
+            if table in plan.rewind_tables:
+                plan.rewind_tables.remove(table)
     return plan
 
 
@@ -525,7 +544,7 @@ def _carry_out(plan: RepairPlan) -> None:
     changed = [log_path] if plan.cut_at is not None else []
     if plan.rebuild_main:
         changed.append(path)
-    changed += [_sidecar(path, t) for t in [*plan.rebuild_tables, *plan.rewind_tables]]
+    changed += [_sidecar(path, t) for t in [*plan.rebuild_tables, *plan.rewind_tables, *plan.catch_up_tables]]
     if plan.new_replica and path not in changed:
         changed.append(path)
     changed = [p for p in changed if p.exists()]
@@ -542,6 +561,7 @@ def _carry_out(plan: RepairPlan) -> None:
         or plan.rebuild_main
         or plan.rebuild_tables
         or plan.rewind_tables
+        or plan.catch_up_tables
         or plan.new_replica
     ):
         _rebuild(plan, end)
@@ -587,6 +607,18 @@ def _rebuild(plan: RepairPlan, end: int) -> None:
         plan.done.append(
             ("repair.rebuilt", {"file": _sidecar(path, table).name, "records": len(data[table])})
         )
+    main_after = end if main_view is None else min(int(meta.get("log_offset", 0)), end)
+    for table in plan.catch_up_tables:
+        file_path = _sidecar(path, table)
+        data = unseal(file_path.read_bytes(), legacy=True)
+        if replica != old and old is not None:
+            _own_to_foreign(data[table], old)
+        start = min(int(data[META]["table"]["log_offset"]), end)
+        scratch = {**replay_meta, "seq": 0, "hlc": [0, 0]}
+        caught = Store.replayed(path, scratch, [table], main_after, start=start, records={table: data[table]})
+        data = {META: {"table": {"log_offset": main_after, "replica": replica}}, table: caught[table]}
+        write_private(file_path, seal(orjson.dumps(data)))
+        plan.done.append(("repair.caught_up", {"file": file_path.name, "records": len(data[table])}))
     for table in plan.rewind_tables:
         file_path = _sidecar(path, table)
         data = unseal(file_path.read_bytes(), legacy=True)

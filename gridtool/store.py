@@ -718,6 +718,11 @@ class Store:
                 raise StoreError("store.corrupt", path=str(path), reason=str(exc)[:120]) from None
             if owner not in (None, self.replica):  # files from before tables were signed carry none
                 raise StoreError("store.foreign_table", path=str(path), store=str(self.path))
+            if "tables" in self.meta:
+                # Every checkpoint rewrites each table changed since the one before, so a table's
+                # file is current up to the main file's offset: a table untouched while a 266 MB
+                # import was logged does not read that import again.
+                offset = max(offset, int(self.meta["log_offset"]))
             self._view[table] = records
             self._lazy_loaded.add(table)
             if offset < self._offset:
@@ -893,23 +898,30 @@ class Store:
 
     @classmethod
     def replayed(
-        cls, path: str | os.PathLike[str], meta: dict[str, Any], tables: Iterable[str], end: int
+        cls,
+        path: str | os.PathLike[str],
+        meta: dict[str, Any],
+        tables: Iterable[str],
+        end: int,
+        start: int = 0,
+        records: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """The main file's tables and ``tables`` rebuilt from the log's first ``end`` bytes alone,
-        with ``meta``'s sequence and clock brought up to them: what ``store repair`` writes in place
-        of a damaged checkpoint. Other tables' operations are read but not kept."""
+        """The main file's tables and ``tables`` rebuilt from the log's bytes ``start`` to ``end``
+        (onto ``records``, a table's checkpointed records, when given), with ``meta``'s sequence
+        and clock brought up to them: what ``store repair`` writes in place of a damaged or
+        lagging checkpoint. Other tables' operations are read but not kept."""
         store = cls.__new__(cls)
         store.path = Path(path)
         store.log_path = store.sidecar("log")
         store.generation = 0
         store._indexes = {}
-        store._view = {META: {"store": meta}, **{t: {} for t in TABLES}}
+        store._view = {META: {"store": meta}, **{t: {} for t in TABLES}, **(records or {})}
         store._lazy_loaded = set(tables) - set(TABLES)
         store._dirty_unloaded = set()
         store._sums_from = int(meta.get("sums_from", 1 << 62))
         store._tx = None
         with collector_paused():
-            for _, entry in store._read_log(0, end):
+            for _, entry in store._read_log(start, end):
                 for op in entry["ops"]:
                     store._apply(op)
         return store._view
@@ -1017,7 +1029,9 @@ class Store:
             write_private(self.table_path(table), seal(orjson.dumps(data)))
         self.meta["log_offset"] = self._offset
         # The tables with a file as of this offset: a table not named has nothing in the log before
-        # it, so reading it replays only the tail (not the whole log, to find nothing).
+        # it, so reading it replays only the tail (not the whole log, to find nothing); and one
+        # named has nothing in the log between its own file's offset and this one (it would be
+        # loaded or dirty here, and written above).
         self.meta["tables"] = sorted({*self.meta.get("tables", ()), *self._lazy_loaded})
         self.meta.setdefault("sums_from", self._offset)
         main = {name: value for name, value in self._view.items() if name == META or name in TABLES}

@@ -274,3 +274,47 @@ def test_entries_are_read_verified_from_any_line(store: Store) -> None:
     _flip(store.log_path, 20)
     with pytest.raises(StoreError, match="byte 0"):
         list(store.entries())
+
+
+def test_a_table_untouched_by_a_big_import_does_not_read_it_again(store: Store, monkeypatch) -> None:
+    ids = _filled(store)
+    store.checkpoint()
+    with store.transaction() as tx:
+        for n in range(200):
+            tx.create("issues", {"title": f"诉求{n}"})
+    store.checkpoint()
+    read: list[int] = []
+    entry = store_module.log_entry
+    monkeypatch.setattr(
+        store_module,
+        "log_entry",
+        lambda line, offset, *a, **k: read.append(offset) or entry(line, offset, *a, **k),
+    )
+    assert Store(store.path).get("households", ids[0])["phone"] == "13512345678"
+    assert read == []
+
+
+def test_a_table_file_put_back_from_an_older_copy_is_found_and_caught_up(store: Store) -> None:
+    ids = _filled(store)
+    store.checkpoint()
+    older = store.table_path("households").read_bytes()
+    with store.transaction() as tx:
+        tx.update("households", ids[2], {"head": "后来改的"})
+    store.checkpoint()
+    store.table_path("households").write_bytes(older)
+    assert [key for key, _ in integrity.examine(store.path).problems] == ["check.table_behind"]
+    plan = integrity.repair(store.path)
+    assert plan.catch_up_tables == ["households"] and integrity.examine(store.path).clean
+    assert Store(store.path).get("households", ids[2])["head"] == "后来改的"
+
+
+def test_a_rebuilt_main_file_leaves_no_table_behind(store: Store) -> None:
+    ids = _filled(store)
+    store.checkpoint()
+    with store.transaction() as tx:  # the tail: past every checkpoint
+        tx.update("households", ids[1], {"head": "尾巴"})
+    _flip(store.path, 25)
+    plan = integrity.repair(store.path)
+    assert plan.rebuild_main and "households" in plan.catch_up_tables
+    assert integrity.examine(store.path).clean
+    assert Store(store.path).get("households", ids[1])["head"] == "尾巴"
