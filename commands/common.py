@@ -148,7 +148,8 @@ def shell_quoted(path: object) -> str:
 
 
 def report_errors(func: F) -> F:
-    """Turn the library's errors into a clear message and exit code 2, never a traceback."""
+    """Turn the library's errors, and the operating system's (disk full, no permission), into one
+    clear line and exit code 2, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -164,6 +165,13 @@ def report_errors(func: F) -> F:
             fail(head + t("error.problems", count=len(lines)) + "\n  " + "\n  ".join(lines), bad.exit_code)
         except GridtoolError as err:
             fail(err.message(), err.exit_code)
+        except BrokenPipeError:  # the reader went away (`| head`): Click ends quietly
+            raise
+        except OSError as err:  # a full disk, a read-only folder, a file that vanished: one line
+            reason = err.strerror or str(err)
+            if err.filename:
+                fail(t("store.os_error", path=str(err.filename), reason=reason))
+            fail(t("store.os_error_nameless", reason=reason))
 
     return wrapper  # type: ignore[return-value]
 

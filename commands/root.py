@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "points": "gridtool.commands.points:group",
     "visit": "gridtool.commands.visit:group",
     "sync": "gridtool.commands.sync:group",
+    "store": "gridtool.commands.store:group",
     "completion": "gridtool.commands.completion:completion_cmd",
 }
 
