@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from gridtool.validate import visible
+
 SAMPLE_ROWS = 60
 GAP = 2
 
@@ -171,7 +173,8 @@ class RecordList(ScrollView, can_focus=True):
         segments = []
         for n, (text, width) in enumerate(zip(cells, self.widths, strict=False)):
             own = style + Style.parse(styles[n]) if styles and styles[n] else style
-            segments.append(Segment(set_cell_size(text.replace("\n", " "), width), own))
+            shown = visible(text.replace("\n", " "))  # the data never drives the terminal
+            segments.append(Segment(set_cell_size(shown, width), own))
             segments.append(Segment(" " * GAP, style))
         return Strip(segments)
 
