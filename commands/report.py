@@ -401,3 +401,86 @@ def visits_overdue_cmd(
         _emit(_render_visits(listing, fmt), output, env)
     if fail_if_any and listing.rows:
         raise SystemExit(1)
+
+
+# -- population, birthdays and the monthly workbook (issue 20) ----------------------------------------
+
+
+@group.command("population", help=t("Population structure (人口结构) per grid cell, compound or building."))
+@click.option(
+    "--by",
+    type=click.Choice(["grid", "compound", "building"]),
+    default="grid",
+    show_default=True,
+    help=t("One row per grid cell, compound or building, and a total."),
+)
+@click.option("--as-of", metavar="DATE", help=t("Count ages on this day (default: today)."))
+@click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@_common
+@pass_env
+@report_errors
+@without_gc
+def population_cmd(
+    env: Env, by: str, as_of: str | None, grid: str | None, fmt: str, output: str | None
+) -> None:
+    from gridtool import population
+    from gridtool.formats import render_json
+
+    report = population.population(env.store(), as_of=_day(as_of), by=by, grid=grid)
+    with markdown_language(fmt):
+        if fmt == "json":
+            text = render_json(population.as_json(report))
+        elif fmt == "csv":
+            text = population.csv_text(report)
+        elif fmt == "markdown":
+            text = population.markdown(report)
+        else:
+            text = population.table(report)
+        _emit(text, output, env)
+
+
+@group.command(
+    "birthdays", help=t("Residents turning the given ages in a month (寿星, for birthday visits).")
+)
+@click.option("--month", metavar="YYYY-MM", help=t("The month (default: this month)."))
+@click.option(
+    "--age",
+    "ages",
+    default="80,90,100",
+    show_default=True,
+    metavar="AGES",
+    help=t("The ages to list, separated by commas."),
+)
+@click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@show_pii_option
+@_common
+@pass_env
+@report_errors
+def birthdays_cmd(
+    env: Env,
+    month: str | None,
+    ages: str,
+    grid: str | None,
+    show_pii: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
+    from datetime import date
+
+    from gridtool import population
+    from gridtool.formats import render_csv, render_json
+
+    year, number = population.parse_month(month) if month else (date.today().year, date.today().month)
+    report = population.birthdays(
+        env.store(), year, number, population.parse_ages(ages), grid=grid, show_pii=show_pii
+    )
+    with markdown_language(fmt):
+        if fmt == "json":
+            text = render_json(population.birthdays_json(report))
+        elif fmt == "csv":
+            text = render_csv(report.rows, population.BIRTHDAY_COLUMNS)
+        elif fmt == "markdown":
+            text = population.birthdays_markdown(report)
+        else:
+            text = population.birthdays_table(report)
+        _emit(text, output, env)
