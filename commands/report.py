@@ -484,3 +484,74 @@ def birthdays_cmd(
         else:
             text = population.birthdays_table(report)
         _emit(text, output, env)
+
+
+@group.command(
+    "monthly",
+    help=t(
+        "The monthly report (月报): a workbook with the month's figures, by grid cell and category, "
+        "the 12-month trend with charts, and the population; or the same as Markdown."
+    ),
+)
+@click.option("--month", metavar="YYYY-MM", help=t("The month (default: the month just ended)."))
+@click.option(
+    "--as-of",
+    metavar="DATE[TIME]",
+    help=t("Describe the issues as they stood at this moment (default: the month's last second)."),
+)
+@click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "markdown", "json"]),
+    help=t("xlsx (the default with --output), markdown for a WeChat group (the default on screen), json."),
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help=t("Write the report to this file instead of the screen."),
+)
+@pass_env
+@report_errors
+@calendar_warnings
+@without_gc
+def monthly_cmd(
+    env: Env,
+    month: str | None,
+    as_of: str | None,
+    grid: str | None,
+    fmt: str | None,
+    output: str | None,
+) -> None:
+    from gridtool import monthly
+    from gridtool.errors import InputError
+    from gridtool.formats import render_json
+    from gridtool.population import parse_month
+
+    fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "markdown")
+    if fmt == "xlsx" and not output:
+        raise InputError("monthly.xlsx_needs_output")
+    year, number = parse_month(month) if month else monthly.previous_month()
+    report = monthly.monthly(env.store(), year, number, as_of=_moment(as_of), grid=grid)
+    if fmt == "xlsx":
+        _emit_bytes(monthly.workbook_bytes(report), str(output), env)
+        return
+    with markdown_language(fmt):
+        text = render_json(monthly.as_json(report)) if fmt == "json" else monthly.markdown(report)
+        _emit(text, output, env)
+
+
+def _emit_bytes(data: bytes, output: str, env: Env) -> None:
+    """A binary report (a workbook) written whole and private, never over the store."""
+    from gridtool.errors import InputError
+    from gridtool.store import write_private
+
+    path = Path(output)
+    if env.store().owns(path):
+        raise InputError("report.target_is_store", path=output)
+    try:
+        write_private(path, data)
+    except OSError as exc:
+        raise InputError("report.cannot_write", path=output, reason=exc.strerror or str(exc)) from None
+    if sys.stderr.isatty():
+        success(t("report.written", path=output))

@@ -296,7 +296,8 @@ def definitions() -> list[str]:
     ]
 
 
-def _line(counts: Counts) -> str:
+def line(counts: Counts) -> str:
+    """One row's figures in a sentence (Markdown, the monthly report)."""
     from gridtool.reports import show_percent
 
     return t(
@@ -320,13 +321,13 @@ def _elderly_share(counts: Counts) -> float | None:
 
 def markdown(report: Population) -> str:
     """The figures as text for a WeChat group or a monthly note."""
-    lines = [t("population.md.title", as_of=report.as_of.isoformat()), "", "- " + _line(report.total)]
+    lines = [t("population.md.title", as_of=report.as_of.isoformat()), "", "- " + line(report.total)]
     if report.tags:
         tags = "、".join(f"{tag} {report.total.tags.get(tag, 0)}" for tag in report.tags)
         lines.append("- " + t("population.md.tags", tags=tags))
     if report.rows:
         lines += ["", t(f"population.md.by.{report.by}"), ""]
-        lines += [f"- **{c.name}** " + _line(c) for c in report.rows]
+        lines += [f"- **{c.name}** " + line(c) for c in report.rows]
     lines += ["", t("report.md.definitions"), ""]
     lines += [f"- {line}" for line in definitions()]
     return "\n".join(lines) + "\n"
