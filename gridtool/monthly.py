@@ -25,8 +25,9 @@ from gridtool.store import Store
 TREND_MONTHS = 12
 
 
-def issues_as_of(store: Store, moment: datetime) -> dict[str, dict[str, Any]]:
-    """Every issue reported by ``moment``, with its cached fields as they stood then.
+def issues_as_of(store: Store, moment: datetime, since: date | None = None) -> dict[str, dict[str, Any]]:
+    """Every issue reported by ``moment`` (and on or after ``since``), with its cached fields as
+    they stood then.
 
     An issue untouched since ``moment`` is its record; one with later events is folded again from
     its events up to ``moment`` (only those: the events table is five times the issues table).
@@ -35,10 +36,11 @@ def issues_as_of(store: Store, moment: datetime) -> dict[str, dict[str, Any]]:
     from gridtool.issues import fold
 
     cutoff = moment.isoformat(timespec="seconds")
+    start = since.isoformat() if since else ""
     out: dict[str, dict[str, Any]] = {}
     later: dict[str, dict[str, Any]] = {}
     for issue_id, issue in store.records("issues").items():
-        if issue["reported_at"] > cutoff:
+        if not start <= issue["reported_at"] <= cutoff:
             continue
         if (issue.get("last_event_at") or "") <= cutoff:
             out[issue_id] = issue
@@ -111,11 +113,13 @@ def monthly(
 
     first, last = month_bounds(year, month)
     moment = as_of or datetime.combine(last, time(23, 59, 59))
-    view: Any = _StoreAsOf(store, issues_as_of(store, moment))
     trend_first = date(year - (1 if month < TREND_MONTHS else 0), (month % TREND_MONTHS) + 1, 1)
-    by_month = stats(view, trend_first, last, by="month", grid=grid)
-    by_grid = stats(view, first, last, by="grid", grid=grid)
-    by_category = stats(view, first, last, by="category", grid=grid)
+    states = issues_as_of(store, moment, since=trend_first)
+    by_month = stats(_StoreAsOf(store, states), trend_first, last, by="month", grid=grid)
+    lo, hi = first.isoformat(), last.isoformat() + "T99"
+    month_view: Any = _StoreAsOf(store, {k: i for k, i in states.items() if lo <= i["reported_at"] <= hi})
+    by_grid = stats(month_view, first, last, by="grid", grid=grid)
+    by_category = stats(month_view, first, last, by="category", grid=grid)
     months = {m.name: m for m in by_month.groups}
     trend = []
     for n in range(TREND_MONTHS):
