@@ -113,23 +113,55 @@ def monthly(
 
     first, last = month_bounds(year, month)
     moment = as_of or datetime.combine(last, time(23, 59, 59))
-    trend_first = date(year - (1 if month < TREND_MONTHS else 0), (month % TREND_MONTHS) + 1, 1)
+    trend_first = _trend_start(year, month)
     states = issues_as_of(store, moment, since=trend_first)
     by_month = stats(_StoreAsOf(store, states), trend_first, last, by="month", grid=grid)
     lo, hi = first.isoformat(), last.isoformat() + "T99"
     month_view: Any = _StoreAsOf(store, {k: i for k, i in states.items() if lo <= i["reported_at"] <= hi})
     by_grid = stats(month_view, first, last, by="grid", grid=grid)
     by_category = stats(month_view, first, last, by="category", grid=grid)
-    months = {m.name: m for m in by_month.groups}
-    trend = []
-    for n in range(TREND_MONTHS):
-        index = trend_first.month - 1 + n
-        key = f"{trend_first.year + index // 12:04}-{index % 12 + 1:02}"
-        trend.append(months.get(key) or Metrics(key))
+    trend = _twelve(by_month.groups, trend_first)
     people = population(store, as_of=min(moment.date(), last), by="grid", grid=grid)
     return Monthly(
         year, month, moment, by_grid.total, by_grid.groups, by_category.groups, trend, people, grid
     )
+
+
+def _trend_start(year: int, month: int) -> date:
+    """The first day of the twelve months ending with ``month``."""
+    return date(year - (1 if month < TREND_MONTHS else 0), (month % TREND_MONTHS) + 1, 1)
+
+
+def _twelve(groups: Sequence[Metrics], first: date) -> list[Metrics]:
+    """Twelve months from ``first``, a month without issues as zeros (a chart needs every month)."""
+    months = {m.name: m for m in groups}
+    out = []
+    for n in range(TREND_MONTHS):
+        index = first.month - 1 + n
+        key = f"{first.year + index // 12:04}-{index % 12 + 1:02}"
+        out.append(months.get(key) or Metrics(key))
+    return out
+
+
+@dataclass
+class Figures:
+    """What the dashboard's figures tab draws: the trend, this month by category, people per grid."""
+
+    trend: list[Metrics]
+    by_category: list[Metrics]
+    population: Population
+
+
+def figures(store: Store, today: date) -> Figures:
+    """The dashboard's charts as issues stand now (no rebuilding: it redraws whenever the store
+    changes, and must not read the events table to do so)."""
+    from gridtool.population import population
+    from gridtool.reports import stats
+
+    first = _trend_start(today.year, today.month)
+    trend = _twelve(stats(store, first, today, by="month").groups, first)
+    by_category = stats(store, today.replace(day=1), today, by="category").groups
+    return Figures(trend, by_category, population(store, as_of=today))
 
 
 # -- figures as rows -----------------------------------------------------------------------------
