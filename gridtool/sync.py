@@ -41,7 +41,7 @@ import orjson
 
 from gridtool import store as store_module
 from gridtool.errors import InputError
-from gridtool.ids import new_id
+from gridtool.ids import new_id, short
 from gridtool.store import SCHEMA_VERSION, Store, collector_paused, write_private
 
 FORMAT_VERSION = 1
@@ -354,7 +354,7 @@ def conflict_title(conflict: Conflict) -> str:
 
     badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
     name = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
-    return f"{badge}  {table_label(conflict.table)} {conflict.record[-6:]} · {name}"
+    return f"{badge}  {table_label(conflict.table)} {short(conflict.record)} · {name}"
 
 
 def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = False) -> str:
