@@ -26,41 +26,18 @@ TREND_MONTHS = 12
 
 
 def issues_as_of(store: Store, moment: datetime, since: date | None = None) -> dict[str, dict[str, Any]]:
-    """Every issue reported by ``moment`` (and on or after ``since``), with its cached fields as
-    they stood then.
+    """Every issue reported from ``since`` to ``moment``, as it stood at ``moment``, by id
+    (:func:`gridtool.issues.issues_as_of`, which reads timelines only for issues that moved since)."""
+    from gridtool.issues import issues_as_of as states_at
 
-    An issue untouched since ``moment`` is its record; one with later events is folded again from
-    its events up to ``moment`` (only those: the events table is five times the issues table).
-    The one place to swap for the library's own as-of function once it exists.
-    """
-    from gridtool.issues import fold
-
-    cutoff = moment.isoformat(timespec="seconds")
     start = since.isoformat() if since else ""
-    out: dict[str, dict[str, Any]] = {}
-    later: dict[str, dict[str, Any]] = {}
-    for issue_id, issue in store.records("issues").items():
-        if not start <= issue["reported_at"] <= cutoff:
-            continue
-        if (issue.get("last_event_at") or "") <= cutoff:
-            out[issue_id] = issue
-        else:
-            later[issue_id] = issue
-    if later:
-        timelines: dict[str, list[dict[str, Any]]] = {issue_id: [] for issue_id in later}
-        for event in store.records("events").values():
-            events = timelines.get(event.get("issue"))
-            if events is not None and event["at"] <= cutoff:
-                events.append(event)
-        for issue_id, issue in later.items():
-            state = fold(timelines[issue_id], strict=False)
-            state.pop("conflicts", None)
-            out[issue_id] = {**issue, **state}
-    return out
+    return {i["id"]: i for i in states_at(store, moment) if start <= i["reported_at"]}
 
 
 class _StoreAsOf:
-    """A store whose issues are those of :func:`issues_as_of`; everything else is the store's."""
+    """A store whose issues are those of :func:`issues_as_of`; everything else is the store's.
+
+    The month's three reports then share one rebuilding of the issues changed since the moment."""
 
     def __init__(self, store: Store, issues: dict[str, dict[str, Any]]) -> None:
         self._store = store
@@ -115,11 +92,11 @@ def monthly(
     moment = as_of or datetime.combine(last, time(23, 59, 59))
     trend_first = _trend_start(year, month)
     states = issues_as_of(store, moment, since=trend_first)
-    by_month = stats(_StoreAsOf(store, states), trend_first, last, by="month", grid=grid)
+    by_month = stats(_StoreAsOf(store, states), trend_first, last, by="month", grid=grid, as_of=moment)
     lo, hi = first.isoformat(), last.isoformat() + "T99"
     month_view: Any = _StoreAsOf(store, {k: i for k, i in states.items() if lo <= i["reported_at"] <= hi})
-    by_grid = stats(month_view, first, last, by="grid", grid=grid)
-    by_category = stats(month_view, first, last, by="category", grid=grid)
+    by_grid = stats(month_view, first, last, by="grid", grid=grid, as_of=moment)
+    by_category = stats(month_view, first, last, by="category", grid=grid, as_of=moment)
     trend = _twelve(by_month.groups, trend_first)
     people = population(store, as_of=min(moment.date(), last), by="grid", grid=grid)
     return Monthly(
