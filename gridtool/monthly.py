@@ -319,6 +319,7 @@ def _header(sheet: Any, title: str, names: Sequence[str]) -> None:
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(list(names))
+    _as_text(sheet)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -342,8 +343,17 @@ def _widths(sheet: Any, minimum: int = 8, maximum: int = 60) -> None:
         sheet.column_dimensions[get_column_letter(column)].width = width
 
 
+def _as_text(sheet: Any) -> None:
+    """Every string of the last row as text, even one starting with ``=`` (a tag typed as
+    ``=HYPERLINK(...)`` stays words in a workbook the office forwards, never a formula)."""
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _put(sheet: Any, values: Sequence[Any], formats: Sequence[str | None]) -> None:
     sheet.append(list(values))
+    _as_text(sheet)
     row = sheet.max_row
     for column, fmt in enumerate(formats, start=1):
         if fmt:

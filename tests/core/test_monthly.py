@@ -186,3 +186,15 @@ def test_the_month_just_ended() -> None:
     assert monthly.previous_month(date(2026, 12, 3)) == (2026, 11)
     assert monthly.previous_month(date(2027, 1, 1)) == (2026, 12)
     assert monthly.month_bounds(2028, 2) == (date(2028, 2, 1), date(2028, 2, 29))
+
+
+def test_a_tag_that_looks_like_a_formula_stays_text_in_the_workbook(
+    store: Store, community: dict[str, str]
+) -> None:
+    from gridtool import register
+
+    register.edit(store, "household", community["household"], {"tags": ['=HYPERLINK("http://x","点")']})
+    report = monthly.monthly(store, 2026, 11)
+    sheet = load_workbook(io.BytesIO(monthly.workbook_bytes(report)))[i18n.t("monthly.sheet.population")]
+    (cell,) = [c for c in sheet[2] if str(c.value).startswith("=")]
+    assert cell.data_type == "s"
