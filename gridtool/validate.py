@@ -152,6 +152,24 @@ def check_mobile(value: str) -> str:
     return text
 
 
+# C0 controls, DEL, C1 controls (ESC opens terminal sequences) and the bidirectional overrides
+# and isolates that make text read in another order than it is stored.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def check_text(value: Any, field: str, *, multiline: bool = False, max_len: int = 200) -> str:
+    """Text that is safe to print on a terminal and to store: no control characters (a multiline
+    note keeps its newlines and tabs) and at most ``max_len`` characters. ``field`` names it."""
+    if not isinstance(value, str):
+        raise Invalid("invalid.text_type", field=field)
+    if (_CONTROL_MULTILINE if multiline else _CONTROL).search(value):
+        raise Invalid("invalid.control_chars", field=field)
+    if len(value) > max_len:
+        raise Invalid("invalid.too_long", field=field, max=max_len)
+    return value
+
+
 def mask_id_number(value: str | None) -> str:
     """``4301**********002X``: the region and the last four stay, the birth date does not."""
     if not value:
