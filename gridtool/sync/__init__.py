@@ -987,6 +987,7 @@ def _import(
             return result
         if manifest["sender"] != store.replica:  # so messages name the sender from the roster
             state["peers"].setdefault(manifest["sender"], {})["key_id"] = manifest.get("key_id")
+        _check_peer_input(store, state, bundle.ops)
         plan = _plan(store, state, bundle.ops, _guard_ms(state))
         _tell(store, state, plan, result)
         if dry_run:
@@ -1006,6 +1007,24 @@ def _import(
             state["peers"].pop(manifest["sender"], None)
         _save_state(store, state)
     return result
+
+
+def _check_peer_input(store: Store, state: dict[str, Any], ops: list[Op]) -> None:
+    """Refuse the bundle at its first operation that is no honest peer's (see peer_input)."""
+    from gridtool.sync.peer_input import PeerInputError, check_op, check_sequences
+
+    for op in ops:
+        try:
+            check_op(op)
+        except PeerInputError as error:
+            error.author = peer_name(store, state, op["id"][0]) if type(op.get("id")) is list else "?"
+            error.table, error.record = str(op.get("t", "")), str(op.get("r", ""))
+            raise
+    try:
+        check_sequences(ops)
+    except PeerInputError as error:
+        error.author = peer_name(store, state, error.author)
+        raise
 
 
 def _tell(store: Store, state: dict[str, Any], plan: _Plan, result: ImportResult) -> None:

@@ -492,9 +492,9 @@ def test_a_taken_member_id_number_and_issue_status_are_checked(
     _swap(worker, office, tmp_path, "m0")
     mid = next(iter(worker.records("members")))
     with worker.transaction() as tx:
-        tx.update("members", mid, {"id_number": "430105197903120045"})
+        tx.update("members", mid, {"id_number": "430105197903120046"})
     with office.transaction() as tx:
-        tx.update("members", mid, {"id_number": "430105197903120061"})
+        tx.update("members", mid, {"id_number": "430105197903120062"})
     _swap(worker, office, tmp_path, "m1")
     [conflict] = sync.conflicts(worker)
     with pytest.raises(sync.InputError):
