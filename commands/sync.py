@@ -116,6 +116,8 @@ def _say_applied(result: ImportResult, head: str) -> None:
         echo(tn("sync.conflicts_hint", len(result.new_conflicts)))
     for held in result.held:
         echo(_held_line(held), err=True)
+    for name, count in sorted(result.refused.items()):
+        echo(tn("sync.refused_revoked", count, name=name), err=True)
 
 
 @group.command("import", help=t("Check a bundle and apply what it adds; says what changes."))
@@ -175,6 +177,8 @@ def status_cmd(env: Env, fmt: str) -> None:
 
 
 def _held_line(held: Any) -> str:
+    if held.reason in ("unknown_key", "unsigned"):
+        return tn(f"sync.held_{held.reason}", held.count, name=held.name)
     if held.reason == "future":
         return tn("sync.held_future", held.count, name=held.name, when=_local_minute(held.latest_ms))
     return tn("sync.held_gap", held.count, name=held.name, seq=held.first_missing)

@@ -44,8 +44,8 @@ from gridtool.errors import InputError
 from gridtool.ids import new_id
 from gridtool.store import SCHEMA_VERSION, Store, collector_paused, write_private
 
-FORMAT_VERSION = 1
-FEATURES = frozenset({"ops"})  # must-understand features this version knows how to apply
+FORMAT_VERSION = 2  # 2: each transaction travels with its author's signature (1: operations only)
+FEATURES = frozenset({"ops", "tx"})  # must-understand features this version knows how to apply
 MEMBERS = ("manifest.json", "ops.jsonl", "signature")
 MAX_BUNDLE_BYTES = 256 << 20
 MAX_MEMBER_BYTES = {"manifest.json": 1 << 20, "ops.jsonl": 1 << 30, "signature": 1 << 10}
@@ -141,6 +141,9 @@ def _empty_state() -> dict[str, Any]:
         "imported": [],
         "held": [],
         "forks": [],
+        "authors": {},
+        "unverified": [],
+        "held_tx": [],
     }
 
 
@@ -246,6 +249,8 @@ def trust_add(store: Store, name: str, public_key: str) -> dict[str, Any]:
         entry = {"key": public_key_text(raw), "key_id": kid}
         state["trust"][name] = entry
         _save_state(store, state)
+    if any(item["h"].get("key") == kid for item in state.get("unverified", [])):
+        release(store)  # what waited for this key applies now
     return {"name": name, **entry}
 
 
@@ -263,7 +268,11 @@ def trust_revoke(store: Store, name: str) -> dict[str, Any]:
         entry = state["trust"].pop(name, None)
         if entry is None:
             raise SyncError("sync.trust_unknown", name=name)
-        state["revoked"][entry["key_id"]] = name
+        kid = entry["key_id"]
+        state["revoked"][kid] = name
+        theirs = {replica for replica, author_key in state.get("authors", {}).items() if author_key == kid}
+        state["held"] = [op for op in state["held"] if op["id"][0] not in theirs]  # refused from now on
+        state["unverified"] = [i for i in state.get("unverified", []) if i["h"].get("key") != kid]
         _save_state(store, state)
     return {"name": name, "key_id": entry["key_id"]}
 
@@ -463,7 +472,10 @@ def _fresh_index(ino: int) -> dict[str, Any]:
 
 
 def _walk_log(
-    store: Store, state: dict[str, Any], since: dict[str, int] | None = None
+    store: Store,
+    state: dict[str, Any],
+    since: dict[str, int] | None = None,
+    entries: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, int], list[Op]]:
     """Bring the log index in ``state`` up to date; with ``since``, also the operations beyond it.
 
@@ -495,10 +507,14 @@ def _walk_log(
     vector = dict(idx["vector"])
     marks = idx["marks"]
     for line in tail[:stop].split(b"\n")[:-1]:
-        ops = orjson.loads(line)["ops"]
+        entry = orjson.loads(line)
+        ops = entry["ops"]
         pos += len(line) + 1
         if since is not None:
-            found += [op for op in ops if op["id"][1] > since.get(op["id"][0], 0)]
+            beyond = [op for op in ops if op["id"][1] > since.get(op["id"][0], 0)]
+            found += beyond
+            if entries is not None and beyond:
+                entries.append(entry)
         if pos <= idx["size"]:
             continue  # already indexed: read only for the delta
         for op in ops:
@@ -649,13 +665,19 @@ def _export(
         state = load_state(store)
         if since is None:
             since = {} if full or peer is None else _peer_vector(store, state, peer)
-        mine, ops = _walk_log(store, state, since)
+        units = _units_since(store, state, since, private)
+        mine = _walk_log(store, state)[0]
     sort = orjson.OPT_SORT_KEYS
-    lines = [orjson.dumps(op if "eff" not in op else shareable(op), option=sort) for op in ops]
+    lines: list[bytes] = []
+    count = 0
+    for header, ops in units:
+        lines.append(orjson.dumps({**header, "n": len(ops)}, option=sort))
+        lines += [orjson.dumps(op if "eff" not in op else shareable(op), option=sort) for op in ops]
+        count += len(ops)
     if not all(line.isascii() for line in lines):
         text = b"\n".join(lines).decode("utf-8")
         if not unicodedata.is_normalized("NFC", text):  # rare: only then walk every value
-            lines = [canonical(shareable(op)) for op in ops]
+            lines = [canonical(orjson.loads(line)) for line in lines]
     body = b"\n".join(lines) + (b"\n" if lines else b"")
     manifest = {
         "format": FORMAT_VERSION,
@@ -667,7 +689,7 @@ def _export(
         "vector": mine,
         "assumed": {o: s for o, s in since.items() if s},
         "created": _now_ms(),
-        "ops": len(lines),
+        "ops": count,
         "members": {"ops.jsonl": {"sha256": _sha256(body), "size": len(body)}},
     }
     manifest_bytes = canonical(manifest)
@@ -688,8 +710,83 @@ def _export(
     except OSError as exc:
         raise SyncError("sync.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
     return ExportResult(
-        path, manifest["bundle"], len(lines), len(data), not since, bool(passphrase), clock_ahead_ms(store)
+        path, manifest["bundle"], count, len(data), not since, bool(passphrase), clock_ahead_ms(store)
     )
+
+
+Unit = tuple[dict[str, Any], list[Op]]  # a transaction as it travels: its header and its operations
+
+
+def _units_since(store: Store, state: dict[str, Any], since: dict[str, int], private: Any) -> list[Unit]:
+    """The transactions holding what a peer at ``since`` lacks, each whole (its signature covers
+    all its operations), in log order. A transaction adopted in parts (some of it was held back)
+    is gathered from its lines; when a part lies before where the walk started, walk again."""
+    lowered = dict(since)
+    for _ in range(3):
+        entries: list[dict[str, Any]] = []
+        _walk_log(store, state, lowered, entries)
+        units = _entry_units(store, entries, private)
+        short = {}
+        for header, ops in units:
+            if "seqs" in header and len(ops) < header["seqs"][1] - header["seqs"][0] + 1:
+                origin = ops[0]["id"][0]
+                short[origin] = min(short.get(origin, header["seqs"][0]), header["seqs"][0])
+        if not short:
+            break
+        for origin, first in short.items():
+            lowered[origin] = min(lowered.get(origin, 0), first - 1)
+    out: list[Unit] = []
+    for header, ops in units:
+        if any(op["id"][1] > since.get(op["id"][0], 0) for op in ops):
+            out.append(({k: v for k, v in header.items() if k not in ("origin", "seqs")}, ops))
+    return out
+
+
+def _entry_units(store: Store, entries: list[dict[str, Any]], private: Any) -> list[Unit]:
+    """Log lines as transactions: this replica's own (signed now if committed unsigned), others'
+    still under their authors' signatures, and runs of operations an older version adopted
+    without one (they travel unsigned, as before)."""
+    from gridtool.sync import signing
+
+    units: list[Unit] = []
+    relayed: dict[tuple[str, str], Unit] = {}
+    for entry in entries:
+        ops = [shareable(op) for op in entry["ops"]]
+        covered: set[tuple[str, int]] = set()
+        by_origin: dict[str, dict[int, Op]] = {}
+        if "txs" in entry:
+            for op in ops:
+                by_origin.setdefault(op["id"][0], {})[op["id"][1]] = op
+        for header in entry.get("txs", ()):
+            origin, (first, last) = header["origin"], header["seqs"]
+            mine = by_origin.get(origin, {})
+            part = [mine[seq] for seq in range(first, last + 1) if seq in mine]
+            covered.update((origin, op["id"][1]) for op in part)
+            key = (origin, header["tx"])
+            if key in relayed:
+                relayed[key][1].extend(part)
+            else:
+                relayed[key] = (header, part)
+                units.append(relayed[key])
+        rest = [op for op in ops if (op["id"][0], op["id"][1]) not in covered]
+        runs: list[list[Op]] = []
+        for op in rest:
+            if runs and runs[-1][0]["id"][0] == op["id"][0]:
+                runs[-1].append(op)
+            else:
+                runs.append([op])
+        for number, run in enumerate(runs):
+            header = {"tx": entry["tx"] if len(runs) == 1 else f"{entry['tx']}.{number}"}
+            for name in signing.PORTABLE:
+                if entry.get(name) is not None:
+                    header[name] = entry[name]
+            if run[0]["id"][0] == store.replica:
+                if len(runs) == 1 and "sig" in entry and "txs" not in entry:
+                    header.update(key=entry["key"], sig=entry["sig"])
+                else:  # committed before this version, or with no key yet: signed by its author now
+                    header.update(signing.sign(private, header, run))
+            units.append((header, run))
+    return units
 
 
 def _derive(passphrase: str, salt: bytes) -> bytes:
@@ -736,6 +833,7 @@ class Bundle:
     manifest: dict[str, Any]
     ops: list[Op]
     signer: str  # roster name, or this replica's own name
+    units: list[tuple[dict[str, Any] | None, list[Op]]] = field(default_factory=list)
 
 
 def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | None = None) -> Bundle:
@@ -793,7 +891,8 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
     body = members["ops.jsonl"]
     if len(body) != expected.get("size") or _sha256(body) != expected.get("sha256"):
         raise SyncError("sync.damaged")
-    return Bundle(manifest, _parse_ops(body), signer)
+    units = _parse_units(body, fmt)
+    return Bundle(manifest, [op for _, ops in units for op in ops], signer, units)
 
 
 def _unzip(data: bytes) -> dict[str, bytes]:
@@ -914,7 +1013,35 @@ def _op_ok(op: Any) -> bool:
     return op.get("del") is True or type(op.get("set")) is dict
 
 
-def _parse_ops(body: bytes) -> list[Op]:
+def _parse_units(body: bytes, fmt: int) -> list[tuple[dict[str, Any] | None, list[Op]]]:
+    """The transactions of ``ops.jsonl``: a header line then its operations (format 2), or, in a
+    bundle of format 1, runs of one author's operations with no header (no author's signature)."""
+    from gridtool.sync.signing import header_ok
+
+    items = _parse_ops(body, headers=fmt >= 2)
+    units: list[tuple[dict[str, Any] | None, list[Op]]] = []
+    if fmt < 2:
+        for op in items:
+            if units and units[-1][1][0]["id"][0] == op["id"][0]:
+                units[-1][1].append(op)
+            else:
+                units.append((None, [op]))
+        return units
+    index = 0
+    while index < len(items):
+        header = items[index]
+        if not header_ok(header, len(items) - index - 1):
+            raise SyncError("sync.bad_ops", line=index + 1)
+        ops = items[index + 1 : index + 1 + header["n"]]
+        for number, op in enumerate(ops, start=index + 2):
+            if "tx" in op or not _op_ok(op):
+                raise SyncError("sync.bad_ops", line=number)
+        units.append((header, ops))
+        index += 1 + header["n"]
+    return units
+
+
+def _parse_ops(body: bytes, headers: bool = False) -> list[Op]:
     lines = [line for line in body.split(b"\n") if line.strip()]
     try:
         ops = orjson.loads(b"[" + b",".join(lines) + b"]")  # one parse for the whole bundle
@@ -928,7 +1055,7 @@ def _parse_ops(body: bytes) -> list[Op]:
                 raise SyncError("sync.bad_ops", line=number) from None
         raise SyncError("sync.bad_ops", line=len(lines))
     for number, op in enumerate(ops, start=1):
-        if not _op_ok(op):
+        if not (_op_ok(op) or (headers and type(op) is dict and "tx" in op)):
             raise SyncError("sync.bad_ops", line=number)
     return ops
 
@@ -959,6 +1086,7 @@ class ImportResult:
     deleted: int = 0
     new_conflicts: list[Conflict] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)  # revoked author's name -> operations
 
 
 def import_bundle(
@@ -988,11 +1116,13 @@ def _import(
         if manifest["sender"] != store.replica:  # so messages name the sender from the roster
             state["peers"].setdefault(manifest["sender"], {})["key_id"] = manifest.get("key_id")
         _check_peer_input(store, state, bundle.ops)
-        plan = _plan(store, state, bundle.ops, _guard_ms(state))
+        checked = _verify(store, state, bundle.units, manifest)
+        plan = _plan(store, state, checked.ops, _guard_ms(state))
         _tell(store, state, plan, result)
+        result.refused = checked.refused
         if dry_run:
             return result
-        _apply_plan(store, state, plan, actor)
+        _apply_plan(store, state, plan, actor, checked.headers)
         state["imported"].append(manifest["bundle"])
         peer = state["peers"].setdefault(manifest["sender"], {})
         if manifest["sender"] != store.replica:
@@ -1027,6 +1157,126 @@ def _check_peer_input(store: Store, state: dict[str, Any], ops: list[Op]) -> Non
         raise
 
 
+@dataclass
+class _Verified:
+    ops: list[Op] = field(default_factory=list)  # what may be planned and applied
+    headers: list[dict[str, Any]] = field(default_factory=list)  # their signed transactions
+    refused: dict[str, int] = field(default_factory=dict)
+
+
+def _verify(
+    store: Store,
+    state: dict[str, Any],
+    units: list[tuple[dict[str, Any] | None, list[Op]]],
+    manifest: dict[str, Any] | None,
+) -> _Verified:
+    """Check each transaction against its author's key, whoever relayed it (see signing).
+
+    Every author (replica id) is tied to one key and every key to one author, from the first
+    signature seen (this replica's own from the start, a bundle's key to its sender): a trusted
+    laptop signing in another's name is refused. A transaction under a key not on the roster waits
+    in ``state["unverified"]`` (``sync held``) until it is; a revoked key's are refused and counted.
+    A transaction without a signature (made before this version) is taken on the bundle's word
+    only from its own author, or from a relay for an author never seen signing.
+    """
+    from gridtool.sync import signing
+    from gridtool.sync.peer_input import PeerInputError
+
+    authors: dict[str, str] = state.setdefault("authors", {})
+    signers = set(state.get("signers", []))
+    owner = {kid: replica for replica, kid in authors.items()}
+    own_kid = key_id(_public_raw(_private_key(store))) if key_path(store).exists() else None
+    if own_kid:
+        authors[store.replica], owner[own_kid] = own_kid, store.replica
+    have = _walk_log(store, state)[0]
+    sender = manifest.get("sender") if manifest else None
+    bundle_kid = manifest.get("key_id") if manifest else None
+    revoked = state["revoked"]
+    if sender and bundle_kid and sender not in authors and bundle_kid not in owner:
+        authors[sender], owner[bundle_kid] = bundle_kid, sender
+    pending = [(item["h"], item["ops"]) for item in state.get("unverified", [])] + list(units)
+    state["unverified"] = []
+    out = _Verified()
+    seen: set[tuple[str, int]] = set()
+
+    def refuse(kid: str, ops: list[Op]) -> None:
+        name = revoked[kid]
+        out.refused[name] = out.refused.get(name, 0) + len(ops)
+
+    for header, ops in pending:
+        if not ops:
+            continue
+        origin = signing.author_of(ops)
+        if origin is None:
+            raise SyncError("sync.tx_mixed")
+        first, last = ops[0]["id"][1], ops[-1]["id"][1]
+        if (origin, first) in seen:
+            continue
+        seen.add((origin, first))
+        bound = authors.get(origin)
+        if header is None or "sig" not in header:
+            if last <= have.get(origin, 0):
+                out.ops += ops  # held already: compared with this log's copy, never applied again
+            elif bound in revoked:
+                refuse(bound, ops)
+            elif origin == store.replica and bundle_kid != own_kid:
+                error = PeerInputError("sync.peer_forged_own")
+                error.author, error.table, error.record = (
+                    peer_name(store, state, origin),
+                    ops[0]["t"],
+                    ops[0]["r"],
+                )
+                raise error
+            elif (origin == sender and bound in (None, bundle_kid)) or origin not in signers:
+                out.ops += ops
+            else:
+                state["unverified"].append({"h": header, "ops": ops, "why": "unsigned"})
+            continue
+        kid = header["key"]
+        if kid in revoked:
+            refuse(kid, ops)
+            continue
+        if kid == own_kid:
+            raw = _public_raw(_private_key(store))
+        else:
+            name = _name_of_key(state, kid)
+            if name is None:
+                state["unverified"].append({"h": header, "ops": ops, "why": "unknown_key"})
+                continue
+            raw = parse_public_key(state["trust"][name]["key"])
+        if (bound is not None and bound != kid) or owner.get(kid, origin) != origin:
+            signer = store.meta.get("name") if kid == own_kid else _name_of_key(state, kid)
+            raise SyncError(
+                "sync.forged_author", signer=signer or kid, author=peer_name(store, state, origin)
+            )
+        if not signing.verify(raw, header, ops):
+            raise SyncError("sync.tx_bad_signature", author=peer_name(store, state, origin))
+        authors[origin], owner[kid] = kid, origin
+        signers.add(origin)
+        out.ops += ops
+        relay = {k: v for k, v in header.items() if k != "n"}
+        out.headers.append({**relay, "origin": origin, "seqs": [first, last]})
+    state["signers"] = sorted(signers)
+    return out
+
+
+def release(store: Store, actor: str | None = None) -> ImportResult:
+    """Apply what waits for a key that is now on the roster (``trust add`` calls this)."""
+    with store.lock.hold(exclusive=True), collector_paused():
+        store.refresh()
+        state = load_state(store)
+        result = ImportResult("", "", "")
+        if not state.get("unverified"):
+            return result
+        checked = _verify(store, state, [], None)
+        plan = _plan(store, state, checked.ops, _guard_ms(state))
+        _tell(store, state, plan, result)
+        result.refused = checked.refused
+        _apply_plan(store, state, plan, actor, checked.headers)
+        _save_state(store, state)
+    return result
+
+
 def _tell(store: Store, state: dict[str, Any], plan: _Plan, result: ImportResult) -> None:
     """Put in ``result`` what ``plan`` does: its counts, new conflicts and what stays held."""
     result.applied = len(plan.logged)
@@ -1035,13 +1285,40 @@ def _tell(store: Store, state: dict[str, Any], plan: _Plan, result: ImportResult
     result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
 
 
-def _apply_plan(store: Store, state: dict[str, Any], plan: _Plan, actor: str | None) -> None:
-    """Write what ``_plan`` admitted in one transaction and keep the rest held (state not saved)."""
+def _apply_plan(
+    store: Store,
+    state: dict[str, Any],
+    plan: _Plan,
+    actor: str | None,
+    headers: list[dict[str, Any]] | None = None,
+) -> None:
+    """Write what ``_plan`` admitted in one transaction and keep the rest held (state not saved).
+
+    The log line keeps each adopted transaction's header (its author's key and signature, and
+    its operations' range), so this replica passes it on as its author signed it.
+    """
+    every = [*state.get("held_tx", []), *(headers or [])]
+    by_op: dict[tuple[str, int], int] = {}
+    for number, header in enumerate(every):
+        first, last = header["seqs"]
+        for seq in range(first, last + 1):
+            by_op[(header["origin"], seq)] = number
     if plan.logged:  # _plan has read every table these touch, before the big log line lands
         with store.transaction(actor=actor) as tx:
+            used: dict[int, None] = {}
             for op in plan.logged:
                 tx.adopt(op)
+                number = by_op.get((op["id"][0], op["id"][1]))
+                if number is not None:
+                    used[number] = None
+            tx.relayed = [every[n] for n in used]
         _index_append(store, state, plan.vector_after)
+    still = {
+        by_op[(op["id"][0], op["id"][1])]
+        for op in plan.gap + plan.future
+        if (op["id"][0], op["id"][1]) in by_op
+    }
+    state["held_tx"] = [every[n] for n in sorted(still)]
     state["held"] = plan.gap + plan.future
     state["clock_high"] = max(state.get("clock_high", 0), _now_ms())
     state["forks"] = plan.forks
@@ -1242,6 +1519,9 @@ def _summarise_held(
     for reason, ops in (("gap", gap), ("future", future)):
         for op in ops:
             by_origin.setdefault((op["id"][0], reason), []).append(op)
+    for item in state.get("unverified", []):
+        ops = item["ops"]
+        by_origin.setdefault((ops[0]["id"][0], item["why"]), []).extend(ops)
     for (origin, reason), ops in sorted(by_origin.items()):
         out.append(
             Held(
@@ -1460,3 +1740,12 @@ def all_ops(store: Store) -> Iterator[Op]:
     """Every operation as it would travel (for tests and the bench)."""
     for op in store.operations():
         yield shareable(op)
+
+
+def _register() -> None:
+    from gridtool.sync import signing
+
+    store_module.register_tx_signer(signing.sign_commit)
+
+
+_register()  # every transaction committed once sync is loaded is signed by its author

@@ -36,8 +36,10 @@ def _view(store: Store, tables: tuple[str, ...] = TABLES) -> dict:
 
 
 def _ops(path: Path) -> list[dict[str, Any]]:
+    """The operations of a bundle, without the transaction headers between them."""
     with zipfile.ZipFile(path) as zf:
-        return [orjson.loads(line) for line in zf.read("ops.jsonl").splitlines() if line]
+        lines = [orjson.loads(line) for line in zf.read("ops.jsonl").splitlines() if line]
+    return [item for item in lines if "id" in item]
 
 
 def _members(path: Path) -> dict[str, bytes]:
@@ -160,7 +162,8 @@ def _bad_bundles(worker: Store, office: Store, tmp: Path) -> dict[str, tuple[Pat
     stranger = Store.init(tmp / "stranger" / "g.json")
     sync.export_bundle(stranger, tmp / "s.gtb")
     put("untrusted", (tmp / "s.gtb").read_bytes(), "sync.untrusted")
-    put("newer_format", _resigned(worker, good, tmp / "z.gtb", format=2).read_bytes(), "sync.too_new")
+    newer = _resigned(worker, good, tmp / "z.gtb", format=sync.FORMAT_VERSION + 1)
+    put("newer_format", newer.read_bytes(), "sync.too_new")
     put(
         "unknown_feature",
         _resigned(worker, good, tmp / "z.gtb", features=["ops", "columns"]).read_bytes(),
