@@ -1234,7 +1234,8 @@ def _verify(
             continue
         kid = header["key"]
         if kid in revoked:
-            refuse(kid, ops)
+            if last > have.get(origin, 0):  # what came before the revocation stays, unremarked
+                refuse(kid, ops)
             continue
         if kid == own_kid:
             raw = _public_raw(_private_key(store))

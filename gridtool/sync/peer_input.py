@@ -216,7 +216,8 @@ def check_op(op: Any) -> None:
         try:
             check_value(table, name, value)
         except Invalid as bad:
-            raise PeerInputError(bad.key, field=name, **bad.params) from None
+            params = {k: v for k, v in bad.params.items() if k != "field"}
+            raise PeerInputError(bad.key, field=name, **params) from None
 
 
 def check_sequences(ops: list[dict[str, Any]]) -> None:
