@@ -262,7 +262,7 @@ def list_cmd(env: Env, fmt: str = "table", show_pii: bool = False) -> None:
 
     found = sync.conflicts(env.store())
     if fmt == "json":
-        echo(render_json([c.as_dict() for c in found]))
+        echo(render_json([c.as_dict(show_pii) for c in found]))
         return
     if not found:
         echo(t("sync.no_conflicts"))

@@ -53,6 +53,7 @@ FUTURE_MS = 86_400_000  # operations stamped more than a day ahead of this clock
 HUMAN_FIELDS = frozenset({"status", "phone", "worker_phone", "id_number"})  # never settled by the clock
 ENC_MAGIC = b"GRIDTOOL-SYNC-AESGCM-1\n"
 SCRYPT_N = 2**15
+MIN_PASSPHRASE = 10  # characters: anyone holding a bundle can try short ones offline, without limit
 KEY_PREFIX = "ed25519:"
 STATE_VERSION = 1
 
@@ -345,7 +346,22 @@ class Conflict:
     winner: int  # index into options of what the view shows now
     restored: list[dict[str, Any]] = field(default_factory=list)  # set by resolve: see cascade()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, show_pii: bool = False) -> dict[str, Any]:
+        """The conflict for ``--format json``: personal data masked as in every list, unless asked."""
+        from gridtool.views import mask_field
+
+        options = self.options
+        if not show_pii:
+            options = []
+            for option in self.options:
+                if "value" in option:
+                    value = option["value"]
+                    if isinstance(value, dict):  # an edit against a delete: every field it wrote
+                        value = {k: mask_field(k, v) for k, v in value.items()}
+                    else:
+                        value = mask_field(self.field, value)
+                    option = {**option, "value": value}
+                options.append(option)
         return {
             "id": self.id,
             "table": self.table,
@@ -353,7 +369,7 @@ class Conflict:
             "field": self.field,
             "human": self.human,
             "winner": self.winner,
-            "options": self.options,
+            "options": options,
         }
 
 
@@ -658,6 +674,8 @@ def _export(
 ) -> ExportResult:
     if store.owns(dest):  # before the key is made or anything read: the store's files stay as they are
         raise SyncError("sync.target_is_store", path=str(dest))
+    if passphrase is not None and len(passphrase) < MIN_PASSPHRASE:
+        raise SyncError("sync.passphrase_short", min=MIN_PASSPHRASE, length=len(passphrase))
     private = _private_key(store)
     public = _public_raw(private)
     with store.lock.hold(exclusive=False):

@@ -210,7 +210,7 @@ def _bad_bundles(worker: Store, office: Store, tmp: Path) -> dict[str, tuple[Pat
         )
         put(name, built.read_bytes(), "sync.bad_ops")
     encrypted = tmp / "enc.gtb"
-    sync.export_bundle(worker, encrypted, passphrase="铁园社区")
+    sync.export_bundle(worker, encrypted, passphrase="铁园社区 north gate 3")
     put("wrong_passphrase", encrypted.read_bytes(), "sync.bad_passphrase")
     return cases
 
@@ -252,12 +252,12 @@ def test_a_revoked_key_and_a_too_large_file_are_refused(pair: tuple[Store, Store
 def test_an_encrypted_bundle_needs_the_passphrase(pair: tuple[Store, Store], tmp_path: Path) -> None:
     worker, office = pair
     path = tmp_path / "b.gtb"
-    sync.export_bundle(worker, path, passphrase="铁园社区")
+    sync.export_bundle(worker, path, passphrase="铁园社区 north gate 3")
     assert sync.is_encrypted(path) and b"PK" not in path.read_bytes()[:64]
     with pytest.raises(sync.SyncError) as err:
         sync.import_bundle(office, path)
     assert err.value.key == "sync.needs_passphrase"
-    assert sync.import_bundle(office, path, passphrase="铁园社区").added == 5
+    assert sync.import_bundle(office, path, passphrase="铁园社区 north gate 3").added == 5
 
 
 # -- clock guard ------------------------------------------------------------------------------
