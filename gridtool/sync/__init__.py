@@ -870,7 +870,7 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
         raise SyncError("sync.cannot_read", path=str(path), reason=exc.strerror or str(exc)) from None
     if data.startswith(ENC_MAGIC):
         data = _decrypt(data, passphrase)
-    members = _unzip(data)
+    members = _unzip(data, ("manifest.json", "signature"))  # ops.jsonl only once the signature holds
     if "signature" not in members:
         raise SyncError("sync.unsigned")
     try:
@@ -906,14 +906,19 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
     known = load_state(store)["peers"].get(manifest["sender"], {}).get("key_id")
     if known and known != manifest.get("key_id"):  # a trusted key speaking for another laptop
         raise SyncError("sync.sender_mismatch", name=signer)
-    body = members["ops.jsonl"]
+    body = _unzip(data, ("ops.jsonl",))["ops.jsonl"]
     if len(body) != expected.get("size") or _sha256(body) != expected.get("sha256"):
         raise SyncError("sync.damaged")
     units = _parse_units(body, fmt)
     return Bundle(manifest, [op for _, ops in units for op in ops], signer, units)
 
 
-def _unzip(data: bytes) -> dict[str, bytes]:
+MAX_RATIO = 200  # deflate packs this project's JSON some 5 to 20 times; a bomb, thousands of times
+
+
+def _unzip(data: bytes, wanted: tuple[str, ...]) -> dict[str, bytes]:
+    """Check every member's name and declared size, then inflate only ``wanted``, each capped at
+    its limit and at :data:`MAX_RATIO` times its packed size (the declared sizes may lie)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
@@ -937,11 +942,15 @@ def _unzip(data: bytes) -> dict[str, bytes]:
             seen.add(name)
             if info.file_size > MAX_MEMBER_BYTES[name]:
                 raise SyncError("sync.oversized", name=name, limit=MAX_MEMBER_BYTES[name])
+            if info.file_size > max(info.compress_size * MAX_RATIO, 1 << 16):
+                raise SyncError("sync.bomb", name=name, ratio=MAX_RATIO)
         if "manifest.json" not in seen or "ops.jsonl" not in seen:
             raise SyncError("sync.not_bundle")
         members: dict[str, bytes] = {}
         for info in infos:
-            limit = MAX_MEMBER_BYTES[info.filename]
+            if info.filename not in wanted:
+                continue
+            limit = min(MAX_MEMBER_BYTES[info.filename], max(info.compress_size * MAX_RATIO, 1 << 16))
             try:
                 with zf.open(info) as fh:
                     content = fh.read(limit + 1)  # the declared size may lie: never read past the limit

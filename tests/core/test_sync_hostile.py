@@ -4,7 +4,6 @@ with one line naming the author, the record and the field, and the receiver's fi
 from __future__ import annotations
 
 import base64
-import io
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -249,18 +248,34 @@ def test_after_a_refused_stamp_of_2_to_the_64_local_writes_still_work(laptops: L
     assert office.meta["hlc"][1] < 2**32
 
 
+def _zip(dest: Path, members: list[tuple[str, bytes]]) -> Path:
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return dest
+
+
 def test_a_decompression_bomb_is_refused_before_it_is_inflated(laptops: Laptops) -> None:
-    office = laptops.office
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("manifest.json", b"{}")
-        zf.writestr("ops.jsonl", b"\n" * (4 << 20))
-        zf.writestr("signature", b"")
+    bomb = _zip(
+        laptops.path(), [("manifest.json", b"{}"), ("ops.jsonl", b"\n" * (4 << 20)), ("signature", b"")]
+    )
+    assert bomb.stat().st_size < 64 << 10
+    _refused(laptops.office, bomb, "sync.bomb")
+
+
+def test_a_strangers_operations_are_never_inflated(laptops: Laptops) -> None:
+    stranger = Store.init(laptops.root / "stranger" / "g.json")
     path = laptops.path()
-    path.write_bytes(buffer.getvalue())
-    assert path.stat().st_size < 64 << 10
-    with mock.patch.dict(sync.MAX_MEMBER_BYTES, {"ops.jsonl": 1 << 20}):
-        _refused(office, path, "sync.oversized")
+    sync.export_bundle(stranger, path)
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    broken = laptops.path()
+    with zipfile.ZipFile(broken, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("manifest.json", members["manifest.json"])
+        zf.writestr("signature", members["signature"])
+        zf.writestr("ops.jsonl", b"A" * 1000)
+    broken.write_bytes(broken.read_bytes().replace(b"A" * 1000, b"B" * 1000))  # its checksum fails
+    _refused(laptops.office, broken, "sync.untrusted")  # not "damaged": ops.jsonl was never read
 
 
 # -- migration -------------------------------------------------------------------------------
