@@ -683,8 +683,7 @@ def _export(
         state = load_state(store)
         if since is None:
             since = {} if full or peer is None else _peer_vector(store, state, peer)
-        units = _units_since(store, state, since, private)
-        mine = _walk_log(store, state)[0]
+        mine, units = _units_since(store, state, since, private)
     sort = orjson.OPT_SORT_KEYS
     lines: list[bytes] = []
     count = 0
@@ -735,14 +734,16 @@ def _export(
 Unit = tuple[dict[str, Any], list[Op]]  # a transaction as it travels: its header and its operations
 
 
-def _units_since(store: Store, state: dict[str, Any], since: dict[str, int], private: Any) -> list[Unit]:
+def _units_since(
+    store: Store, state: dict[str, Any], since: dict[str, int], private: Any
+) -> tuple[dict[str, int], list[Unit]]:
     """The transactions holding what a peer at ``since`` lacks, each whole (its signature covers
     all its operations), in log order. A transaction adopted in parts (some of it was held back)
     is gathered from its lines; when a part lies before where the walk started, walk again."""
     lowered = dict(since)
     for _ in range(3):
         entries: list[dict[str, Any]] = []
-        _walk_log(store, state, lowered, entries)
+        mine = _walk_log(store, state, lowered, entries)[0]
         units = _entry_units(store, entries, private)
         short = {}
         for header, ops in units:
@@ -757,7 +758,7 @@ def _units_since(store: Store, state: dict[str, Any], since: dict[str, int], pri
     for header, ops in units:
         if any(op["id"][1] > since.get(op["id"][0], 0) for op in ops):
             out.append(({k: v for k, v in header.items() if k not in ("origin", "seqs")}, ops))
-    return out
+    return mine, out
 
 
 def _entry_units(store: Store, entries: list[dict[str, Any]], private: Any) -> list[Unit]:
@@ -769,7 +770,15 @@ def _entry_units(store: Store, entries: list[dict[str, Any]], private: Any) -> l
     units: list[Unit] = []
     relayed: dict[tuple[str, str], Unit] = {}
     for entry in entries:
-        ops = [shareable(op) for op in entry["ops"]]
+        ops = entry["ops"]
+        if "sig" in entry and "txs" not in entry:  # this replica's own, signed when committed
+            header = {"tx": entry["tx"], "key": entry["key"], "sig": entry["sig"]}
+            for name in signing.PORTABLE:
+                if entry.get(name) is not None:
+                    header[name] = entry[name]
+            units.append((header, [op if "eff" not in op else shareable(op) for op in ops]))
+            continue
+        ops = [op if "eff" not in op else shareable(op) for op in ops]
         covered: set[tuple[str, int]] = set()
         by_origin: dict[str, dict[int, Op]] = {}
         if "txs" in entry:
@@ -852,6 +861,7 @@ class Bundle:
     ops: list[Op]
     signer: str  # roster name, or this replica's own name
     units: list[tuple[dict[str, Any] | None, list[Op]]] = field(default_factory=list)
+    controls: bool = True  # whether ops.jsonl may hold a control character (see peer_input)
 
 
 def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | None = None) -> Bundle:
@@ -909,8 +919,11 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
     body = _unzip(data, ("ops.jsonl",))["ops.jsonl"]
     if len(body) != expected.get("size") or _sha256(body) != expected.get("sha256"):
         raise SyncError("sync.damaged")
+    from gridtool.sync.peer_input import may_hold_controls
+
     units = _parse_units(body, fmt)
-    return Bundle(manifest, [op for _, ops in units for op in ops], signer, units)
+    ops = [op for _, ops in units for op in ops]
+    return Bundle(manifest, ops, signer, units, may_hold_controls(body))
 
 
 MAX_RATIO = 200  # deflate packs this project's JSON some 5 to 20 times; a bomb, thousands of times
@@ -1006,40 +1019,6 @@ SYNC_TABLES = frozenset(
 an operation for ``log`` or ``sync_state`` must never get that far."""
 
 
-def _op_ok(op: Any) -> bool:
-    """The shape of one operation as it travels (never an ``eff`` note: that is local only)."""
-    if type(op) is not dict or "eff" in op:
-        return False
-    ident, clock, table, record = op.get("id"), op.get("hlc"), op.get("t"), op.get("r")
-    if not (
-        type(ident) is list
-        and len(ident) == 2
-        and type(ident[0]) is str
-        and ident[0]
-        and type(ident[1]) is int
-        and ident[1] > 0
-        and type(clock) is list
-        and len(clock) == 2
-        and type(clock[0]) is int
-        and type(clock[1]) is int
-        and type(table) is str
-        and table in SYNC_TABLES
-        and type(record) is str
-        and record
-    ):
-        return False
-    changes = op.get("set")
-    if type(changes) is dict and any(name.startswith("_") or name == "id" for name in changes):
-        return False  # the store's own bookkeeping is never written by a bundle
-    pred = op.get("pred", [])
-    if type(pred) is not list:
-        return False
-    for p in pred:
-        if type(p) is not list or len(p) != 2 or type(p[0]) is not str or type(p[1]) is not int:
-            return False
-    return op.get("del") is True or type(op.get("set")) is dict
-
-
 def _parse_units(body: bytes, fmt: int) -> list[tuple[dict[str, Any] | None, list[Op]]]:
     """The transactions of ``ops.jsonl``: a header line then its operations (format 2), or, in a
     bundle of format 1, runs of one author's operations with no header (no author's signature)."""
@@ -1061,7 +1040,7 @@ def _parse_units(body: bytes, fmt: int) -> list[tuple[dict[str, Any] | None, lis
             raise SyncError("sync.bad_ops", line=index + 1)
         ops = items[index + 1 : index + 1 + header["n"]]
         for number, op in enumerate(ops, start=index + 2):
-            if "tx" in op or not _op_ok(op):
+            if "tx" in op:  # a header where its transaction's operations should be
                 raise SyncError("sync.bad_ops", line=number)
         units.append((header, ops))
         index += 1 + header["n"]
@@ -1081,8 +1060,8 @@ def _parse_ops(body: bytes, headers: bool = False) -> list[Op]:
             except orjson.JSONDecodeError:
                 raise SyncError("sync.bad_ops", line=number) from None
         raise SyncError("sync.bad_ops", line=len(lines))
-    for number, op in enumerate(ops, start=1):
-        if not (_op_ok(op) or (headers and type(op) is dict and "tx" in op)):
+    for number, op in enumerate(ops, start=1):  # the rest of each operation: peer_input.check_op
+        if type(op) is not dict or "eff" in op or ("tx" in op and not headers):
             raise SyncError("sync.bad_ops", line=number)
     return ops
 
@@ -1142,7 +1121,7 @@ def _import(
             return result
         if manifest["sender"] != store.replica:  # so messages name the sender from the roster
             state["peers"].setdefault(manifest["sender"], {})["key_id"] = manifest.get("key_id")
-        _check_peer_input(store, state, bundle.ops)
+        _check_peer_input(store, state, bundle.ops, bundle.controls)
         checked = _verify(store, state, bundle.units, manifest)
         plan = _plan(store, state, checked.ops, _guard_ms(state))
         _tell(store, state, plan, result)
@@ -1166,17 +1145,23 @@ def _import(
     return result
 
 
-def _check_peer_input(store: Store, state: dict[str, Any], ops: list[Op]) -> None:
+def _check_peer_input(store: Store, state: dict[str, Any], ops: list[Op], controls: bool = True) -> None:
     """Refuse the bundle at its first operation that is no honest peer's (see peer_input)."""
-    from gridtool.sync.peer_input import PeerInputError, check_op, check_sequences
+    from gridtool.sync.peer_input import PeerInputError, check_op, check_ops, check_sequences
 
-    for op in ops:
-        try:
-            check_op(op)
-        except PeerInputError as error:
-            error.author = peer_name(store, state, op["id"][0]) if type(op.get("id")) is list else "?"
-            error.table, error.record = str(op.get("t", "")), str(op.get("r", ""))
-            raise
+    try:
+        check_ops(ops, controls)
+    except PeerInputError:
+        for op in ops:  # name the operation: the first that check_op refuses
+            try:
+                check_op(op, controls)
+            except PeerInputError as error:
+                ident = op.get("id")
+                origin = ident[0] if type(ident) is list and ident and type(ident[0]) is str else "?"
+                error.author = peer_name(store, state, origin)
+                error.table, error.record = str(op.get("t", ""))[:40], str(op.get("r", ""))[:40]
+                raise
+        raise
     try:
         check_sequences(ops)
     except PeerInputError as error:

@@ -198,6 +198,8 @@ def test_a_revoked_author_is_refused_from_any_relay_and_its_earlier_changes_stay
         ({"hlc": [1_790_000_000_000, 2**64 - 1]}, "", "2^32"),
         ({"hlc": [9_999_999_999_999, 0]}, "", "2100"),
         ({"r": "../../etc"}, "", "record id"),
+        ({"t": "log"}, "", "table"),
+        ({"set": {"_op": 1}}, "_op", "does not know"),
         ({"set": {"worker_phone": "not-a-phone"}}, "worker_phone", "digits"),
         ({"set": {"notes": "x" * 5000}}, "notes", "200"),
         ({"set": {"name": "\x1b[31mred\x1b[0m"}}, "name", "control"),
