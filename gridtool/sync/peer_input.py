@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from gridtool.sync import SyncError
+from gridtool.sync.operations import SyncError
 from gridtool.validate import Invalid, check_id_number, check_mobile, check_text
 
 MAX_SEQ = 2**53 - 1  # a JSON number every reader holds exactly

@@ -19,8 +19,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from gridtool.sync import Op, _private_key, _public_raw, canonical, key_id, key_path, shareable
+from gridtool.sync.operations import Op, canonical, shareable
 from gridtool.sync.peer_input import ULID
+from gridtool.sync.roster import _private_key, _public_raw, key_id, key_path
 from gridtool.validate import Invalid, check_text
 
 TX_CONTEXT = b"gridtool-tx-1\n"  # what the signature is over, so no other signed text can pass for it

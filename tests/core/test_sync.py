@@ -243,7 +243,7 @@ def test_a_revoked_key_and_a_too_large_file_are_refused(pair: tuple[Store, Store
     with pytest.raises(sync.SyncError) as again:
         sync.trust_add(office, "liudan-new-laptop", sync.whoami(worker)["public_key"])
     assert again.value.key == "sync.trust_was_revoked"
-    with mock.patch.object(sync, "MAX_BUNDLE_BYTES", 100), pytest.raises(sync.SyncError) as big:
+    with mock.patch.object(sync.bundle, "MAX_BUNDLE_BYTES", 100), pytest.raises(sync.SyncError) as big:
         sync.import_bundle(office, tmp_path / "b.gtb")
     assert big.value.key == "sync.too_large"
     assert snapshot(office.path) == before

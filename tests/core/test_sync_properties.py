@@ -344,7 +344,10 @@ def test_the_property_catches_a_vector_advanced_past_a_gap() -> None:
         calls += 1
         real(*case)
 
-    with mock.patch.object(sync, "_admit", _broken_admit), mock.patch(f"{__name__}.run_scenario", counted):
+    with (
+        mock.patch.object(sync.applying, "_admit", _broken_admit),
+        mock.patch(f"{__name__}.run_scenario", counted),
+    ):
         try:
             prop()
         except (AssertionError, sync.SyncError, KeyError) as exc:  # any way the property breaks
