@@ -24,11 +24,11 @@ def language_in(argv: list[str]) -> str | None:
 
 
 def main() -> NoReturn:
-    lang = language_in(sys.argv[1:])
-    if lang:
-        from gridtool.i18n import detect_language, set_language
+    lang = (language_in(sys.argv[1:]) or "").lower()
+    if lang in ("zh", "en"):  # anything else is refused by the --lang option itself, exit 2
+        from gridtool.i18n import set_language
 
-        set_language(detect_language({"GRIDTOOL_LANG": lang}))
+        set_language(lang)
     from .root import cli
 
     try:

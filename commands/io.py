@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gridtool.i18n import t
+from gridtool.i18n import t, tn
 
 from .common import Env, actor_option, echo, fail, pass_env, report_errors, show_pii_option, success
 
@@ -74,9 +74,11 @@ def _where(report: ImportReport) -> str:
 
 def _print_report(report: ImportReport) -> None:
     encoding = t("ledger.encoding_note", encoding=report.encoding) if report.encoding else ""
-    echo(
-        t("ledger.read", where=_where(report), rows=report.rows, header=report.header_row, encoding=encoding)
-    )
+    if report.unit == "record":  # JSON has no header row: its field names are the header
+        echo(tn("ledger.read_records", report.rows, where=_where(report), encoding=encoding))
+    else:
+        header = report.header_row
+        echo(t("ledger.read", where=_where(report), rows=report.rows, header=header, encoding=encoding))
     if report.unknown_columns:
         echo(t("ledger.unknown_columns", columns="、".join(report.unknown_columns)))
     if report.doubled_columns:

@@ -186,8 +186,8 @@ def overdue_cmd(
     "--within",
     default="1d",
     show_default=True,
-    metavar="1d|8h|2d",
-    help=t("How far ahead, in working days (d) or working hours (h)."),
+    metavar="1d|8h|2",
+    help=t("How far ahead, in working days (d, or a bare number) or office hours (h)."),
 )
 @pass_env
 @report_errors
@@ -255,6 +255,11 @@ def followups_cmd(
     help=t("One row per grid cell, category, assignee or month, and a total."),
 )
 @click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@click.option(
+    "--as-of",
+    metavar="DATE[TIME]",
+    help=t("Describe each issue as it stood at this moment (a bare date means its end; default: now)."),
+)
 @_common
 @pass_env
 @report_errors
@@ -266,6 +271,7 @@ def stats_cmd(
     end: str | None,
     by: str | None,
     grid: str | None,
+    as_of: str | None,
     fmt: str,
     output: str | None,
 ) -> None:
@@ -273,12 +279,13 @@ def stats_cmd(
 
     from gridtool import reports
     from gridtool.formats import render_csv, render_json, render_table
-    from gridtool.issues import parse_date
+    from gridtool.issues import parse_date, parse_when
 
-    today = date.today()
+    moment = parse_when(as_of, "as_of", end_of_day=True) if as_of else None
+    today = moment.date() if moment else date.today()
     first = parse_date(start) if start else today.replace(day=1)
     last = parse_date(end) if end else today
-    report = reports.stats(env.store(), first, last, by=by, grid=grid)
+    report = reports.stats(env.store(), first, last, by=by, grid=grid, as_of=moment)
     with markdown_language(fmt):
         if fmt == "json":
             text = render_json(reports.stats_json(report))
@@ -325,7 +332,7 @@ def _visit_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
             click.option(
-                "--as-of", metavar="DATE", help=t("Compute the report for this day (default: today).")
+                "--as-of", metavar="DATE[TIME]", help=t("Compute the report for this day (default: today).")
             ),
             click.option("--grid", metavar="CODE", help=t("Only this grid cell.")),
             click.option(
@@ -341,9 +348,10 @@ def _visit_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _day(as_of: str | None) -> Any:
-    from gridtool.issues import parse_date
+    """The day of ``--as-of``: a moment is accepted as every report's ``--as-of`` is."""
+    from gridtool.issues import parse_when
 
-    return parse_date(as_of) if as_of else None
+    return parse_when(as_of, "as_of").date() if as_of else None
 
 
 @group.command(
@@ -353,10 +361,10 @@ def _day(as_of: str | None) -> Any:
 @_visit_options
 @click.option(
     "--within",
-    type=click.IntRange(0),
-    default=0,
+    default="0",
     show_default=True,
-    help=t("Also those due within this many days after the day."),
+    metavar="2|2d|1w",
+    help=t("Also those due within this many days (a bare number, d) or weeks (w) after the day."),
 )
 @pass_env
 @report_errors
@@ -369,7 +377,7 @@ def visits_due_cmd(
     show_pii: bool,
     fmt: str,
     output: str | None,
-    within: int,
+    within: str,
 ) -> None:
     from gridtool import visits
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from gridtool import __version__
-from gridtool.i18n import detect_language, set_language, t
+from gridtool.i18n import LANGUAGES, set_language, t
 
-from .common import Env, LazyGroup
+from .clicktext import TranslatedGroup, click_text
+from .common import Env
 
 SUBCOMMANDS = {
     "init": "gridtool.commands.store:init_cmd",
@@ -28,11 +29,13 @@ SUBCOMMANDS = {
     "points": "gridtool.commands.points:group",
     "visit": "gridtool.commands.visit:group",
     "sync": "gridtool.commands.sync:group",
+    "store": "gridtool.commands.store:group",
+    "completion": "gridtool.commands.completion:completion_cmd",
 }
 
 
 @click.group(
-    cls=LazyGroup,
+    cls=TranslatedGroup,
     lazy=SUBCOMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
     help=t("gridtool: the register and residents' issues of a community grid office."),
@@ -45,13 +48,13 @@ SUBCOMMANDS = {
 )
 @click.option(
     "--lang",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
     metavar="zh|en",
-    envvar="GRIDTOOL_LANG",
     help=t("Language of messages and headers (default: GRIDTOOL_LANG, else your locale)."),
 )
-@click.version_option(__version__, prog_name="gridtool")
+@click.version_option(__version__, prog_name="gridtool", message=click_text("%(prog)s, version %(version)s"))
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, lang: str | None) -> None:
     if lang:
-        set_language(detect_language({"GRIDTOOL_LANG": lang}))  # zh_CN.UTF-8 and the like too
+        set_language(lang.lower())
     ctx.obj = Env(db)

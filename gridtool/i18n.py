@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Iterable
 from functools import cache
 
 from gridtool.paths import data_file
@@ -18,15 +20,25 @@ _current: str | None = None
 
 
 def detect_language(environ: dict[str, str] | None = None) -> str:
+    """``GRIDTOOL_LANG`` (``zh``, ``en``, or a locale name such as ``zh_CN.UTF-8``), else the
+    locale variables, else English. A ``GRIDTOOL_LANG`` naming another language is passed over
+    (:func:`unrecognised_setting` names it, for a warning)."""
     env = os.environ if environ is None else environ
     chosen = env.get("GRIDTOOL_LANG", "").strip().lower()
-    if chosen:
-        return "zh" if chosen.startswith("zh") else "en"
+    if chosen.startswith(LANGUAGES):
+        return chosen[:2]
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = env.get(var, "")
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
     return "en"
+
+
+def unrecognised_setting(environ: dict[str, str] | None = None) -> str | None:
+    """The value of ``GRIDTOOL_LANG`` when it names neither language, else ``None``."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("GRIDTOOL_LANG", "").strip()
+    return chosen if chosen and not chosen.lower().startswith(LANGUAGES) else None
 
 
 def language() -> str:
@@ -82,13 +94,32 @@ def has(key: str) -> bool:
     return key in catalog("en")
 
 
+def labelled_ids(prefix: str, ids: Iterable[str]) -> str:
+    """Ids a user may type, each beside its label (``accept（接单）、close（结案）``), for a message
+    that lists the choices: the label says what it is, the id is what to type."""
+    items = []
+    for id_ in ids:
+        key = f"{prefix}.{id_}"
+        label = t(key) if has(key) else id_
+        same = label.lower() == re.sub(r"[-_]", " ", id_).lower()  # repair (Repair) says it twice
+        items.append(id_ if same else t("issue.allowed_item", command=id_, label=label))
+    return t("issue.list_sep").join(items) or "—"
+
+
 def table_label(table: str) -> str:
     """The translated name of a table (住户 for households), or the name itself."""
     key = f"table.{table}"
     return t(key) if has(key) else table
 
 
-def field_label(field: str) -> str:
-    """The translated name of a record field, as shown in headers and error messages."""
+def field_label(field: str, table: str | None = None) -> str:
+    """The translated name of a record field, as shown in headers and error messages.
+
+    ``table`` (``building``, ``issue``...) looks in that table's own labels first
+    (``field.building.number``: a building's 楼号, not an issue's 诉求编号)."""
+    if table:
+        own = f"field.{table}.{field}"
+        if has(own):
+            return t(own)
     key = f"field.{field}"
     return t(key) if has(key) else field

@@ -59,6 +59,7 @@ def load_table(path: Path, parse: Callable[[Path, bytes], T], unreadable: str) -
     """``parse(path, bytes)``, re-read only when the file changed, so callers may load a table per
     command or per screen; a file that cannot be read raises ``unreadable`` naming it."""
     from gridtool.errors import InputError
+    from gridtool.oserrors import os_reason
 
     try:
         stat = path.stat()
@@ -67,7 +68,7 @@ def load_table(path: Path, parse: Callable[[Path, bytes], T], unreadable: str) -
             return _loaded[key][1]  # type: ignore[no-any-return]
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(unreadable, path=str(path), reason=exc.strerror or str(exc)) from None
+        raise InputError(unreadable, path=str(path), reason=os_reason(exc)) from None
     table = parse(path, data)
     _loaded[key] = (stamp, table)
     return table

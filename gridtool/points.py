@@ -104,6 +104,13 @@ class Rules:
         rule = self._base.get(service or "")
         return rule.name if rule and rule.name else (service or "")
 
+    def rule_name(self, rule: str | None) -> str:
+        """What a person calls a rule (五星好评奖励 for five-star), or its id if no longer in the table."""
+        for row in self.rows:
+            if row.rule == rule and row.name:
+                return row.name
+        return rule or ""
+
     def service_id(self, text: str) -> str | None:
         """The service ``text`` names, by id or by its name in the table (理发 → haircut)."""
         wanted = str(text or "").strip()
@@ -471,19 +478,21 @@ def entry_details(entry: dict[str, Any]) -> str:
     """Why an entry exists, in one line of the user's language."""
     kind = entry.get("kind")
     if kind == "credit" and entry.get("basis") == RETIRED:
-        return t("points.detail.retired", order=entry.get("order_number"), service=entry.get("service"))
+        service = load_rules().service_name(entry.get("service"))
+        return t("points.detail.retired", order=entry.get("order_number"), service=service)
     if kind == "credit":
         basis = (
             t("points.detail.per_hour", rate=entry.get("rate"), hours=show_hours(entry.get("hours")))
             if entry.get("basis") == "per-hour"
             else t("points.detail.per_service", rate=entry.get("rate"))
         )
-        return t("points.detail.credit", order=entry.get("order_number"), rule=entry.get("rule"), basis=basis)
+        rule = load_rules().rule_name(entry.get("rule"))
+        return t("points.detail.credit", order=entry.get("order_number"), rule=rule, basis=basis)
     if kind == "bonus":
         return t(
             "points.detail.bonus",
             order=entry.get("order_number"),
-            rule=entry.get("rule"),
+            rule=load_rules().rule_name(entry.get("rule")),
             rating=entry.get("rating"),
         )
     if kind == "redeem":
@@ -591,7 +600,8 @@ def rank(
         out.append(
             {
                 "rank": n,
-                "volunteer": vid,
+                "volunteer": volunteer.get("name") or short(vid),
+                "volunteer_id": vid,
                 "name": volunteer.get("name") or short(vid),
                 "teams": team_names(store, volunteer.get("teams") or []),
                 "points": row["points"],

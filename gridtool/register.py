@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, ValidationError
-from gridtool.i18n import t
+from gridtool.i18n import labelled_ids, t
 from gridtool.ids import new_id as new_record_id
 from gridtool.search import text_matches
 from gridtool.store import Index, Store, Transaction
@@ -33,11 +33,14 @@ _BUILDING_SUFFIX = re.compile(r"(号楼|栋|幢|号|楼)$")
 class Problems:
     """Collects every problem with a record, so the user fixes them all in one go."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str | None = None) -> None:
         self.items: list[Problem] = []
+        self.table = table
 
     def add(self, field: str, key: str, value: Any = None, **params: object) -> None:
-        self.items.append(Problem(field, key, dict(params), None if value is None else str(value)))
+        self.items.append(
+            Problem(field, key, dict(params), None if value is None else str(value), self.table)
+        )
 
     def raise_if_any(self, where: str | None = None) -> None:
         if self.items:
@@ -177,7 +180,7 @@ def _clean_lead(c: Checker, data: dict[str, Any], own_id: str | None, p: Problem
         if canonical in ROLES:
             roles.append(canonical)
         else:
-            p.add("roles", "invalid.role", role, allowed=", ".join(ROLES))
+            p.add("roles", "invalid.role", role, allowed=labelled_ids("role", ROLES))
     buildings = []
     for ref in p.strings(data, "buildings"):
         try:
@@ -515,7 +518,7 @@ class Checker:
     ) -> dict[str, Any]:
         """The cleaned record, or :class:`ValidationError` listing every problem with it."""
         k = self.kind
-        p = Problems()
+        p = Problems(k.name)
         clean = k.clean(self, data, own_id, p)
         if data.get("extras"):  # columns a ledger had that the register does not know: kept as given
             clean["extras"] = dict(data["extras"])

@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from gridtool.errors import InputError
-from gridtool.i18n import has, t
+from gridtool.i18n import has, labelled_ids, t
 from gridtool.paths import decode_table, in_force, load_table
 from gridtool.workdays import LazyText, add_work_hours, add_workdays
 
@@ -117,7 +117,7 @@ class SlaTable:
 def _check_known(kind: str, value: str, known: tuple[str, ...]) -> None:
     if value not in known:
         raise InputError(
-            "sla.unknown", kind=LazyText(f"sla.kind.{kind}"), value=value, known=", ".join(known)
+            "sla.unknown", kind=LazyText(f"sla.kind.{kind}"), value=value, known=labelled_ids(kind, known)
         )
 
 

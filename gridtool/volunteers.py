@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
-from gridtool.i18n import t
+from gridtool.i18n import labelled_ids, t
 from gridtool.ids import SHORT_LEN, short
 from gridtool.points import show_hours
 from gridtool.register import Problems
@@ -88,9 +88,7 @@ class _Check(Problems):
             for lang in ("zh", "en"):
                 if catalog(lang).get(f"{kind}.{key}", "").lower() == text.lower():
                     return key
-        self.add(
-            field, "issue.unknown_choice", text, known=", ".join(f"{k} ({label(kind, k)})" for k in known)
-        )
+        self.add(field, "issue.unknown_choice", text, known=labelled_ids(kind, known))
         return text
 
 
@@ -406,8 +404,8 @@ def _not_allowed(order: dict[str, Any], action: str) -> TransitionError:
         "order.not_allowed",
         number=order["number"],
         status=label("order_status", order["status"]),
-        action=action,
-        allowed=", ".join(allowed) or "—",
+        action=label("order_action", action),
+        allowed=labelled_ids("order_action", allowed),
     )
 
 

@@ -297,7 +297,7 @@ class GridtoolApp(App[None]):
                     "household",
                     [
                         Column("id", field_label("id"), 8, 8),
-                        Column("grid_cell", field_label("grid_cell"), 5, 8),
+                        Column("grid", field_label("grid"), 5, 8),
                         Column("address", field_label("address"), 12, 40, flexible=True),
                         Column("head", field_label("head"), 6, 10),
                         Column("phone", field_label("phone"), 11, 11),
@@ -314,7 +314,7 @@ class GridtoolApp(App[None]):
                         Column("name", field_label("name"), 4, 16, flexible=True),
                         Column("roles", field_label("roles"), 4, 24),
                         Column("open_issues", field_label("open_issues"), 4, 8),
-                        Column("grid_cell", field_label("grid_cell"), 5, 8),
+                        Column("grid", field_label("grid"), 5, 8),
                         Column("buildings", field_label("buildings"), 4, 30),
                     ],
                     id="leads-view",

@@ -33,6 +33,10 @@ class Footer(TextualFooter):
         yield from keys
 
     async def recompose(self) -> None:
+        # Textual schedules this after a refresh; by then the screen may have been popped (6 then
+        # Escape), and a detached footer has no screen to read bindings from.
+        if not self.is_attached or self._pruning:
+            return
         if self._composed is not None and self._shown() == self._composed:
             return
         await super().recompose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import os
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from gridtool.errors import InputError
+from gridtool.i18n import t
+from gridtool.oserrors import os_reason
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -57,7 +60,7 @@ def detect_format(path: Path, head: bytes) -> str:
     if suffix == ".json":
         return "json"
     if suffix in (".xlsx", ".xlsm"):
-        raise LedgerError("ledger.bad_xlsx", path=path.name, reason="not a zip archive")
+        raise LedgerError("ledger.bad_xlsx", path=path.name, reason=t("os.not_zip"))
     return "csv"
 
 
@@ -178,7 +181,8 @@ def read_xlsx(path: Path, sheet: str | None, engine: str = "calamine") -> list[S
     except LedgerError:
         raise
     except Exception as bad:  # zip, XML and Rust errors alike: the file is not a usable workbook
-        raise LedgerError("ledger.bad_xlsx", path=path.name, reason=str(bad)[:120]) from None
+        reason = t("os.not_zip") if "zip" in str(bad).lower() else os_reason(bad)[:120]
+        raise LedgerError("ledger.bad_xlsx", path=path.name, reason=reason) from None
 
 
 def _pick(names: list[str], sheet: str | None, path: Path) -> list[str]:
@@ -278,7 +282,7 @@ def read_file(
     except FileNotFoundError:
         raise LedgerError("ledger.missing", path=str(p)) from None
     except OSError as bad:
-        raise LedgerError("ledger.unreadable", path=str(p), reason=bad.strerror or str(bad)) from None
+        raise LedgerError("ledger.unreadable", path=str(p), reason=os_reason(bad)) from None
     kind = detect_format(p, raw[:8])
     if kind == "xlsx":
         return read_xlsx(p, sheet, engine)
@@ -298,11 +302,11 @@ def check_target(path: str | os.PathLike[str], store: Any = None) -> Path:
         raise LedgerError("ledger.target_is_store", path=str(target))
     folder = target.parent
     if target.is_dir():
-        raise LedgerError("ledger.cannot_write", path=str(target), reason=os.strerror(21))
+        raise LedgerError("ledger.cannot_write", path=str(target), reason=os_reason(errno.EISDIR))
     if not folder.is_dir():
-        raise LedgerError("ledger.cannot_write", path=str(target), reason=os.strerror(2))
+        raise LedgerError("ledger.cannot_write", path=str(target), reason=os_reason(errno.ENOENT))
     if not os.access(folder, os.W_OK):
-        raise LedgerError("ledger.cannot_write", path=str(target), reason=os.strerror(13))
+        raise LedgerError("ledger.cannot_write", path=str(target), reason=os_reason(errno.EACCES))
     return target
 
 
@@ -314,7 +318,7 @@ def save(path: Path, data: bytes) -> None:
     try:
         write_private(path, data)
     except OSError as exc:
-        raise LedgerError("ledger.cannot_write", path=str(path), reason=exc.strerror or str(exc)) from None
+        raise LedgerError("ledger.cannot_write", path=str(path), reason=os_reason(exc)) from None
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from gridtool.ids import short
 from gridtool.store import Store
 from gridtool.sync.log import history
 from gridtool.sync.operations import Key, Op, SyncError, _sha256, canonical, op_ref, stamp
@@ -94,7 +95,7 @@ def conflict_title(conflict: Conflict) -> str:
 
     badge = t("sync.badge_human") if conflict.human else t("sync.badge_auto")
     name = t("sync.field_record") if conflict.field == "*" else field_label(conflict.field)
-    return f"{badge}  {table_label(conflict.table)} {conflict.record[-6:]} · {name}"
+    return f"{badge}  {table_label(conflict.table)} {short(conflict.record)} · {name}"
 
 
 def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = False) -> str:

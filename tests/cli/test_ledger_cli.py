@@ -146,6 +146,7 @@ def test_export_json_and_its_import_into_a_new_store(
         assert run("export", name, "--show-pii", "--format", "json", "-o", str(target)).exit_code == 0
         result = run("import", name, str(target), db=other)
         assert result.exit_code == 0, result.stdout + result.stderr
+        assert "1 record" in result.stdout and "row 0" not in result.stdout  # JSON has no header row
     exported = json.loads(run("export", "households", "--show-pii", "--format", "json", db=other).stdout)
     assert exported[0]["id_number"] == "43010519790312002X" and exported[0]["tags"] == ["独居老人"]
     assert _addresses(other) == {"湘离小区5栋2单元0502"}

@@ -283,35 +283,29 @@ def test_a_strangers_operations_are_never_inflated(laptops: Laptops) -> None:
 # -- migration -------------------------------------------------------------------------------
 
 
-def _as_today(store: Store) -> None:
-    """Make ``store``'s log as the release before this one wrote it: no signatures on its lines."""
-    lines = []
-    for line in store.log_path.read_bytes().splitlines():
-        entry = orjson.loads(line)
-        entry.pop("key", None)
-        entry.pop("sig", None)
-        entry.pop("txs", None)
-        lines.append(orjson.dumps(entry) + b"\n")
-    store.log_path.write_bytes(b"".join(lines))
-
-
 def test_a_store_and_a_bundle_written_by_the_previous_release_keep_working(laptops: Laptops) -> None:
-    office, worker = laptops.office, laptops.worker
-    with worker.transaction() as tx:
+    office = laptops.office
+    veteran = Store.init(laptops.root / "veteran" / "g.json", name="veteran")
+    with veteran.transaction() as tx:  # before it has a key: its log lines as the previous release wrote them
         tx.create("grid_cells", {"code": "TL-01", "name": "一网格"})
         tx.create("grid_cells", {"code": "TL-02", "name": "二网格"})
-    _as_today(worker)
-    reopened = Store(worker.path)
-    ops = list(sync.all_ops(reopened))
-    old_bundle = _bundle(reopened, [(None, ops)], laptops.path(), fmt=1)  # what today's export writes
+    assert not any(b'"sig"' in line for line in veteran.log_path.read_bytes().splitlines())
+    sync.trust_add(office, "veteran", sync.whoami(veteran)["public_key"])
+    ops = list(sync.all_ops(veteran))
+    old_bundle = _bundle(veteran, [(None, ops)], laptops.path(), fmt=1)  # what its export wrote
     assert sync.import_bundle(office, old_bundle).applied == 2
-    with reopened.transaction() as tx:
+    with veteran.transaction() as tx:
         tx.create("grid_cells", {"code": "TL-03", "name": "三网格"})
     path = laptops.path()
-    sync.export_bundle(reopened, path)  # its old transactions are signed by it as they leave
+    sync.export_bundle(veteran, path)  # its old transactions are signed by it as they leave
     with zipfile.ZipFile(path) as zf:
         headers = [orjson.loads(x) for x in zf.read("ops.jsonl").splitlines() if b'"n":' in x]
-    assert headers and all("sig" in h for h in headers)
+    assert len(headers) == 2 and all("sig" in h for h in headers)
     fresh = Store.init(laptops.root / "fresh" / "g.json", name="fresh")
-    sync.trust_add(fresh, "worker", sync.whoami(worker)["public_key"])
+    sync.trust_add(fresh, "veteran", sync.whoami(veteran)["public_key"])
     assert sync.import_bundle(fresh, path).applied == 3
+    sync.export_bundle(office, laptops.path())  # the office relays what it took unsigned
+    relayed = laptops.path()
+    sync.export_bundle(office, relayed)
+    sync.trust_add(fresh, "office", sync.whoami(office)["public_key"])
+    assert sync.import_bundle(fresh, relayed).applied == 0  # already held, compared, not refused

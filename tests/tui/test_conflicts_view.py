@@ -102,3 +102,17 @@ async def test_keeping_a_removed_household_says_its_members_came_back(tmp_path: 
         await pilot.pause()
         assert "also restored 1 record" in str(app.screen.query_one("#conflict-detail").render())
     assert len(Store(office.path).records("members")) == 1
+
+
+async def test_closing_the_conflicts_at_once_leaves_no_redraw_behind(tmp_path: Path) -> None:
+    """The footer's redraw, scheduled when the screen opened, must not run on a screen gone since."""
+    path, _ = _conflicted(tmp_path)
+    app = GridtoolApp(path, poll_seconds=3600)
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(3):
+            await pilot.press("6", "escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConflictsScreen)
+        await pilot.press("6")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictsScreen)
