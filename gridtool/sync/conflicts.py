@@ -13,6 +13,16 @@ from gridtool.store import Store
 from gridtool.sync.log import history
 from gridtool.sync.operations import Key, Op, SyncError, _sha256, canonical, op_ref, stamp
 
+# Fields that follow from other records and never conflict: an issue's status, assignee, deadline
+# and the like are its timeline folded (gridtool.issues.fold), and events only ever append, so two
+# laptops that acted on one issue apart made two events, both on the timeline; the view shows the
+# value written with the later one by the hybrid clock, which is the later event's state.
+DERIVED = {
+    "issues": frozenset(
+        {"status", "reported_at", "assignee", "assignee_kind", "due", "window_start", "resolved_at"}
+        | {"rating", "rework", "last_event_at"}
+    )
+}
 HUMAN_FIELDS = frozenset({"status", "phone", "worker_phone", "id_number"})  # never settled by the clock
 
 
@@ -155,7 +165,8 @@ def record_conflicts(table: str, record: str, ops: list[Op]) -> list[Conflict]:
         )
     # Field by field, on a record that is there: a delete hides nothing here (it is the conflict
     # above), so a value written before a concurrent delete still competes with the others.
-    names = [] if top.get("del") else sorted({name for op in ops for name in (op.get("set") or ())})
+    derived = DERIVED.get(table, frozenset())
+    names = [] if top.get("del") else sorted({name for op in ops for name in (op.get("set") or ())} - derived)
     for name in names:
         writers = [op for op in ops if name in (op.get("set") or ())]
         hidden: set[tuple[str, int]] = set().union(*(anc[ident[id(w)]] for w in writers))

@@ -488,7 +488,7 @@ def test_a_taken_value_stays_text_and_is_checked_like_the_fields_own_edit(
     assert [h["id"] for h in register.find_households(worker, "0003")] == [hid]
 
 
-def test_a_taken_member_id_number_and_issue_status_are_checked(
+def test_a_taken_member_id_number_is_checked(
     pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
 ) -> None:
     worker, office = pair
@@ -504,19 +504,34 @@ def test_a_taken_member_id_number_and_issue_status_are_checked(
         sync.resolve(worker, conflict.id, take="430105197903120000")  # a wrong check digit
     _, value = sync.resolve(worker, conflict.id, take="43010519790312002x")
     assert value == "43010519790312002X"
-    with worker.transaction() as tx:
-        iid = tx.create("issues", {"status": "reported", "title": "楼道灯坏了"})
+
+
+def test_an_issue_assigned_on_two_laptops_apart_has_both_events_and_no_conflict(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    from datetime import datetime
+
+    from gridtool import issues
+
+    worker, office = pair
+    fields = {"household": community["household"], "category": "repair", "urgency": "normal"}
+    issue, _ = issues.report(worker, {**fields, "channel": "wechat", "title": "楼道灯坏了"}, actor="刘丹")
     _swap(worker, office, tmp_path, "i0")
-    with worker.transaction() as tx:
-        tx.update("issues", iid, {"status": "assigned"})
-    with office.transaction() as tx:
-        tx.update("issues", iid, {"status": "rejected"})
+    issues.perform(worker, "assign", issue["number"], to=community["lead"][-6:], at=datetime.now())
+    issues.perform(office, "assign", issue["number"], to="物业", at=datetime.now())  # later by the clock
     _swap(worker, office, tmp_path, "i1")
-    [conflict] = sync.conflicts(worker)
-    with pytest.raises(sync.InputError):
-        sync.resolve(worker, conflict.id, take="nearly done")
-    _, value = sync.resolve(worker, conflict.id, take="closed")
-    assert value == "closed" and worker.get("issues", iid)["status"] == "closed"
+    for store in (worker, office):
+        assert sync.conflicts(store) == []  # status, assignee, its kind, last event: the timeline's
+        shown = store.get("issues", issue["id"])
+        assert (shown["assignee"], shown["assignee_kind"]) == ("物业", "team")
+        assert [e["type"] for e in issues.timeline(store, issue["id"])].count("assign") == 2
+
+
+def test_derived_issue_fields_are_the_issue_caches_fields() -> None:
+    from gridtool.issues import CACHE_FIELDS
+    from gridtool.sync.conflicts import DERIVED
+
+    assert DERIVED["issues"] == frozenset(CACHE_FIELDS)
 
 
 def test_keeping_a_household_deleted_concurrently_brings_its_members_back(
