@@ -4,6 +4,7 @@ with one line naming the author, the record and the field, and the receiver's fi
 from __future__ import annotations
 
 import base64
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from unittest import mock
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gridtool import sync
 from gridtool.ids import new_id
@@ -309,3 +312,77 @@ def test_a_store_and_a_bundle_written_by_the_previous_release_keep_working(lapto
     sync.export_bundle(office, relayed)
     sync.trust_add(fresh, "office", sync.whoami(office)["public_key"])
     assert sync.import_bundle(fresh, relayed).applied == 0  # already held, compared, not refused
+
+
+# -- convergence through a relay, with an author revoked midway ------------------------------
+
+relay_step = st.one_of(
+    st.tuples(st.just("edit"), st.sampled_from(["worker", "other"]), st.integers(0, 3), st.integers(0, 9)),
+    st.tuples(
+        st.just("swap"),
+        st.sampled_from(
+            [("worker", "office"), ("office", "worker"), ("other", "office"), ("office", "other")]
+        ),
+    ),
+    st.just(("revoke",)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(relay_step, min_size=4, max_size=20))
+def test_changes_relayed_through_the_office_converge_and_a_revoked_author_stops_at_its_revocation(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    """worker -> office -> other and back; at some point the other laptop revokes the worker. In
+    the end the worker and the office hold the same operations, and the other holds the same
+    except the worker's after the revocation, of which it holds none."""
+    with tempfile.TemporaryDirectory() as tmp:
+        laptops = Laptops(Path(tmp))
+        sync.trust_add(laptops.other, "worker", sync.whoami(laptops.worker)["public_key"])
+        sync.trust_add(laptops.worker, "other", sync.whoami(laptops.other)["public_key"])
+        stores = {"worker": laptops.worker, "office": laptops.office, "other": laptops.other}
+        cutoff: int | None = None
+        for step in [*steps, ("revoke",)]:
+            if step[0] == "edit":
+                store = stores[step[1]]
+                rows = sorted(store.records("grid_cells"))
+                with store.transaction() as tx:
+                    if step[2] < len(rows):
+                        tx.update("grid_cells", rows[step[2]], {"notes": f"{step[1]} {step[3]}"})
+                    else:
+                        tx.create("grid_cells", {"code": f"TL-{step[3]:02d}", "name": step[1]})
+            elif step[0] == "swap":
+                _swap(stores[step[1][0]], stores[step[1][1]], laptops)
+            elif cutoff is None:
+                cutoff = sync.vector(laptops.other).get(laptops.worker.replica, 0)
+                sync.trust_revoke(laptops.other, "worker")
+        for source, target in [("worker", "office"), ("other", "office"), ("office", "worker")] * 2:
+            _swap(stores[source], stores[target], laptops)
+        _swap(laptops.office, laptops.other, laptops)
+
+        def held(store: Store) -> set[tuple[str, int]]:
+            return {(op["id"][0], op["id"][1]) for op in sync.all_ops(Store(store.path))}
+
+        everything = held(laptops.office)
+        assert held(laptops.worker) == everything
+        worker = laptops.worker.replica
+        assert cutoff is not None
+        late = {(origin, seq) for origin, seq in everything if origin == worker and seq > cutoff}
+        assert held(laptops.other) == everything - late
+
+
+def test_without_the_per_author_check_a_forged_change_gets_in(laptops: Laptops) -> None:
+    """The suite depends on that check: trusting the relay for every transaction, as bundles did
+    before, lets the worker write in the other's name and past a revocation."""
+    from gridtool.sync import applying
+
+    def relay_vouches(store: Store, state: dict[str, Any], units: list[Any], manifest: Any) -> Any:
+        return applying._Verified(ops=[op for _, ops in units for op in ops])
+
+    office, worker, other = laptops.office, laptops.worker, laptops.other
+    forged = _op(other, seq=1)
+    with mock.patch.object(applying, "_verify", relay_vouches):
+        assert (
+            sync.import_bundle(office, _bundle(worker, [_signed(worker, [forged])], laptops.path())).applied
+            == 1
+        )
