@@ -411,6 +411,9 @@ class Transaction:
         # Other replicas' transactions this one adopts, as they travel (id, author's key and
         # signature, op range): kept on the log line so they can be passed on still signed.
         self.relayed: list[dict[str, Any]] = []
+        # What a higher layer records in the same log line, so it commits with the operations or
+        # not at all (sync: the bundle an import took them from).
+        self.notes: dict[str, Any] = {}
 
     def create(self, table: str, fields: dict[str, Any], record_id: str | None = None) -> str:
         if record_id is None:
@@ -992,6 +995,7 @@ class Store:
             entry["actor"] = tx.actor
         if tx.at:
             entry["at"] = tx.at.isoformat(timespec="seconds")
+        entry.update(tx.notes)
         if tx.relayed:
             entry["txs"] = tx.relayed
         else:

@@ -122,6 +122,7 @@ def _import(
     with store.lock.hold(exclusive=not dry_run):
         store.refresh()
         state = load_state(store)
+        _walk_log(store, state)  # an import whose state was never saved is still recorded in the log
         if manifest["bundle"] in state["imported"]:
             result.already = True
             return result
@@ -134,8 +135,9 @@ def _import(
         result.refused = checked.refused
         if dry_run:
             return result
-        _apply_plan(store, state, plan, actor, checked.headers)
-        state["imported"].append(manifest["bundle"])
+        _apply_plan(store, state, plan, actor, checked.headers, bundle=manifest["bundle"])
+        if manifest["bundle"] not in state["imported"]:
+            state["imported"].append(manifest["bundle"])
         peer = state["peers"].setdefault(manifest["sender"], {})
         if manifest["sender"] != store.replica:
             peer["key_id"] = manifest.get("key_id")
@@ -147,7 +149,10 @@ def _import(
             peer["last_import"] = _now_ms()
         else:
             state["peers"].pop(manifest["sender"], None)
-        _save_state(store, state)
+        try:
+            _save_state(store, state)
+        except OSError as exc:  # the log line already says which bundle it was: importing it again is safe
+            raise SyncError("sync.state_unsaved", reason=exc.strerror or str(exc)) from None
     return result
 
 
@@ -310,6 +315,7 @@ def _apply_plan(
     plan: _Plan,
     actor: str | None,
     headers: list[dict[str, Any]] | None = None,
+    bundle: str | None = None,
 ) -> None:
     """Write what ``_plan`` admitted in one transaction and keep the rest held (state not saved).
 
@@ -331,6 +337,8 @@ def _apply_plan(
                 if number is not None:
                     used[number] = None
             tx.relayed = [every[n] for n in used]
+            if bundle is not None:  # the bundle and the merge's state commit with its operations
+                tx.notes = {"sync": {"bundle": bundle, "forks": plan.forks}}
         _index_append(store, state, plan.vector_after)
     still = {
         by_op[(op["id"][0], op["id"][1])]

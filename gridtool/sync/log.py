@@ -81,6 +81,11 @@ def _walk_log(
                 entries.append(entry)
         if pos <= idx["size"]:
             continue  # already indexed: read only for the delta
+        note = entry.get("sync")
+        if note:  # an import committed here whose sync state was not saved after it (a crash)
+            if note["bundle"] not in state.setdefault("imported", []):
+                state["imported"].append(note["bundle"])
+            state["forks"] = note["forks"]
         for op in ops:
             origin, seq = op["id"]
             if seq > vector.get(origin, 0):

@@ -710,3 +710,20 @@ def test_a_restored_backup_that_imports_before_it_writes_carries_on_as_the_same_
     sync.export_bundle(restored, tmp_path / "r.gtb", peer="office")
     assert sync.import_bundle(office, tmp_path / "r.gtb").applied == 1
     assert office.get("grid_cells", gid)["notes"] == "back at work" and sync.conflicts(office) == []
+
+
+def test_an_import_whose_sync_state_was_not_saved_is_recorded_by_its_log_line(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    """The bundle's id commits with its operations, so a failure after the commit leaves both
+    after: importing the bundle again says "already imported" and changes nothing."""
+    worker, office = pair
+    sync.export_bundle(worker, tmp_path / "b.gtb")
+    full_disk = mock.patch.object(sync.applying, "_save_state", side_effect=OSError(28, "No space left"))
+    with full_disk, pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, tmp_path / "b.gtb")
+    assert err.value.key == "sync.state_unsaved" and "again" in err.value.message()
+    assert len(office.records("grid_cells")) == 1
+    before = snapshot(office.path)
+    again = sync.import_bundle(office, tmp_path / "b.gtb")
+    assert again.already and snapshot(office.path) == before
