@@ -229,10 +229,10 @@ def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
 # -- conflicts ------------------------------------------------------------------------------
 
 
-def _conflict_line(conflict: Any, show_pii: bool) -> str:
+def _conflict_line(conflict: Any, show_pii: bool, store: Any = None) -> str:
     from gridtool.sync import conflict_title, shown_value
 
-    values = " | ".join(shown_value(conflict, o, show_pii) for o in conflict.options)
+    values = " | ".join(shown_value(conflict, o, show_pii, store) for o in conflict.options)
     return f"{conflict.id}  {conflict_title(conflict)}: {values}"
 
 
@@ -268,7 +268,7 @@ def list_cmd(env: Env, fmt: str = "table", show_pii: bool = False) -> None:
         echo(t("sync.no_conflicts"))
         return
     for conflict in found:
-        echo(_conflict_line(conflict, show_pii))
+        echo(_conflict_line(conflict, show_pii, env.store()))
 
 
 @conflicts_group.command("show", help=t("One conflict: each value, who wrote it and when."))
@@ -283,12 +283,12 @@ def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
     every = sync.history(store)
     conflict = sync.find_conflict(store, ref, every)
     state = sync.load_state(store)
-    echo(_conflict_line(conflict, show_pii))
+    echo(_conflict_line(conflict, show_pii, store))
     echo(t("sync.conflict_record", record=conflict.record))
     for n, option in enumerate(conflict.options):
         mark = "→" if n == conflict.winner else " "
         who = sync.peer_name(store, state, option["origin"])
-        shown = sync.shown_value(conflict, option, show_pii)
+        shown = sync.shown_value(conflict, option, show_pii, store)
         echo(f" {mark} {shown}  ({who}, {_local_minute(option['hlc'][0])})")
     restores = sync.cascade(store, conflict, every)
     if restores:

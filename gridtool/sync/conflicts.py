@@ -108,8 +108,44 @@ def conflict_title(conflict: Conflict) -> str:
     return f"{badge}  {table_label(conflict.table)} {short(conflict.record)} · {name}"
 
 
-def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = False) -> str:
-    """One side of a conflict as a person reads it, personal data masked unless asked."""
+# Fields whose value names another record, and that record's table: shown by its name, not its id.
+REFERENCES = {
+    "grid_cell": "grid_cells",
+    "building": "buildings",
+    "buildings": "buildings",
+    "household": "households",
+    "lead": "leads",
+    "volunteer": "volunteers",
+    "leader": "volunteers",
+    "teams": "teams",
+}
+
+
+def _named(store: Store, field_name: str, value: Any) -> Any:
+    """``value`` with the ids it holds replaced by the names of the records they name."""
+    from gridtool import register
+
+    table = REFERENCES.get(field_name)
+    if table is None or not isinstance(value, (str, list)):
+        return value
+    kinds = {k.table: name for name, k in register.KINDS.items()}
+    records = store.records(table)
+
+    def name(ref: Any) -> Any:
+        record = records.get(ref) if isinstance(ref, str) else None
+        if record is None:
+            return ref
+        kind = kinds.get(table)
+        return register.describe(store, kind, record) if kind else str(record.get("name", ref))
+
+    return [name(v) for v in value] if isinstance(value, list) else name(value)
+
+
+def shown_value(
+    conflict: Conflict, option: dict[str, Any], show_pii: bool = False, store: Store | None = None
+) -> str:
+    """One side of a conflict as a person reads it, personal data masked unless asked; with
+    ``store``, a value naming another record shows that record's name, not its id."""
     from gridtool.i18n import t
     from gridtool.views import mask_field
 
@@ -123,6 +159,8 @@ def shown_value(conflict: Conflict, option: dict[str, Any], show_pii: bool = Fal
         )
     if not show_pii:
         value = mask_field(conflict.field, value)
+    if store is not None:
+        value = _named(store, conflict.field, value)
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 

@@ -727,3 +727,24 @@ def test_an_import_whose_sync_state_was_not_saved_is_recorded_by_its_log_line(
     before = snapshot(office.path)
     again = sync.import_bundle(office, tmp_path / "b.gtb")
     assert again.already and snapshot(office.path) == before
+
+
+def test_a_conflict_over_a_reference_shows_the_records_names_not_their_ids(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "r0")
+    grid = next(iter(worker.records("grid_cells")))
+    ninth = register.add(worker, "building", {"grid_cell": grid, "compound": "铁园小区", "number": "9"})
+    tenth = register.add(worker, "building", {"grid_cell": grid, "compound": "铁园小区", "number": "10"})
+    _swap(worker, office, tmp_path, "r1")
+    hid = community["household"]
+    with worker.transaction() as tx:
+        tx.update("households", hid, {"building": ninth["id"]})
+    with office.transaction() as tx:
+        tx.update("households", hid, {"building": tenth["id"]})
+    _swap(worker, office, tmp_path, "r2")
+    [conflict] = sync.conflicts(worker)
+    shown = sorted(sync.shown_value(conflict, o, store=worker) for o in conflict.options)
+    assert shown == sorted(register.describe(worker, "building", b) for b in (ninth, tenth))
+    assert not any(b["id"] in text for b in (ninth, tenth) for text in shown)
