@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
 
@@ -133,13 +133,17 @@ class RegisterView(Vertical):
             self.show_detail(row)
 
 
-class StatsView(Vertical):
-    """This month's figures by grid cell: the same numbers as ``gridtool report stats --by grid``."""
+class StatsView(VerticalScroll):
+    """This month's figures by grid cell: the same numbers as ``gridtool report stats --by grid``,
+    then charts of them (scrolls when the terminal is too short for both)."""
 
-    DEFAULT_CSS = "StatsView Static { padding: 1 2; }"
+    DEFAULT_CSS = "StatsView #stats-body { padding: 1 2; height: auto; }"
 
     def compose(self) -> ComposeResult:
+        from .charts import FiguresCharts
+
         yield Static("", id="stats-body")
+        yield FiguresCharts(id="figures-charts")
 
     def reload(self) -> None:
         from gridtool.formats import render_table
@@ -155,6 +159,9 @@ class StatsView(Vertical):
             *definitions(),
         ]
         self.query_one("#stats-body", Static).update("\n".join(body))
+        from gridtool.monthly import figures
+
+        self.query_one("#figures-charts").show(figures(self.app.store, today))  # type: ignore[attr-defined]
 
 
 class ServiceView(Vertical):
