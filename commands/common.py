@@ -58,6 +58,7 @@ class Env:
     def store(self) -> Store:
         if self._store is None:
             from gridtool.store import Store
+            from gridtool.sync import signing  # noqa: F401 - every change made here is signed
 
             self._store = Store(self.path)
         return self._store

@@ -408,6 +408,12 @@ class Transaction:
         self.actor = actor
         self.at = at
         self.ops: list[dict[str, Any]] = []
+        # Other replicas' transactions this one adopts, as they travel (id, author's key and
+        # signature, op range): kept on the log line so they can be passed on still signed.
+        self.relayed: list[dict[str, Any]] = []
+        # What a higher layer records in the same log line, so it commits with the operations or
+        # not at all (sync: the bundle an import took them from).
+        self.notes: dict[str, Any] = {}
 
     def create(self, table: str, fields: dict[str, Any], record_id: str | None = None) -> str:
         if record_id is None:
@@ -531,6 +537,17 @@ class Transaction:
         }
         store._apply(op)
         self.ops.append(op)
+
+
+TxSigner = Callable[["Store", dict[str, Any]], dict[str, Any]]
+_TX_SIGNERS: list[TxSigner] = []
+
+
+def register_tx_signer(signer: TxSigner) -> None:
+    """Let a higher layer (sync) add keys to each log entry of a transaction made here, such as
+    its author's signature over the entry's portable content. The store never imports sync."""
+    if signer not in _TX_SIGNERS:
+        _TX_SIGNERS.append(signer)
 
 
 class Store:
@@ -978,6 +995,12 @@ class Store:
             entry["actor"] = tx.actor
         if tx.at:
             entry["at"] = tx.at.isoformat(timespec="seconds")
+        entry.update(tx.notes)
+        if tx.relayed:
+            entry["txs"] = tx.relayed
+        else:
+            for signer in _TX_SIGNERS:
+                entry.update(signer(self, entry))
         line = seal(orjson.dumps(entry)) + b"\n"  # sealed last, over whatever the entry holds
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:

@@ -95,9 +95,8 @@ class ConflictsScreen(Screen[None]):
             for n, option in enumerate(conflict.options):
                 mark = "→" if n == conflict.winner else " "
                 who = sync.peer_name(self.store, state, option["origin"])
-                lines.append(
-                    f"{mark} {sync.shown_value(conflict, option, self.revealed)}  [dim]({who})[/dim]"
-                )
+                shown = sync.shown_value(conflict, option, self.revealed, self.store)
+                lines.append(f"{mark} {shown}  [dim]({who})[/dim]")
             lines += ["", f"[dim]{t('tui.conflict_keys')}[/dim]"]
         self.query_one("#conflict-detail", Static).update("\n".join(lines))
 
