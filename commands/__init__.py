@@ -31,11 +31,55 @@ def main() -> NoReturn:
         set_language(lang)
     from .root import cli
 
+    leave(guarded(cli))
+
+
+CRASH_EXIT = 70
+"""EX_SOFTWARE from sysexits.h: gridtool itself failed, not the user's input."""
+
+
+def guarded(command: Any, args: list[str] | None = None) -> int | str | None:
+    """Run the root command and return its exit code; the one guard around every command.
+
+    Anything the commands did not turn into a message (a bug, an exception nobody foresaw) ends
+    as one translated line on stderr and exit 70, never a traceback: the stack goes to a crash
+    file in the user's state folder (:func:`gridtool.crash.write_crash_file`) for a bug report.
+    """
     try:
-        cli(prog_name="gridtool")  # Click's standalone mode ends every command with SystemExit
+        command(args=args, prog_name="gridtool")  # standalone mode ends every command with SystemExit
     except SystemExit as done:
-        leave(done.code)
-    leave(0)
+        return done.code
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say to anyone
+        _silence_stdout()
+        return 1
+    except Exception as exc:  # the one place that catches everything
+        return _crashed(exc)
+    return 0
+
+
+def _crashed(exc: BaseException) -> int:
+    from gridtool.crash import write_crash_file
+    from gridtool.i18n import t
+
+    try:
+        path: str | None = str(write_crash_file(exc))
+    except OSError:
+        path = None
+    line = t("crash.saved", path=path) if path else t("crash.unsaved")
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # no stderr to speak to
+        print(t("error.prefix") + line, file=sys.stderr)
+    return CRASH_EXIT
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the final flush does not raise again (Python's own advice)."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def leave(code: int | str | None) -> NoReturn:
@@ -72,4 +116,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["cli", "main"]
+__all__ = ["CRASH_EXIT", "cli", "guarded", "main"]

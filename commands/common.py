@@ -58,6 +58,7 @@ class Env:
     def store(self) -> Store:
         if self._store is None:
             from gridtool.store import Store
+            from gridtool.sync import signing  # noqa: F401 - every change made here is signed
 
             self._store = Store(self.path)
         return self._store
@@ -91,20 +92,65 @@ def _color() -> bool | None:
 
 
 def echo(text: str, err: bool = False) -> None:
-    click.echo(text, err=err, color=_color())
+    """Print ``text``; a control sequence from the data is shown escaped, never acted on."""
+    from gridtool.validate import visible
+
+    click.echo(visible(text, keep_colour=True), err=err, color=_color())
 
 
 def success(message: str) -> None:
-    click.echo(click.style("✓ ", fg="green") + message, err=True, color=_color())
+    from gridtool.validate import visible
+
+    click.echo(click.style("✓ ", fg="green") + visible(message), err=True, color=_color())
 
 
 def fail(message: str, code: int = 2) -> None:
-    click.echo(click.style(t("error.prefix"), fg="red", bold=True) + message, err=True, color=_color())
+    from gridtool.validate import visible
+
+    click.echo(
+        click.style(t("error.prefix"), fg="red", bold=True) + visible(message), err=True, color=_color()
+    )
     sys.exit(code)
 
 
+def confirm(question: str, instead: str = "--yes") -> bool:
+    """Ask a person; without a terminal to answer on (cron, a pipe that ran dry), exit 2 saying
+    which option to pass instead, never click's bare "Aborted!" and exit 1."""
+    from .clicktext import confirm as ask  # 是/否 taken, complaints translated
+
+    try:
+        return ask(question, default=False)
+    except click.Abort:
+        if sys.stdin is not None and sys.stdin.isatty():
+            raise  # Ctrl-C at the question: the person chose not to answer
+        fail(t("confirm.no_terminal", option=instead), 2)
+        return False
+
+
+wide_option = click.option(
+    "--wide", is_flag=True, help=t("Show long texts in full instead of cutting them to the terminal's width.")
+)
+
+
+def table_width(wide: bool) -> int | None:
+    """The width a table is cut to: the terminal's (or ``COLUMNS``), none with ``--wide``."""
+    if wide:
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def shell_quoted(path: object) -> str:
+    """A path as it can be pasted into a shell (quoted when it holds spaces or quotes)."""
+    import shlex
+
+    return shlex.quote(str(path))
+
+
 def report_errors(func: F) -> F:
-    """Turn the library's errors into a clear message and exit code 2, never a traceback."""
+    """Turn the library's errors, and the operating system's (disk full, no permission), into one
+    clear line and exit code 2, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -120,6 +166,13 @@ def report_errors(func: F) -> F:
             fail(head + t("error.problems", count=len(lines)) + "\n  " + "\n  ".join(lines), bad.exit_code)
         except GridtoolError as err:
             fail(err.message(), err.exit_code)
+        except BrokenPipeError:  # the reader went away (`| head`): Click ends quietly
+            raise
+        except OSError as err:  # a full disk, a read-only folder, a file that vanished: one line
+            reason = err.strerror or str(err)
+            if err.filename:
+                fail(t("store.os_error", path=str(err.filename), reason=reason))
+            fail(t("store.os_error_nameless", reason=reason))
 
     return wrapper  # type: ignore[return-value]
 

@@ -9,7 +9,7 @@ from click.core import ParameterSource
 
 from gridtool.i18n import t
 
-from .common import echo, report_errors, success
+from .common import echo, report_errors, shell_quoted, success
 
 DEFAULT_DIR = "gridtool-demo"
 
@@ -106,4 +106,4 @@ def _create(path: Path, dataset: dict, fresh: bool, volunteers: bool = False) ->
 
     store, counts = create_store(path, dataset, fresh=fresh, volunteers=volunteers)
     success(t("demo.created", path=str(store.path), **counts))
-    echo(t("demo.try", path=str(store.path)))
+    echo(t("demo.try", path=shell_quoted(store.path)))

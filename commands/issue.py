@@ -21,6 +21,8 @@ from .common import (
     report_errors,
     show_pii_option,
     success,
+    table_width,
+    wide_option,
 )
 
 COLOURS = {"green": "green", "yellow": "yellow", "red": "red"}
@@ -195,6 +197,7 @@ _transition(
 @click.option("--full-ids", is_flag=True, help=t("Show whole ids instead of their last 8 characters."))
 @format_option()
 @show_pii_option
+@wide_option
 @pass_env
 @report_errors
 @calendar_warnings
@@ -210,9 +213,10 @@ def list_cmd(
     full_ids: bool,
     fmt: str,
     show_pii: bool,
+    wide: bool,
 ) -> None:
     from gridtool import issues
-    from gridtool.formats import render_json, render_rows
+    from gridtool.formats import Styled, render_json, render_rows
 
     store = env.store()
     at = issues.now()
@@ -237,8 +241,8 @@ def list_cmd(
     for row, issue in zip(rows, found, strict=True):
         colour = issues.countdown(issue, at)
         if colour:
-            row["countdown"] = click.style(row["countdown"], fg=COLOURS[colour])
-    echo(render_rows(rows, "table", issues.LIST_COLUMNS))
+            row["countdown"] = Styled(click.style(row["countdown"], fg=COLOURS[colour]))
+    echo(render_rows(rows, "table", issues.LIST_COLUMNS, width=table_width(wide)))
 
 
 @group.command("show", help=t("Show one issue in full with its whole timeline."))

@@ -160,7 +160,9 @@ def rank_cmd(env: Env, year: int | None, team: str | None, top: int | None, fmt:
     elif fmt == "csv":
         echo(
             render_rows(
-                rows, "csv", ("rank", "volunteer", "name", "teams", "points", "services", "reached_at")
+                rows,
+                "csv",
+                ("rank", "volunteer", "teams", "points", "services", "reached_at", "volunteer_id"),
             )
         )
     elif fmt == "markdown":

@@ -8,10 +8,10 @@ import click
 
 from gridtool.i18n import field_label, t
 
-from .clicktext import confirm
 from .common import (
     Env,
     actor_option,
+    confirm,
     echo,
     fail,
     format_option,
@@ -19,6 +19,8 @@ from .common import (
     report_errors,
     show_pii_option,
     success,
+    table_width,
+    wide_option,
 )
 
 
@@ -42,12 +44,14 @@ def register_commands(group: click.Group, kind_name: str, filters: bool = True) 
     @click.option("--full-ids", is_flag=True, help=t("Show whole ids instead of their last 8 characters."))
     @format_option()
     @show_pii_option
+    @wide_option
     @pass_env
     @report_errors
     def list_cmd(
         env: Env,
         fmt: str,
         show_pii: bool,
+        wide: bool,
         full_ids: bool,
         grid: str | None = None,
         tag: str | None = None,
@@ -58,7 +62,7 @@ def register_commands(group: click.Group, kind_name: str, filters: bool = True) 
 
         store = env.store()
         records = list_records(store, kind_name, grid=grid, tag=tag, building=building, query=query)
-        print_records(store, kind_name, records, fmt, show_pii, full_ids)
+        print_records(store, kind_name, records, fmt, show_pii, full_ids, table_width(wide))
 
     @group.command("show", help=t("Show one {kind} record in full.", kind=label))
     @click.argument("ref")
@@ -72,7 +76,9 @@ def register_commands(group: click.Group, kind_name: str, filters: bool = True) 
         from gridtool.views import detail
 
         store = env.store()
-        echo(render_detail(detail(store, kind_name, get(store, kind_name, ref), show_pii), fmt))
+        record = get(store, kind_name, ref)
+        shown = detail(store, kind_name, record, show_pii, ids=fmt != "table")
+        echo(render_detail(shown, fmt, table=kind_name))
 
     @group.command(
         "remove", help=t("Remove a {kind} record (refused while others still refer to it).", kind=label)
@@ -100,15 +106,18 @@ def print_records(
     fmt: str,
     show_pii: bool,
     full_ids: bool = False,
+    width: int | None = None,
 ) -> None:
-    """A list of records as a table, flat CSV rows, or whole JSON records."""
+    """A list of records as a table (cut to ``width``), flat CSV rows, or whole JSON records."""
     from gridtool.formats import render_json, render_rows
     from gridtool.views import json_rows, list_rows
 
     if fmt == "json":
         echo(render_json(json_rows(store, kind_name, records, show_pii)))
     else:
-        echo(render_rows(list_rows(store, kind_name, records, show_pii, full_ids or fmt != "table"), fmt))
+        table = fmt == "table"
+        rows = list_rows(store, kind_name, records, show_pii, full_ids or not table, table)
+        echo(render_rows(rows, fmt, table=kind_name, width=width))
 
 
 def _noop(func: Any) -> Any:

@@ -186,8 +186,8 @@ def overdue_cmd(
     "--within",
     default="1d",
     show_default=True,
-    metavar="1d|8h|2d",
-    help=t("How far ahead, in working days (d) or working hours (h)."),
+    metavar="1d|8h|2",
+    help=t("How far ahead, in working days (d, or a bare number) or office hours (h)."),
 )
 @pass_env
 @report_errors
@@ -255,6 +255,11 @@ def followups_cmd(
     help=t("One row per grid cell, category, assignee or month, and a total."),
 )
 @click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@click.option(
+    "--as-of",
+    metavar="DATE[TIME]",
+    help=t("Describe each issue as it stood at this moment (a bare date means its end; default: now)."),
+)
 @_common
 @pass_env
 @report_errors
@@ -266,6 +271,7 @@ def stats_cmd(
     end: str | None,
     by: str | None,
     grid: str | None,
+    as_of: str | None,
     fmt: str,
     output: str | None,
 ) -> None:
@@ -273,12 +279,13 @@ def stats_cmd(
 
     from gridtool import reports
     from gridtool.formats import render_csv, render_json, render_table
-    from gridtool.issues import parse_date
+    from gridtool.issues import parse_date, parse_when
 
-    today = date.today()
+    moment = parse_when(as_of, "as_of", end_of_day=True) if as_of else None
+    today = moment.date() if moment else date.today()
     first = parse_date(start) if start else today.replace(day=1)
     last = parse_date(end) if end else today
-    report = reports.stats(env.store(), first, last, by=by, grid=grid)
+    report = reports.stats(env.store(), first, last, by=by, grid=grid, as_of=moment)
     with markdown_language(fmt):
         if fmt == "json":
             text = render_json(reports.stats_json(report))
@@ -325,7 +332,7 @@ def _visit_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(
         [
             click.option(
-                "--as-of", metavar="DATE", help=t("Compute the report for this day (default: today).")
+                "--as-of", metavar="DATE[TIME]", help=t("Compute the report for this day (default: today).")
             ),
             click.option("--grid", metavar="CODE", help=t("Only this grid cell.")),
             click.option(
@@ -341,9 +348,10 @@ def _visit_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _day(as_of: str | None) -> Any:
-    from gridtool.issues import parse_date
+    """The day of ``--as-of``: a moment is accepted as every report's ``--as-of`` is."""
+    from gridtool.issues import parse_when
 
-    return parse_date(as_of) if as_of else None
+    return parse_when(as_of, "as_of").date() if as_of else None
 
 
 @group.command(
@@ -353,10 +361,10 @@ def _day(as_of: str | None) -> Any:
 @_visit_options
 @click.option(
     "--within",
-    type=click.IntRange(0),
-    default=0,
+    default="0",
     show_default=True,
-    help=t("Also those due within this many days after the day."),
+    metavar="2|2d|1w",
+    help=t("Also those due within this many days (a bare number, d) or weeks (w) after the day."),
 )
 @pass_env
 @report_errors
@@ -369,7 +377,7 @@ def visits_due_cmd(
     show_pii: bool,
     fmt: str,
     output: str | None,
-    within: int,
+    within: str,
 ) -> None:
     from gridtool import visits
 
@@ -401,3 +409,157 @@ def visits_overdue_cmd(
         _emit(_render_visits(listing, fmt), output, env)
     if fail_if_any and listing.rows:
         raise SystemExit(1)
+
+
+# -- population, birthdays and the monthly workbook (issue 20) ----------------------------------------
+
+
+@group.command("population", help=t("Population structure (人口结构) per grid cell, compound or building."))
+@click.option(
+    "--by",
+    type=click.Choice(["grid", "compound", "building"]),
+    default="grid",
+    show_default=True,
+    help=t("One row per grid cell, compound or building, and a total."),
+)
+@click.option("--as-of", metavar="DATE", help=t("Count ages on this day (default: today)."))
+@click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@_common
+@pass_env
+@report_errors
+@without_gc
+def population_cmd(
+    env: Env, by: str, as_of: str | None, grid: str | None, fmt: str, output: str | None
+) -> None:
+    from gridtool import population
+    from gridtool.formats import render_json
+
+    report = population.population(env.store(), as_of=_day(as_of), by=by, grid=grid)
+    with markdown_language(fmt):
+        if fmt == "json":
+            text = render_json(population.as_json(report))
+        elif fmt == "csv":
+            text = population.csv_text(report)
+        elif fmt == "markdown":
+            text = population.markdown(report)
+        else:
+            text = population.table(report)
+        _emit(text, output, env)
+
+
+@group.command(
+    "birthdays", help=t("Residents turning the given ages in a month (寿星, for birthday visits).")
+)
+@click.option("--month", metavar="YYYY-MM", help=t("The month (default: this month)."))
+@click.option(
+    "--age",
+    "ages",
+    default="80,90,100",
+    show_default=True,
+    metavar="AGES",
+    help=t("The ages to list, separated by commas."),
+)
+@click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@show_pii_option
+@_common
+@pass_env
+@report_errors
+def birthdays_cmd(
+    env: Env,
+    month: str | None,
+    ages: str,
+    grid: str | None,
+    show_pii: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
+    from datetime import date
+
+    from gridtool import population
+    from gridtool.formats import render_csv, render_json
+
+    year, number = population.parse_month(month) if month else (date.today().year, date.today().month)
+    report = population.birthdays(
+        env.store(), year, number, population.parse_ages(ages), grid=grid, show_pii=show_pii
+    )
+    with markdown_language(fmt):
+        if fmt == "json":
+            text = render_json(population.birthdays_json(report))
+        elif fmt == "csv":
+            text = render_csv(report.rows, population.BIRTHDAY_COLUMNS)
+        elif fmt == "markdown":
+            text = population.birthdays_markdown(report)
+        else:
+            text = population.birthdays_table(report)
+        _emit(text, output, env)
+
+
+@group.command(
+    "monthly",
+    help=t(
+        "The monthly report (月报): a workbook with the month's figures, by grid cell and category, "
+        "the 12-month trend with charts, and the population; or the same as Markdown."
+    ),
+)
+@click.option("--month", metavar="YYYY-MM", help=t("The month (default: the month just ended)."))
+@click.option(
+    "--as-of",
+    metavar="DATE[TIME]",
+    help=t("Describe the issues as they stood at this moment (default: the month's last second)."),
+)
+@click.option("--grid", metavar="CODE", help=t("Only this grid cell."))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "markdown", "json"]),
+    help=t("xlsx (the default with --output), markdown for a WeChat group (the default on screen), json."),
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help=t("Write the report to this file instead of the screen."),
+)
+@pass_env
+@report_errors
+@calendar_warnings
+@without_gc
+def monthly_cmd(
+    env: Env,
+    month: str | None,
+    as_of: str | None,
+    grid: str | None,
+    fmt: str | None,
+    output: str | None,
+) -> None:
+    from gridtool import monthly
+    from gridtool.errors import InputError
+    from gridtool.formats import render_json
+    from gridtool.population import parse_month
+
+    fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "markdown")
+    if fmt == "xlsx" and not output:
+        raise InputError("monthly.xlsx_needs_output")
+    year, number = parse_month(month) if month else monthly.previous_month()
+    report = monthly.monthly(env.store(), year, number, as_of=_moment(as_of), grid=grid)
+    if fmt == "xlsx":
+        _emit_bytes(monthly.workbook_bytes(report), str(output), env)
+        return
+    with markdown_language(fmt):
+        text = render_json(monthly.as_json(report)) if fmt == "json" else monthly.markdown(report)
+        _emit(text, output, env)
+
+
+def _emit_bytes(data: bytes, output: str, env: Env) -> None:
+    """A binary report (a workbook) written whole and private, never over the store."""
+    from gridtool.errors import InputError
+    from gridtool.store import write_private
+
+    path = Path(output)
+    if env.store().owns(path):
+        raise InputError("report.target_is_store", path=output)
+    try:
+        write_private(path, data)
+    except OSError as exc:
+        raise InputError("report.cannot_write", path=output, reason=exc.strerror or str(exc)) from None
+    if sys.stderr.isatty():
+        success(t("report.written", path=output))

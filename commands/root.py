@@ -8,7 +8,7 @@ from gridtool import __version__
 from gridtool.i18n import LANGUAGES, set_language, t
 
 from .clicktext import TranslatedGroup, click_text
-from .common import Env
+from .common import Env, fail
 
 SUBCOMMANDS = {
     "init": "gridtool.commands.store:init_cmd",
@@ -29,12 +29,45 @@ SUBCOMMANDS = {
     "points": "gridtool.commands.points:group",
     "visit": "gridtool.commands.visit:group",
     "sync": "gridtool.commands.sync:group",
+    "store": "gridtool.commands.store:group",
     "completion": "gridtool.commands.completion:completion_cmd",
 }
 
 
+def undecodable_argument(args: list[str]) -> str | None:
+    """The option (or argument) whose value held bytes that are not UTF-8, if any.
+
+    Python hands such bytes over as lone surrogates; stored, they would break every later write,
+    so they are refused here, for every command at once, before anything is read or written.
+    """
+    for n, arg in enumerate(args):
+        if not any("\ud800" <= c <= "\udfff" for c in arg):
+            continue
+        if arg.startswith("--") and "=" in arg:
+            return _printable(arg.partition("=")[0])
+        previous = args[n - 1] if n else ""
+        if previous.startswith("-") and previous != "--":
+            return _printable(previous)
+        return t("input.argument", n=n + 1)
+    return None
+
+
+def _printable(option: str) -> str:
+    return option.encode("utf-8", "replace").decode("utf-8")
+
+
+class RootGroup(TranslatedGroup):
+    """The root group: refuses arguments that are not text before any command sees them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        bad = undecodable_argument(args)
+        if bad is not None:
+            fail(t("input.not_utf8_option", option=bad))
+        return super().parse_args(ctx, args)
+
+
 @click.group(
-    cls=TranslatedGroup,
+    cls=RootGroup,
     lazy=SUBCOMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
     help=t("gridtool: the register and residents' issues of a community grid office."),

@@ -116,6 +116,8 @@ def _say_applied(result: ImportResult, head: str) -> None:
         echo(tn("sync.conflicts_hint", len(result.new_conflicts)))
     for held in result.held:
         echo(_held_line(held), err=True)
+    for name, count in sorted(result.refused.items()):
+        echo(tn("sync.refused_revoked", count, name=name), err=True)
 
 
 @group.command("import", help=t("Check a bundle and apply what it adds; says what changes."))
@@ -175,6 +177,8 @@ def status_cmd(env: Env, fmt: str) -> None:
 
 
 def _held_line(held: Any) -> str:
+    if held.reason in ("unknown_key", "unsigned"):
+        return tn(f"sync.held_{held.reason}", held.count, name=held.name)
     if held.reason == "future":
         return tn("sync.held_future", held.count, name=held.name, when=_local_minute(held.latest_ms))
     return tn("sync.held_gap", held.count, name=held.name, seq=held.first_missing)
@@ -225,10 +229,10 @@ def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
 # -- conflicts ------------------------------------------------------------------------------
 
 
-def _conflict_line(conflict: Any, show_pii: bool) -> str:
+def _conflict_line(conflict: Any, show_pii: bool, store: Any = None) -> str:
     from gridtool.sync import conflict_title, shown_value
 
-    values = " | ".join(shown_value(conflict, o, show_pii) for o in conflict.options)
+    values = " | ".join(shown_value(conflict, o, show_pii, store) for o in conflict.options)
     return f"{conflict.id}  {conflict_title(conflict)}: {values}"
 
 
@@ -258,13 +262,13 @@ def list_cmd(env: Env, fmt: str = "table", show_pii: bool = False) -> None:
 
     found = sync.conflicts(env.store())
     if fmt == "json":
-        echo(render_json([c.as_dict() for c in found]))
+        echo(render_json([c.as_dict(show_pii) for c in found]))
         return
     if not found:
         echo(t("sync.no_conflicts"))
         return
     for conflict in found:
-        echo(_conflict_line(conflict, show_pii))
+        echo(_conflict_line(conflict, show_pii, env.store()))
 
 
 @conflicts_group.command("show", help=t("One conflict: each value, who wrote it and when."))
@@ -279,12 +283,12 @@ def show_cmd(env: Env, ref: str, show_pii: bool) -> None:
     every = sync.history(store)
     conflict = sync.find_conflict(store, ref, every)
     state = sync.load_state(store)
-    echo(_conflict_line(conflict, show_pii))
+    echo(_conflict_line(conflict, show_pii, store))
     echo(t("sync.conflict_record", record=conflict.record))
     for n, option in enumerate(conflict.options):
         mark = "→" if n == conflict.winner else " "
         who = sync.peer_name(store, state, option["origin"])
-        shown = sync.shown_value(conflict, option, show_pii)
+        shown = sync.shown_value(conflict, option, show_pii, store)
         echo(f" {mark} {shown}  ({who}, {_local_minute(option['hlc'][0])})")
     restores = sync.cascade(store, conflict, every)
     if restores:

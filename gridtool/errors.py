@@ -55,9 +55,11 @@ class Problem:
     key: str
     params: dict[str, object] = field(default_factory=dict)
     value: str | None = None
+    table: str | None = None
+    """The kind of record (``building``...), whose own field labels come first."""
 
     def message(self) -> str:
-        text = f"{field_label(self.field)}: {t(self.key, **_translated(self.params))}"
+        text = f"{field_label(self.field, self.table)}: {t(self.key, **_translated(self.params))}"
         if "n" in self.params:
             text = f"{t('member.n', n=self.params['n'])} {text}"
         if self.value:

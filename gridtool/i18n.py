@@ -112,7 +112,14 @@ def table_label(table: str) -> str:
     return t(key) if has(key) else table
 
 
-def field_label(field: str) -> str:
-    """The translated name of a record field, as shown in headers and error messages."""
+def field_label(field: str, table: str | None = None) -> str:
+    """The translated name of a record field, as shown in headers and error messages.
+
+    ``table`` (``building``, ``issue``...) looks in that table's own labels first
+    (``field.building.number``: a building's 楼号, not an issue's 诉求编号)."""
+    if table:
+        own = f"field.{table}.{field}"
+        if has(own):
+            return t(own)
     key = f"field.{field}"
     return t(key) if has(key) else field

@@ -38,6 +38,7 @@ from gridtool.errors import InputError, NotFound, Problem, TransitionError, Vali
 from gridtool.i18n import field_label, labelled_ids, t
 from gridtool.ids import SHORT_LEN, new_id, short
 from gridtool.store import Store, Transaction
+from gridtool.validate import FREE_TEXT_FIELDS, MAX_YEAR, MIN_YEAR, Invalid, check_text
 
 if TYPE_CHECKING:
     from gridtool.sla import SlaTable
@@ -165,6 +166,10 @@ def parse_when(text: str | datetime | date, what: str = "at", end_of_day: bool =
     m = _WHEN.match(raw)
     if m:
         y, mo, d, hh, mm, ss = m.groups()
+        if not MIN_YEAR <= int(y) <= MAX_YEAR:
+            raise InputError(
+                "input.year_range", what=field_label(what), value=raw, min=MIN_YEAR, max=MAX_YEAR
+            )
         try:
             if hh is None:
                 return datetime.combine(date(int(y), int(mo), int(d)), END_OF_DAY if end_of_day else time())
@@ -327,6 +332,7 @@ def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
         new["rating"] = int(payload["rating"])
     new["status"] = target(action, status, payload)
     if new["status"] == "reopened":  # reopen, or a visit rated 1-2: rework with a fresh deadline
+        new["resolved_at"] = None  # not resolved now; the earlier resolution stays in the timeline
         new["rework"] = int(state.get("rework") or 0) + 1
         new["window_start"] = at
         new["due"] = payload["due"]
@@ -353,6 +359,49 @@ def fold(events: Iterable[dict[str, Any]], strict: bool = True) -> dict[str, Any
     return state
 
 
+def state_at(
+    events: Iterable[dict[str, Any]], moment: datetime | str, strict: bool = False
+) -> dict[str, Any]:
+    """The cached fields of an issue as they stood at ``moment``: :func:`fold` of the events up to
+    it (included). Empty when the issue was not yet reported then.
+
+    Events after the moment do not exist for the answer, so a report for a past day is the report
+    a store would have given that day. Lenient by default, as a report must not fail on a timeline
+    two laptops wrote into before they synced.
+    """
+    cutoff = iso(moment) if isinstance(moment, datetime) else str(moment)
+    return fold((e for e in events if e["at"] <= cutoff), strict=strict)
+
+
+def issues_as_of(store: Store, moment: datetime | None = None) -> list[dict[str, Any]]:
+    """Every issue as it stood at ``moment`` (default: as cached now), later issues left out.
+
+    An issue whose last event is at or before the moment is its cached record; only those with
+    events after it are folded again from their timeline, so a report for today costs no event
+    reads and one for last month reads only the timelines that moved since.
+    """
+    records = store.records("issues").values()
+    if moment is None:
+        return list(records)
+    cutoff = iso(moment)
+    out: list[dict[str, Any]] = []
+    later: list[dict[str, Any]] = []
+    for issue in records:
+        if (issue.get("last_event_at") or "") <= cutoff and issue.get("reported_at"):
+            out.append(issue)
+        elif (issue.get("reported_at") or "") <= cutoff:
+            later.append(issue)
+    if later:
+        events = store.records("events")
+        by_issue = store.index("events", "issue", lambda e: (e.get("issue"),))
+        for issue in later:
+            state = state_at((events[i] for i in by_issue.lookup(issue["id"])), cutoff)
+            if state.get("status"):
+                state.pop("conflicts", None)
+                out.append({**issue, **cache_of(state)})
+    return out
+
+
 def cache_of(record: dict[str, Any]) -> dict[str, Any]:
     return {f: record.get(f) for f in CACHE_FIELDS}
 
@@ -375,14 +424,30 @@ def _problems_or_raise(problems: list[Problem]) -> None:
         raise ValidationError(problems)
 
 
+def _max_extension(issue: dict[str, Any]) -> int:
+    """The most working days one extension may add: the issue's row of the SLA table says."""
+    from gridtool.sla import DEFAULT_MAX_EXTENSION, load_sla
+
+    try:
+        return (
+            load_sla()
+            .limit(issue.get("category", ""), issue.get("urgency", ""), issue.get("scale"))
+            .max_extension
+        )
+    except (InputError, KeyError):  # a category the table no longer has
+        return DEFAULT_MAX_EXTENSION
+
+
 def _text(
     problems: list[Problem], field: str, value: Any, required: bool = False, limit: int = MAX_TEXT
 ) -> str:
-    text = "" if value is None else str(value).strip()
+    try:
+        text = check_text(value, field, multiline=field in FREE_TEXT_FIELDS, max_len=limit)
+    except Invalid as bad:
+        problems.append(Problem(field, bad.key, dict(bad.params)))
+        return ""
     if required and not text:
         problems.append(Problem(field, "invalid.required"))
-    elif len(text) > limit:
-        problems.append(Problem(field, "invalid.too_long", {"max": limit}))
     return text
 
 
@@ -449,7 +514,10 @@ def resolve_assignee(store: Store, ref: str) -> tuple[str, str, str]:
     A name that matches no lead is taken as a team or department such as 镇综治办; a name shared by
     several leads is refused rather than guessed.
     """
-    text = str(ref or "").strip()
+    try:
+        text = check_text(ref, "assignee", max_len=10_000)  # the length is checked below, for a team
+    except Invalid as bad:
+        raise ValidationError([Problem("assignee", bad.key, dict(bad.params))]) from None
     if not text:
         raise ValidationError([Problem("assignee", "invalid.required")])
     leads = store.records("leads")
@@ -632,6 +700,8 @@ def prepare(
         else:
             if days < 1:
                 problems.append(Problem("days", "invalid.minimum", {"minimum": 1}, str(days)))
+            elif days > (most := _max_extension(issue)):
+                problems.append(Problem("days", "input.extension_too_long", {"max": most}, str(days)))
         _problems_or_raise(problems)
         old = datetime.fromisoformat(issue["due"])
         payload.update(days=days, reason=reason, previous_due=issue["due"], due=iso(add_workdays(old, days)))
@@ -813,6 +883,12 @@ def timeline(store: Store, issue_id: str) -> list[dict[str, Any]]:
     return sorted((events[i] for i in ids), key=event_order)
 
 
+def resolved_at(issue: dict[str, Any]) -> str | None:
+    """When the issue was resolved, if it is resolved now (a store cached before reopening cleared
+    it may still hold the earlier resolution of a reopened issue)."""
+    return issue.get("resolved_at") if issue.get("status") in DONE else None
+
+
 def countdown(issue: dict[str, Any], at: datetime) -> str | None:
     """green / yellow / red for an open issue (see :func:`gridtool.workdays.countdown`), else None."""
     if issue.get("status") not in OPEN or not issue.get("due"):
@@ -958,7 +1034,7 @@ def open_counts(store: Store, field: str, value: str) -> int:
 
 # -- what a person sees -----------------------------------------------------------------------------
 
-LIST_COLUMNS = ("number", "status", "countdown", "title", "category", "grid_cell", "assignee", "due", "id")
+LIST_COLUMNS = ("number", "status", "countdown", "title", "category", "grid", "assignee", "due", "id")
 
 
 def rows(
@@ -976,7 +1052,7 @@ def rows(
             "countdown": (label("countdown", colour) if labels else colour) if colour else "",
             "title": issue.get("title"),
             "category": label("category", issue.get("category")) if labels else issue.get("category"),
-            "grid_cell": grid_code(store, issue.get("grid_cell") or ""),
+            "grid": grid_code(store, issue.get("grid_cell") or ""),
             "assignee": assignee_name(store, issue),
             "due": show_time(issue.get("due")) if labels else issue.get("due"),
             "id": issue["id"] if full_ids else short(issue["id"]),
@@ -986,7 +1062,7 @@ def rows(
                 urgency=issue.get("urgency"),
                 scale=issue.get("scale"),
                 reported_at=issue.get("reported_at"),
-                resolved_at=issue.get("resolved_at"),
+                resolved_at=resolved_at(issue),
                 rating=issue.get("rating"),
                 rework=issue.get("rework"),
             )
@@ -1003,18 +1079,25 @@ def json_record(
 ) -> dict[str, Any]:
     """A whole issue for scripts: stable ids, plus names a person reads and the countdown colour.
 
-    With its ``events``, also what the report recorded (description, channel, responsible).
+    Named as every list and report names them: ``grid`` the cell's code and ``grid_id`` its id,
+    ``assignee`` who has it as a person reads it and ``assignee_id`` the lead's id (null for a
+    team). With its ``events``, also what the report recorded (description, channel, responsible).
     """
     from gridtool.register import address, grid_code
     from gridtool.views import masked
 
     out = masked(issue, show_pii)
+    out["household_id"] = out.pop("household", None) or None
+    grid_id = out.pop("grid_cell", None)
+    out["grid"] = grid_code(store, grid_id or "")
+    out["grid_id"] = grid_id or None
+    out["assignee"] = assignee_name(store, issue)
+    out["assignee_id"] = issue.get("assignee") if issue.get("assignee_kind") == "lead" else None
+    out["resolved_at"] = resolved_at(issue)
     facts = report_facts(events)
     for key in ("description", "channel", "responsible"):
         if key in facts:
             out[key] = facts[key]
-    out["grid_code"] = grid_code(store, issue.get("grid_cell") or "")
-    out["assignee_name"] = assignee_name(store, issue)
     out["countdown"] = countdown(issue, at)
     household = store.records("households").get(issue.get("household") or "")
     if household:
@@ -1044,24 +1127,38 @@ def detail(
         "description": record.get("description"),
         "status": label("status", issue.get("status")),
         "countdown": label("countdown", colour) if colour else "",
+        "time_left": _time_left(issue, at),
         "category": label("category", issue.get("category")),
         "urgency": label("urgency", issue.get("urgency")),
         "scale": label("scale", issue.get("scale")),
         "channel": label("channel", record.get("channel")),
-        "grid_cell": record["grid_code"],
+        "grid": record["grid"],
         "reporter": record.get("reporter", ""),
         "address": record.get("address", ""),
         "reporter_phone": record.get("reporter_phone", ""),
-        "assignee": record["assignee_name"],
+        "assignee": record["assignee"],
         "responsible": record.get("responsible"),
         "reported_at": show_time(issue.get("reported_at")),
         "due": show_time(issue.get("due")),
-        "resolved_at": show_time(issue.get("resolved_at")),
+        "resolved_at": show_time(resolved_at(issue)),
         "rating": issue.get("rating"),
         "rework": issue.get("rework"),
         "id": issue["id"],
     }
     return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def _time_left(issue: dict[str, Any], at: datetime) -> str:
+    """Office hours left to the deadline of an open issue, as a person reads them; nothing once
+    it is overdue (the countdown says so)."""
+    if issue.get("status") not in OPEN or not issue.get("due"):
+        return ""
+    from gridtool.workdays import work_seconds_between, work_time_text
+
+    due = datetime.fromisoformat(issue["due"])
+    if due < at:
+        return ""
+    return work_time_text(work_seconds_between(at, due) / 3600)
 
 
 def timeline_rows(

@@ -49,7 +49,7 @@ from gridtool.i18n import t
 from gridtool.ids import derived_id, new_id, short
 from gridtool.paths import decode_table, in_force, load_table
 from gridtool.store import Store, Transaction
-from gridtool.validate import MAX_YEAR, MIN_YEAR
+from gridtool.validate import FREE_TEXT_FIELDS, MAX_YEAR, MIN_YEAR, Invalid, check_text
 
 RULES_FILE = "points_rules.csv"
 RULE_COLUMNS = ("rule", "service", "basis", "points", "name")
@@ -364,11 +364,12 @@ def _whole_points(value: Any, allow_negative: bool = False) -> int:
 
 
 def _text(field: str, value: Any, required: bool, limit: int = 200) -> str:
-    text = "" if value is None else str(value).strip()
+    try:
+        text = check_text(value, field, multiline=field in FREE_TEXT_FIELDS, max_len=limit)
+    except Invalid as bad:
+        raise ValidationError([Problem(field, bad.key, dict(bad.params))]) from None
     if required and not text:
         raise ValidationError([Problem(field, "invalid.required")])
-    if len(text) > limit:
-        raise ValidationError([Problem(field, "invalid.too_long", {"max": limit})])
     return text
 
 
@@ -600,7 +601,8 @@ def rank(
         out.append(
             {
                 "rank": n,
-                "volunteer": vid,
+                "volunteer": volunteer.get("name") or short(vid),
+                "volunteer_id": vid,
                 "name": volunteer.get("name") or short(vid),
                 "teams": team_names(store, volunteer.get("teams") or []),
                 "points": row["points"],

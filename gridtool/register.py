@@ -18,7 +18,15 @@ from gridtool.i18n import labelled_ids, t
 from gridtool.ids import new_id as new_record_id
 from gridtool.search import text_matches
 from gridtool.store import Index, Store, Transaction
-from gridtool.validate import Invalid, birth_date_of, check_id_number, check_mobile, sex_of
+from gridtool.validate import (
+    FREE_TEXT_FIELDS,
+    Invalid,
+    birth_date_of,
+    check_id_number,
+    check_mobile,
+    check_text,
+    sex_of,
+)
 
 ROLES = ("building-lead", "party-member", "five-elders", "volunteer", "team")
 COMMON_TAGS = ("独居老人", "空巢老人", "脱贫户", "低保户", "残疾人", "留守儿童", "党员户", "退役军人")
@@ -33,11 +41,14 @@ _BUILDING_SUFFIX = re.compile(r"(号楼|栋|幢|号|楼)$")
 class Problems:
     """Collects every problem with a record, so the user fixes them all in one go."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str | None = None) -> None:
         self.items: list[Problem] = []
+        self.table = table
 
     def add(self, field: str, key: str, value: Any = None, **params: object) -> None:
-        self.items.append(Problem(field, key, dict(params), None if value is None else str(value)))
+        self.items.append(
+            Problem(field, key, dict(params), None if value is None else str(value), self.table)
+        )
 
     def raise_if_any(self, where: str | None = None) -> None:
         if self.items:
@@ -45,11 +56,13 @@ class Problems:
 
     def text(self, data: dict[str, Any], field: str, required: bool = False, limit: int = MAX_TEXT) -> str:
         value = data.get(field)
-        text = "" if value is None else str(value).strip()
+        try:
+            text = check_text(value, field, multiline=field in FREE_TEXT_FIELDS, max_len=limit)
+        except Invalid as bad:
+            self.add(field, bad.key, **bad.params)
+            return "" if bad.key != "invalid.too_long" else str(value).strip()
         if required and not text:
             self.add(field, "invalid.required")
-        elif len(text) > limit:
-            self.add(field, "invalid.too_long", max=limit)
         return text
 
     def integer(
@@ -86,7 +99,11 @@ class Problems:
             value = _LIST_SEPARATORS.split(value)
         seen: dict[str, None] = {}
         for item in value:
-            text = str(item).strip()
+            try:
+                text = check_text(item, field)
+            except Invalid as bad:
+                self.add(field, bad.key, **bad.params)
+                continue
             if text:
                 seen[text] = None
         return list(seen)
@@ -242,6 +259,26 @@ def parse_members(text: str) -> list[dict[str, str]]:
     return [parse_member(spec) for spec in _MEMBERS_SEPARATORS.split(text) if spec.strip()]
 
 
+def _clean_extras(extras: dict[str, Any], p: Problems) -> dict[str, Any]:
+    """A ledger's own columns, kept as given, but held to the same rule as every text: no control
+    characters, and a cell no longer than a spreadsheet allows."""
+    clean = {}
+    for name, value in extras.items():
+        try:
+            clean[check_text(name, "extras")] = check_text(value, "extras", multiline=True, max_len=32_767)
+        except Invalid as bad:
+            p.add("extras", bad.key, None, **bad.params)
+    return clean
+
+
+def _member_text(p: Problems, member: dict[str, Any], key: str, position: int) -> str:
+    try:
+        return check_text(member.get(key) or "", "members")
+    except Invalid as bad:
+        p.add("members", bad.key, None, n=position, **bad.params)
+        return ""
+
+
 def _clean_members(c: Checker, raw: Any, own_id: str | None, p: Problems) -> list[dict[str, Any]]:
     members: list[dict[str, Any]] = []
     if not raw:
@@ -254,12 +291,12 @@ def _clean_members(c: Checker, raw: Any, own_id: str | None, p: Problems) -> lis
     for position, member in enumerate(raw, start=1):
         if isinstance(member, str):
             member = parse_member(member)
-        name = str(member.get("name") or "").strip()
         field = "members"
+        name = _member_text(p, member, "name", position)
         if not name:
             p.add(field, "invalid.member_name", None, n=position)
         id_number = str(member.get("id_number") or "").strip()
-        record: dict[str, Any] = {"name": name, "relation": str(member.get("relation") or "").strip()}
+        record: dict[str, Any] = {"name": name, "relation": _member_text(p, member, "relation", position)}
         if member.get("id"):
             record["id"] = member["id"]
         if id_number:
@@ -515,10 +552,10 @@ class Checker:
     ) -> dict[str, Any]:
         """The cleaned record, or :class:`ValidationError` listing every problem with it."""
         k = self.kind
-        p = Problems()
+        p = Problems(k.name)
         clean = k.clean(self, data, own_id, p)
         if data.get("extras"):  # columns a ledger had that the register does not know: kept as given
-            clean["extras"] = dict(data["extras"])
+            clean["extras"] = _clean_extras(data["extras"], p)
         key = k.natural_key(clean)
         if key is not None and not p.items and (not isinstance(key, tuple) or all(key)):
             clash = self.natural.lookup(key)

@@ -2,8 +2,9 @@
 
 Reports only read. Opening the store takes its shared lock just long enough to load a consistent
 view, and every report works from the fields cached on issue records (status, due, resolved_at,
-rating, rework ...), never from the events table, so a report over 100,000 issues does not parse
-their half-million events.
+rating, rework ...), and reads the events table only for the issues whose timeline moved after
+the report's moment, so a report for today over 100,000 issues does not parse their half-million
+events.
 
 **Rounding, stated once:** :func:`rate` gives a percentage to one decimal place, rounding half up
 (72 of 81 = 88.888… → 88.9; 1 of 8 = 12.5; 1 of 16 = 6.25 → 6.3), and ``None`` (shown as —) when the
@@ -16,12 +17,16 @@ numerator and the name of its denominator (:class:`Rate`):
 * rework rate 返工率 = issues reopened at least once / issues resolved at least once
 
 ``stats`` counts the issues *received* (reported) between ``--from`` and ``--to`` inclusive, and
-describes where each of them stands now.
+describes where each of them stood at ``--as-of`` (default now).
+
+**The past is rebuilt, not remembered.** Every report takes a moment (``as_of``) and sees each
+issue's status, assignee and deadline as its timeline stood then (:func:`gridtool.issues.issues_as_of`):
+events after the moment do not exist for it, so a report made again after the month equals the
+one made at its end.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,8 +35,9 @@ from typing import Any
 
 from gridtool.errors import InputError
 from gridtool.i18n import t
-from gridtool.issues import DONE, OPEN, label, show_time
+from gridtool.issues import DONE, OPEN, issues_as_of, label, show_time
 from gridtool.store import Store
+from gridtool.workdays import work_time_text
 
 LISTING_GROUPS = ("grid", "assignee", "category")
 STATS_GROUPS = ("grid", "category", "assignee", "month")
@@ -168,7 +174,7 @@ def overdue(
     keep = _grid_filter(store, grid)
     found = [
         issue
-        for issue in store.records("issues").values()
+        for issue in issues_as_of(store, moment)
         if issue["status"] in OPEN and (issue["due"] or "9") < cutoff and keep(issue)
     ]
     found.sort(key=lambda i: (i["due"], i.get("number") or ""))
@@ -181,19 +187,22 @@ def overdue(
     return Listing("overdue", moment, rows, group_by)
 
 
-_WITHIN = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(d|h|天|小时)\s*\Z", re.IGNORECASE)
+MAX_WITHIN_DAYS = 3_650
+"""``--within`` looks ahead at most ten years."""
 
 
 def parse_within(text: str) -> float:
-    """Working hours in ``1d`` (24), ``8h``, ``2d``, ``1.5d``; a day is a whole working day."""
-    m = _WITHIN.match(str(text))
-    if not m:
+    """Working hours in ``1d`` (or ``1``: a working day's office hours), ``8h``, ``1.5d``."""
+    from gridtool.durations import parse_span
+    from gridtool.workdays import work_hours
+
+    span = parse_span(text, "dh")
+    if span is None or span[0] <= 0:
         raise InputError("report.bad_within", value=text)
-    amount = float(m.group(1))
-    hours = amount * 24 if m.group(2).lower() in ("d", "天") else amount
-    if hours <= 0:
-        raise InputError("report.bad_within", value=text)
-    return hours
+    amount, unit = span
+    if (amount if unit == "d" else amount / 24) > MAX_WITHIN_DAYS:
+        raise InputError("input.within_too_long", value=text, max=MAX_WITHIN_DAYS)
+    return amount * work_hours().day / 3600 if unit == "d" else amount
 
 
 def due_soon(
@@ -215,7 +224,7 @@ def due_soon(
     keep = _grid_filter(store, grid)
     found = [
         issue
-        for issue in store.records("issues").values()
+        for issue in issues_as_of(store, moment)
         if issue["status"] in OPEN and start <= (issue["due"] or "") <= end and keep(issue)
     ]
     found.sort(key=lambda i: (i["due"], i.get("number") or ""))
@@ -247,7 +256,7 @@ def followups(
     keep = _grid_filter(store, grid)
     make = _Rows(store, resolved=True)
     rows = []
-    for issue in store.records("issues").values():
+    for issue in issues_as_of(store, moment):
         if issue.get("status") != "resolved" or not issue.get("resolved_at") or not keep(issue):
             continue
         waited = workdays_between(_from_iso(issue["resolved_at"]), moment)
@@ -285,6 +294,8 @@ def listing_rows(
                         value = label(c, value)
                     elif c in ("due", "resolved_at"):
                         value = show_time(value)
+                    elif c == "hours_left":
+                        value = work_time_text(value)
                 flat[c] = value
             out.append(flat)
     return out
@@ -314,9 +325,11 @@ def listing_params(listing: Listing) -> dict[str, Any]:
     params["after"] = listing.params.get("after", "")
     within = str(listing.params.get("within", ""))
     if within:
-        m = _WITHIN.match(within)
-        unit = "days" if m and m.group(2).lower() in ("d", "天") else "hours"
-        params["span"] = t(f"report.span.{unit}", n=m.group(1) if m else within)
+        from gridtool.durations import parse_span
+
+        span = parse_span(within, "dh")
+        unit = "hours" if span and span[1] == "h" else "days"
+        params["span"] = t(f"report.span.{unit}", n=f"{span[0]:g}" if span else within)
     return params
 
 
@@ -353,7 +366,8 @@ def _md_item(kind: str, row: dict[str, Any]) -> str:
         days = row["overdue_workdays"]
         return t("report.md.overdue.item", days=days if days > 0 else "<1", **common)
     if kind == "due_soon":
-        return t("report.md.due_soon.item", hours=row["hours_left"], **common)
+        left = work_time_text(row["hours_left"])
+        return t("report.md.due_soon.item", hours=row["hours_left"], left=left, **common)
     return t(
         "report.md.followups.item",
         resolved=show_time(row["resolved_at"]),
@@ -429,7 +443,7 @@ class Metrics:
                 rating_sum += rating
                 if rating >= SATISFIED:
                     satisfied += 1
-            if i["resolved_at"]:
+            if i["rework"] or i["resolved_at"]:  # reopened issues were resolved once (rework > 0)
                 resolved_ever += 1
                 if i["rework"]:
                     reworked += 1
@@ -511,15 +525,27 @@ class Stats:
     by: str | None
     total: Metrics
     groups: list[Metrics]
+    as_of: datetime | None = None
 
 
-def stats(store: Store, start: date, end: date, by: str | None = None, grid: str | None = None) -> Stats:
-    """The office's figures for the issues received from ``start`` to ``end`` (both included)."""
+def stats(
+    store: Store,
+    start: date,
+    end: date,
+    by: str | None = None,
+    grid: str | None = None,
+    as_of: datetime | None = None,
+) -> Stats:
+    """The office's figures for the issues received from ``start`` to ``end`` (both included), each
+    described as it stood at ``as_of`` (default now): a month's report made again later is the same."""
+    from gridtool.issues import now
+
     _check_group(by, STATS_GROUPS)
     if end < start:
         raise InputError("report.bad_period", start=start.isoformat(), end=end.isoformat())
+    moment = as_of or now()
     lo, hi = start.isoformat(), end.isoformat() + "T99"
-    cohort = [i for i in store.records("issues").values() if lo <= i["reported_at"] <= hi]
+    cohort = [i for i in issues_as_of(store, moment) if lo <= i["reported_at"] <= hi]
     if grid:
         keep = _grid_filter(store, grid)
         cohort = [i for i in cohort if keep(i)]
@@ -567,7 +593,7 @@ def stats(store: Store, start: date, end: date, by: str | None = None, grid: str
             if by
             else Metrics.of(t("report.total"), cohort, through)
         )
-    return Stats(start, end, by, total, sorted(metrics, key=lambda m: m.name))
+    return Stats(start, end, by, total, sorted(metrics, key=lambda m: m.name), moment)
 
 
 STATS_COLUMNS = (
@@ -633,6 +659,7 @@ def stats_json(report: Stats) -> dict[str, Any]:
         "report": "stats",
         "from": report.start.isoformat(),
         "to": report.end.isoformat(),
+        "as_of": report.as_of.isoformat(timespec="seconds") if report.as_of else None,
         "by": report.by,
         "rounding": "percent to one decimal place, half up; null when the denominator is 0",
         "denominators": {

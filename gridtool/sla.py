@@ -29,7 +29,9 @@ from gridtool.workdays import LazyText, add_work_hours, add_workdays
 __all__ = [
     "ANY_SCALE",
     "COLUMNS",
+    "DEFAULT_MAX_EXTENSION",
     "END_OF_DAY",
+    "EXTENSION_COLUMN",
     "SCALES",
     "SLA_FILE",
     "UNITS",
@@ -43,6 +45,11 @@ __all__ = [
 
 SLA_FILE = "sla.csv"
 COLUMNS = ("category", "urgency", "scale", "limit", "unit", "responsible")
+EXTENSION_COLUMN = "max_extension"
+"""Optional: the most working days one extension may add (default :data:`DEFAULT_MAX_EXTENSION`)."""
+DEFAULT_MAX_EXTENSION = 30
+MAX_LIMIT_DAYS = 3_650
+"""A limit, and an extension, of at most ten years of working days (or as many working hours)."""
 UNITS = ("workdays", "workhours")
 SCALES = ("major", "minor", "private")
 ANY_SCALE = "*"
@@ -57,6 +64,8 @@ class Limit:
     amount: float
     unit: str
     responsible: str
+    max_extension: int = 30
+    """The most working days one extension (``issue extend``) may add."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,8 @@ def _parse(path: Path, data: bytes) -> list[SlaRow]:
             raise bad(n, "sla.reason.bad_limit", value=values["limit"])
         if amount <= 0:
             raise bad(n, "sla.reason.not_positive", value=values["limit"])
+        if amount > (MAX_LIMIT_DAYS if unit == "workdays" else MAX_LIMIT_DAYS * 24):
+            raise bad(n, "sla.reason.too_long", value=values["limit"], max=MAX_LIMIT_DAYS)
         if unit == "workdays":
             if not amount.is_integer():
                 raise bad(n, "sla.reason.not_whole", value=values["limit"])
@@ -192,11 +203,21 @@ def _parse(path: Path, data: bytes) -> list[SlaRow]:
         elif amount.is_integer():
             amount = int(amount)
 
+        extension = DEFAULT_MAX_EXTENSION
+        if EXTENSION_COLUMN in header and header.index(EXTENSION_COLUMN) < len(cells):
+            text = cells[header.index(EXTENSION_COLUMN)].strip()
+            if text:
+                if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT_DAYS:
+                    raise bad(n, "sla.reason.bad_extension", value=text, max=MAX_LIMIT_DAYS)
+                extension = int(text)
+
         key = (category, urgency, scale)
         if key in seen:
             raise bad(n, "sla.reason.duplicate", first=seen[key])
         seen[key] = n
-        rows.append(SlaRow(category, urgency, scale, Limit(amount, unit, values["responsible"]), n))
+        rows.append(
+            SlaRow(category, urgency, scale, Limit(amount, unit, values["responsible"], extension), n)
+        )
 
     if not rows:
         raise bad(2, "sla.reason.no_rows")

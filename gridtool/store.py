@@ -25,9 +25,11 @@ import gc
 import mmap
 import os
 import re
+import struct
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from operator import itemgetter
@@ -50,6 +52,14 @@ CHECKPOINT_BYTES = 1 << 20
 SIDECARS = ("log", "lock", "sync-key", "sync-state")
 LOCK_TIMEOUT_S = 30.0
 META = "_meta"
+# Every log line and checkpoint file ends with this key: a CRC-32 of the line or file without it.
+# CRC-32 catches every flipped byte and every burst up to 32 bits, at the speed of a memory copy.
+CHECKSUM_KEY = b',"crc":"'
+_SEAL_LEN = len(CHECKSUM_KEY) + 8 + 2  # the key, eight hex digits, '"}'
+# Temp files of an interrupted write_private: ".NAME.<pid>.<id>.tmp" (pid and id are what tell
+# a leftover of a dead process from a file another process is writing right now).
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9A-Z]{6}\.tmp")
+_OP_TABLE = re.compile(rb'"t":"([a-z_]+)"')
 TABLES = ("grid_cells", "buildings", "leads")  # small, kept in NAME.json; every other table loads lazily
 
 # Migrations from version N to N + 1, applied to the raw view (tables -> id -> record).
@@ -172,6 +182,74 @@ def write_private(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+# The log's committed size and inode, kept in the lock file (the size is what is compared: a store
+# copied elsewhere keeps its record, and a copy cut short is as much a cut log).
+_COMMITTED = struct.Struct("<QQ")
+
+
+def commit_record(size: int, inode: int) -> bytes:
+    """What the lock file holds after a commit: how long the log is, sealed with a CRC-32. A log
+    found shorter than that was cut after the commit, not torn by a crash during one."""
+    body = _COMMITTED.pack(size, inode)
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def read_commit_record(raw: bytes) -> tuple[int, int] | None:
+    """``(size, inode)`` from a lock file's bytes; None if it holds none; :class:`Damaged` if bad."""
+    if not raw:
+        return None
+    if len(raw) != _COMMITTED.size + 4 or struct.unpack("<I", raw[-4:])[0] != zlib.crc32(raw[:-4]):
+        raise Damaged("checksum mismatch")
+    size, inode = _COMMITTED.unpack(raw[:-4])
+    return size, inode
+
+
+def write_commit_record(fd: int, size: int, inode: int) -> None:
+    """Best effort, not synced: a record lost with the page cache only weakens the check."""
+    with contextlib.suppress(OSError):
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, commit_record(size, inode))
+
+
+class Damaged(ValueError):
+    """A file's bytes fail their checksum or are missing it where one is required."""
+
+
+def seal(body: bytes) -> bytes:
+    """``body`` (the bytes of a JSON object) with its CRC-32 added as the object's last key.
+
+    The checksum is taken over the exact bytes written, whatever keys they hold, so anything may
+    add keys to a log entry before it is sealed, and verifying never re-serialises anything."""
+    return b'%s%s%08x"}' % (body[:-1], CHECKSUM_KEY, zlib.crc32(body))
+
+
+def is_sealed(raw: bytes) -> bool:
+    """Whether ``raw`` ends with a checksum key (it may still be wrong)."""
+    return raw[-_SEAL_LEN:-10] == CHECKSUM_KEY and raw[-2:] == b'"}'
+
+
+def seal_holds(raw: bytes) -> bool:
+    """Whether sealed bytes still match their checksum (without parsing them)."""
+    return b"%08x" % zlib.crc32(b"}", zlib.crc32(memoryview(raw)[:-_SEAL_LEN])) == raw[-10:-2]
+
+
+def unseal(raw: bytes, legacy: bool = False) -> Any:
+    """The JSON object sealed in ``raw``, after its checksum matched; :class:`Damaged` if not.
+
+    ``legacy``: bytes written before checksums existed are parsed as they are."""
+    if is_sealed(raw):
+        if not seal_holds(raw):
+            raise Damaged("checksum mismatch")
+        parsed = _parse(raw)
+        if not isinstance(parsed, dict):
+            raise Damaged("not an object")
+        del parsed["crc"]
+        return parsed
+    if not legacy:
+        raise Damaged("checksum missing")
+    return _parse(raw)
+
+
 def leftovers(target: Path) -> list[Path]:
     """Files beside ``target`` named as a store's files would be (``gridtool.json.log``, ...), which
     :meth:`Store.init` refuses to start over; a lock file alone is harmless."""
@@ -187,6 +265,37 @@ def _refuse_existing(target: Path) -> None:
         raise StoreError("store.leftovers", path=str(target), files=", ".join(p.name for p in found))
 
 
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process (EPERM): alive, and not ours to judge
+    return True
+
+
+def log_entry(line: bytes, offset: int, path: Path, legacy: bool = False) -> dict[str, Any]:
+    """A log line (without its newline) as an entry: checksum verified, operations complete.
+    ``legacy``: the line lies before the store started sealing lines, so one without a checksum
+    is accepted. Raises :class:`StoreError` naming the file and the byte."""
+    try:
+        entry = unseal(line, legacy=legacy)
+        if entry.get("v", 1) > LOG_FORMAT:
+            raise StoreError("store.too_new", path=str(path), found=entry["v"], supported=LOG_FORMAT)
+        if not entry["ops"] or not all(
+            isinstance(op["id"], list) and op["hlc"] and op["t"] and op["r"] for op in entry["ops"]
+        ):
+            raise ValueError("an entry without complete operations")
+    except Damaged as exc:
+        raise StoreError("store.log_corrupt", path=str(path), offset=offset, reason=str(exc)) from None
+    except (orjson.JSONDecodeError, KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+        raise StoreError("store.log_corrupt", path=str(path), offset=offset, reason=str(exc)[:120]) from None
+    return entry
+
+
 def _fsync_dir(directory: Path) -> None:
     if sys.platform == "win32":
         return
@@ -195,6 +304,11 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    """An OS error's reason in one line ("No space left on device"), without the file name."""
+    return exc.strerror or str(exc)
 
 
 def _parse(raw: bytes) -> Any:
@@ -295,6 +409,12 @@ class Transaction:
         self.actor = actor
         self.at = at
         self.ops: list[dict[str, Any]] = []
+        # Other replicas' transactions this one adopts, as they travel (id, author's key and
+        # signature, op range): kept on the log line so they can be passed on still signed.
+        self.relayed: list[dict[str, Any]] = []
+        # What a higher layer records in the same log line, so it commits with the operations or
+        # not at all (sync: the bundle an import took them from).
+        self.notes: dict[str, Any] = {}
 
     def create(self, table: str, fields: dict[str, Any], record_id: str | None = None) -> str:
         if record_id is None:
@@ -420,6 +540,17 @@ class Transaction:
         self.ops.append(op)
 
 
+TxSigner = Callable[["Store", dict[str, Any]], dict[str, Any]]
+_TX_SIGNERS: list[TxSigner] = []
+
+
+def register_tx_signer(signer: TxSigner) -> None:
+    """Let a higher layer (sync) add keys to each log entry of a transaction made here, such as
+    its author's signature over the entry's portable content. The store never imports sync."""
+    if signer not in _TX_SIGNERS:
+        _TX_SIGNERS.append(signer)
+
+
 class Store:
     """A gridtool store on disk: open it, read its tables, and write through transactions."""
 
@@ -437,16 +568,38 @@ class Store:
         self._log_identity: tuple[int, int] | None = None
         self._torn_at: int | None = None
         self._seen_size = 0
+        self._sums_from = 1 << 62
         self._dirty_unloaded: set[str] = set()
         self._stale = True
         if not self.path.exists():
             raise StoreError("store.missing", path=str(self.path))
         with self.lock.hold(exclusive=False):
             self._load()
-        if self.meta["schema"] < SCHEMA_VERSION:
-            with self.lock.hold(exclusive=True):
-                self._load()
-                self._migrate()
+            self._remove_temp_leftovers()
+        if self.meta["schema"] < SCHEMA_VERSION or "sums_from" not in self.meta:
+            try:
+                with self.lock.hold(exclusive=True):
+                    self._load()
+                    self._migrate()
+            except (OSError, StoreError):
+                if self.meta["schema"] < SCHEMA_VERSION:
+                    raise
+                # A store from before checksums on a read-only disk: read as it is, upgraded on
+                # the first open that may write.
+
+    def _remove_temp_leftovers(self) -> None:
+        """Delete temp files that a checkpoint interrupted by a crash left beside the store (full
+        copies of tables, personal data included). Called under the store lock, so no checkpoint
+        is being written; a file whose process is still alive is left alone all the same."""
+        prefix = self.path.name
+        for path in self.path.parent.glob(f".{prefix}*.tmp"):
+            match = _TEMP_NAME.fullmatch(path.name)
+            if not match or not (match["name"] == prefix or match["name"].startswith(prefix + ".")):
+                continue
+            if _process_alive(int(match["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     # -- creating -----------------------------------------------------------------------------
 
@@ -455,7 +608,6 @@ class Store:
         """Create an empty store with a new replica id; refuses to touch an existing file."""
         target = Path(path)
         _refuse_existing(target)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         meta = {
             "schema": SCHEMA_VERSION,
             "replica": new_id(),
@@ -468,13 +620,32 @@ class Store:
         view: dict[str, Any] = {META: {"store": meta}}
         for table in TABLES:
             view[table] = {}
+        meta["sums_from"] = 0
+        meta["tables"] = []
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError("store.write_failed", path=str(target.parent), reason=_reason(exc)) from None
         lock = _Lock(target.with_name(target.name + ".lock"))
         with lock.hold(exclusive=True):
             _refuse_existing(target)
             log_path = target.with_name(target.name + ".log")
-            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
-            write_private(target, orjson.dumps(view))
+            made: list[Path] = []
+            try:  # all or nothing: a failed init leaves nothing that would refuse the next one
+                fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                made.append(log_path)
+                os.close(fd)
+                if lock._fd is not None:  # a lock file left by a store that was here before
+                    os.ftruncate(lock._fd, 0)
+                write_private(target, seal(orjson.dumps(view)))
+            except BaseException as exc:
+                for path in made:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                if isinstance(exc, OSError):
+                    path = exc.filename or target
+                    raise StoreError("store.write_failed", path=str(path), reason=_reason(exc)) from None
+                raise
         return cls(target)
 
     # -- reading ------------------------------------------------------------------------------
@@ -511,7 +682,10 @@ class Store:
         """This store's own files: the main file, its log and lock, and the file of each table kept
         apart. The tables are named from the log, so ``office.json`` beside a store ``office`` is
         not mistaken for its table ``json``."""
-        names = {op["t"] for op in self.operations()} | set(TABLES)
+        if "tables" in self.meta:  # every table with a file, and those only the replayed tail holds
+            names = {*self.meta["tables"], *self._lazy_loaded, *self._dirty_unloaded, *TABLES}
+        else:
+            names = {op["t"] for op in self.operations()} | set(TABLES)
         candidates = [self.path, *map(self.sidecar, SIDECARS), *map(self.table_path, sorted(names))]
         return [path for path in candidates if path.exists()]
 
@@ -545,16 +719,33 @@ class Store:
         with self.lock.hold(exclusive=False):
             path = self.table_path(table)
             try:
-                data = _parse(path.read_bytes())
+                data = unseal(path.read_bytes(), legacy="sums_from" not in self.meta)
                 records = data[table]
                 offset = int(data[META]["table"]["log_offset"])
                 owner = data[META]["table"].get("replica")
+                if not isinstance(records, dict):
+                    raise TypeError(f"{table} is not a table")
             except FileNotFoundError:
-                records, offset, owner = {}, 0, self.replica
+                written = self.meta.get("tables")
+                if written is None:  # a store from before the list: the table may be in the log
+                    records, offset, owner = {}, 0, self.replica
+                elif table in written:  # the last checkpoint wrote it: its file went missing
+                    raise StoreError("store.table_missing", path=str(path)) from None
+                else:  # never written before the checkpoint: only the log's tail can hold it
+                    records, offset, owner = {}, int(self.meta["log_offset"]), self.replica
+            except OSError as exc:
+                raise StoreError("store.unreadable", path=str(path), reason=_reason(exc)) from None
+            except Damaged as exc:
+                raise StoreError("store.corrupt", path=str(path), reason=str(exc)) from None
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise StoreError("store.corrupt", path=str(path), reason=str(exc)[:120]) from None
             if owner not in (None, self.replica):  # files from before tables were signed carry none
                 raise StoreError("store.foreign_table", path=str(path), store=str(self.path))
+            if "tables" in self.meta:
+                # Every checkpoint rewrites each table changed since the one before, so a table's
+                # file is current up to the main file's offset: a table untouched while a 266 MB
+                # import was logged does not read that import again.
+                offset = max(offset, int(self.meta["log_offset"]))
             self._view[table] = records
             self._lazy_loaded.add(table)
             if offset < self._offset:
@@ -643,14 +834,18 @@ class Store:
         except FileNotFoundError:
             raise StoreError("store.missing", path=str(self.path)) from None
         except OSError as exc:  # a directory, no permission: say which file and why
-            reason = exc.strerror or str(exc)
-            raise StoreError("store.unreadable", path=str(self.path), reason=reason) from None
+            raise StoreError("store.unreadable", path=str(self.path), reason=_reason(exc)) from None
         try:
-            view = _parse(raw)
+            view = unseal(raw, legacy=True)
             meta = view[META]["store"]
             schema = int(meta["schema"])
             for key in ("replica", "seq", "hlc"):
                 meta[key]
+            if not is_sealed(raw) and "sums_from" in meta:  # written with a checksum, now without
+                raise Damaged("checksum missing")
+            sums_from = int(meta.get("sums_from", 1 << 62))
+        except Damaged as exc:
+            raise StoreError("store.corrupt", path=str(self.path), reason=str(exc)) from None
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise StoreError("store.corrupt", path=str(self.path), reason=str(exc)[:120]) from None
         if schema > SCHEMA_VERSION:
@@ -658,6 +853,7 @@ class Store:
         for table in TABLES:
             view.setdefault(table, {})
         self._view = view
+        self._sums_from = sums_from
         self._lazy_loaded = set()
         for name in [n for n in view if n != META and n not in TABLES]:
             # A store written before this table moved to a file of its own keeps it in the main
@@ -705,6 +901,8 @@ class Store:
                 raise StoreError("store.log_missing", path=str(self.log_path)) from None
             self._log_identity = None
             return
+        except OSError as exc:
+            raise StoreError("store.unreadable", path=str(self.log_path), reason=_reason(exc)) from None
         with fh:
             st = os.fstat(fh.fileno())
             if st.st_size < (end if end is not None else start):
@@ -722,35 +920,60 @@ class Store:
             self._log_identity = (st.st_ino, st.st_dev)
         stop = tail.rfind(b"\n") + 1
         if end is None:  # a line cut short by a crash was never committed: it is not applied
+            self._refuse_cut_log(start + stop)
             self._torn_at = start + stop if stop < len(tail) else None
             self._seen_size = start + len(tail)
         if chosen is None:
             chosen = ((start + pos, line) for pos, line in _lines(tail, mentioning, 0, stop))
         for pos, line in chosen:
-            try:
-                entry = orjson.loads(line)
-                if entry.get("v", 1) > LOG_FORMAT:
-                    raise StoreError(
-                        "store.too_new", path=str(self.log_path), found=entry["v"], supported=LOG_FORMAT
-                    )
-                if not entry["ops"] or not all(
-                    isinstance(op["id"], list) and op["hlc"] and op["t"] and op["r"] for op in entry["ops"]
-                ):
-                    raise ValueError("an entry without complete operations")
-            except (
-                orjson.JSONDecodeError,
-                KeyError,
-                TypeError,
-                IndexError,
-                AttributeError,
-                ValueError,
-            ) as exc:
-                raise StoreError(
-                    "store.log_corrupt", path=str(self.log_path), offset=pos, reason=str(exc)[:120]
-                ) from None
-            yield pos, entry
+            yield pos, self._log_entry(line, pos)
         if end is None:
             self._offset = start + stop
+
+    @classmethod
+    def replayed(
+        cls,
+        path: str | os.PathLike[str],
+        meta: dict[str, Any],
+        tables: Iterable[str],
+        end: int,
+        start: int = 0,
+        records: dict[str, dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The main file's tables and ``tables`` rebuilt from the log's bytes ``start`` to ``end``
+        (onto ``records``, a table's checkpointed records, when given), with ``meta``'s sequence
+        and clock brought up to them: what ``store repair`` writes in place of a damaged or
+        lagging checkpoint. Other tables' operations are read but not kept."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.log_path = store.sidecar("log")
+        store.generation = 0
+        store._indexes = {}
+        store._view = {META: {"store": meta}, **{t: {} for t in TABLES}, **(records or {})}
+        store._lazy_loaded = set(tables) - set(TABLES)
+        store._dirty_unloaded = set()
+        store._sums_from = int(meta.get("sums_from", 1 << 62))
+        store._tx = None
+        with collector_paused():
+            for _, entry in store._read_log(start, end):
+                for op in entry["ops"]:
+                    store._apply(op)
+        return store._view
+
+    def _refuse_cut_log(self, complete: int) -> None:
+        """A log whose complete lines end before the size the last commit recorded lost committed
+        lines (a copy cut short, a truncation), which replaying must not pass over in silence."""
+        try:
+            record = read_commit_record(self.lock.path.read_bytes()[: _COMMITTED.size + 4])
+        except (OSError, Damaged):  # no lock file, or a damaged record: store check reports it
+            return
+        if record is not None and record[0] > complete:  # by size alone: a copied store keeps its record
+            raise StoreError("store.log_cut", path=str(self.log_path), size=complete, committed=record[0])
+
+    def _log_entry(self, line: bytes, offset: int) -> dict[str, Any]:
+        """The entry a log line holds, after its checksum (the one place lines are verified):
+        a line that fails it is refused by file and byte, never used."""
+        return log_entry(line, offset, self.log_path, legacy=offset < self._sums_from)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -789,7 +1012,13 @@ class Store:
             entry["actor"] = tx.actor
         if tx.at:
             entry["at"] = tx.at.isoformat(timespec="seconds")
-        line = orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE)
+        entry.update(tx.notes)
+        if tx.relayed:
+            entry["txs"] = tx.relayed
+        else:
+            for signer in _TX_SIGNERS:
+                entry.update(signer(self, entry))
+        line = seal(orjson.dumps(entry)) + b"\n"  # sealed last, over whatever the entry holds
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             start = self._torn_at if self._torn_at is not None else self._offset
@@ -812,6 +1041,8 @@ class Store:
             st = os.fstat(fd)
         finally:
             os.close(fd)
+        if self.lock._fd is not None:
+            write_commit_record(self.lock._fd, start + len(line), st.st_ino)
         self._torn_at = None
         self._offset = self._seen_size = start + len(line)
         self._log_identity = (st.st_ino, st.st_dev)
@@ -835,10 +1066,17 @@ class Store:
                 META: {"table": {"log_offset": self._offset, "replica": self.replica}},
                 table: self._view.get(table, {}),
             }
-            write_private(self.table_path(table), orjson.dumps(data))
+            write_private(self.table_path(table), seal(orjson.dumps(data)))
         self.meta["log_offset"] = self._offset
+        # The tables with a file as of this offset: a table not named has nothing in the log before
+        # it, so reading it replays only the tail (not the whole log, to find nothing); and one
+        # named has nothing in the log between its own file's offset and this one (it would be
+        # loaded or dirty here, and written above).
+        self.meta["tables"] = sorted({*self.meta.get("tables", ()), *self._lazy_loaded})
+        self.meta.setdefault("sums_from", self._offset)
         main = {name: value for name, value in self._view.items() if name == META or name in TABLES}
-        write_private(self.path, orjson.dumps(main))
+        write_private(self.path, seal(orjson.dumps(main)))
+        self._sums_from = self.meta["sums_from"]
         self._checkpoint_offset = self._offset
 
     def _all_table_names(self) -> set[str]:
@@ -849,10 +1087,29 @@ class Store:
             for path in self.path.parent.glob(f"{self.path.name}.*")
             if re.fullmatch(r"[a-z_]+", path.name[len(self.path.name) + 1 :])
         } - {"log", "lock"}
-        names |= {op["t"] for op in self.operations()}
-        return names | set(TABLES)
+        return names | self._tables_in_log() | set(TABLES)
+
+    def _tables_in_log(self) -> set[str]:
+        """The names of the tables the log's operations write, read off its bytes in chunks: a
+        266 MB log is one import's line, which parsed whole takes 2.5 GB. A field that happens to
+        be called ``t`` only adds a name, whose table then reads as empty."""
+        found: set[str] = set()
+        try:
+            fh = open(self.log_path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            return found
+        with fh:
+            carry = b""
+            while chunk := fh.read(16 << 20):
+                data = carry + chunk
+                found.update(m.decode() for m in _OP_TABLE.findall(data))
+                carry = data[-64:]
+        return found
 
     def _migrate(self) -> None:
+        if "sums_from" not in self.meta:  # from before checksums: every file is rewritten sealed
+            for table in self._all_table_names():
+                self.records(table)
         while self.meta["schema"] < SCHEMA_VERSION:
             version = self.meta["schema"]
             migration = MIGRATIONS.get(version)
@@ -930,21 +1187,47 @@ class Store:
                 idx.remove(rid, current)
                 idx.add(rid, record)
 
+    def entries(self, start: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The log's committed entries from byte ``start`` (a line's start), with their offsets,
+        each verified against its checksum: how anything outside the store should read the log."""
+        with self.lock.hold(exclusive=False):
+            try:
+                size = os.stat(self.log_path).st_size
+            except FileNotFoundError:
+                return
+            if start >= size:
+                return
+            yield from self._read_log(start, size - self._torn_bytes(size))
+
+    def _torn_bytes(self, size: int) -> int:
+        """How many bytes at the end of a log of ``size`` bytes follow its last newline."""
+        with open(self.log_path, "rb") as fh:
+            back = min(size, 1 << 16)
+            while True:
+                fh.seek(size - back)
+                chunk = fh.read(back)
+                cut = chunk.rfind(b"\n")
+                if cut >= 0 or back == size:
+                    return len(chunk) - cut - 1
+                back = min(size, back * 4)
+
     def operations(self) -> Iterator[dict[str, Any]]:
         """Every committed operation in log order (the history sync will exchange)."""
         with self.lock.hold(exclusive=False), open(self.log_path, "rb") as fh:
+            offset = 0
             for line in fh:
                 if line.endswith(b"\n"):
-                    yield from orjson.loads(line)["ops"]
+                    yield from self._log_entry(line[:-1], offset)["ops"]
+                offset += len(line)
 
 
 def _lines(body: Any, mentioning: bytes | None, start: int, end: int) -> Iterator[tuple[int, bytes]]:
     """The complete lines of ``body[start:end]`` (bytes or a memory map) with their offsets in
     ``body``; with ``mentioning``, only those holding it, found by searching for it rather than
-    by splitting every line."""
+    by splitting every line. Lines end at ``\n`` only (never at another line break a value holds)."""
     if mentioning is None:
         pos = start
-        for line in body[start:end].splitlines():
+        for line in body[start:end].split(b"\n")[:-1]:
             yield pos, line
             pos += len(line) + 1
         return

@@ -36,12 +36,77 @@ _PHONE_JUNK = re.compile(r"[\s\-()]")
 
 
 class Invalid(ValueError):
-    """A value was refused; ``key`` names the translated reason, ``params`` fill it in."""
+    """A value was refused; ``key`` names the translated reason, ``params`` fill it in; ``field``
+    names what was refused when the validator was told (:func:`check_text`)."""
+
+    field: str | None = None
 
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+# Characters that make a terminal or an editor show something other than the text: C0 and C1
+# controls (ESC among them), DEL, lone surrogates (bytes that were not UTF-8), and the bidi
+# marks, embeddings, overrides and isolates that reorder what is shown (Trojan Source).
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+_CONTROL_IN_NOTES = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+FREE_TEXT_FIELDS = frozenset({"notes", "note", "description", "text", "summary", "comment", "reason"})
+"""Fields written as paragraphs: newlines and tabs are kept there and nowhere else."""
+
+
+def check_text(value: Any, field: str, *, multiline: bool = False, max_len: int = 200) -> str:
+    """Text a person typed, or a ledger cell, or a peer's operation: stripped, at most ``max_len``
+    characters, with no character that could change what a terminal shows.
+
+    ``multiline`` (notes, descriptions) keeps newlines (a Windows CR LF becomes LF) and tabs. Bytes
+    that were not UTF-8 (a GBK terminal) arrive as lone surrogates and get a reason of their own.
+    """
+    text = "" if value is None else value if type(value) is str else str(value)
+    if multiline and "\r" in text:
+        text = text.replace("\r\n", "\n")
+    bad = (_CONTROL_IN_NOTES if multiline else _CONTROL).search(text)
+    if bad is not None:
+        char = bad.group()
+        if "\ud800" <= char <= "\udfff":
+            raise _invalid(field, "invalid.not_utf8")
+        raise _invalid(field, "invalid.control_char", char=f"U+{ord(char):04X}")
+    text = text.strip()
+    if len(text) > max_len:
+        raise _invalid(field, "invalid.too_long", max=max_len)
+    return text
+
+
+def _invalid(field: str, key: str, **params: object) -> Invalid:
+    refused = Invalid(key, **params)
+    refused.field = field
+    return refused
+
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible(text: str, *, keep_colour: bool = False) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``, ``\\u202e``) instead of
+    acted on: what comes out of the data never drives the terminal. Newlines and tabs stay, and
+    with ``keep_colour`` the colour codes gridtool itself added (the data's were escaped before)."""
+    if _CONTROL_IN_NOTES.search(text) is None:
+        return text
+    if not keep_colour:
+        return _CONTROL_IN_NOTES.sub(_escaped, text)
+    parts = _COLOUR.split(text)
+    colours = _COLOUR.findall(text)
+    out = [_CONTROL_IN_NOTES.sub(_escaped, parts[0])]
+    for colour, part in zip(colours, parts[1:], strict=True):
+        out += [colour, _CONTROL_IN_NOTES.sub(_escaped, part)]
+    return "".join(out)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def id_check_char(first17: str) -> str:

@@ -24,7 +24,6 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,23 +33,35 @@ from gridtool.errors import InputError, NotFound, Problem, ValidationError
 from gridtool.i18n import t
 from gridtool.ids import short
 from gridtool.store import Store
+from gridtool.validate import Invalid, check_text
 
 MAX_NOTE = 2000
 MAX_WITHIN = 3660
 """``visits-due --within`` at most ten years: further ahead is a typo, and overflows near 9999."""
-_EVERY = re.compile(r"\s*(\d{1,3})\s*(d|w|m|天|日|周|星期|个月|月)\s*\Z", re.IGNORECASE)
-_UNITS = {"d": "d", "天": "d", "日": "d", "w": "w", "周": "w", "星期": "w", "m": "m", "个月": "m", "月": "m"}
 
 
 def parse_every(text: str) -> tuple[int, str]:
-    """``7d``, ``2w``, ``1m`` (also 7天, 2周, 1个月) as ``(n, unit)`` with unit ``d`` or ``m``."""
-    m = _EVERY.match(str(text or ""))
-    if not m or int(m.group(1)) < 1:
+    """``7d`` (or ``7``), ``2w``, ``1m`` (also 7天, 2周, 1个月) as ``(n, unit)`` with unit ``d`` or
+    ``m`` (:func:`gridtool.durations.parse_span`: a bare number means days)."""
+    from gridtool.durations import parse_span
+
+    span = parse_span(text, "dwm", whole=True)
+    if span is None or not 1 <= span[0] <= 999:
         raise ValidationError([Problem("every", "visit.bad_every", {}, str(text))])
-    n, unit = int(m.group(1)), _UNITS[m.group(2).lower()]
+    n, unit = int(span[0]), span[1]
     if unit == "w":
         return n * 7, "d"
     return n, unit
+
+
+def parse_within_days(text: str | int) -> int:
+    """``visits-due --within``: ``2`` or ``2d`` days, ``1w`` a week, as calendar days (0 allowed)."""
+    from gridtool.durations import parse_span
+
+    span = parse_span(text, "dw", whole=True)
+    if span is None:
+        raise ValidationError([Problem("within", "visit.bad_within", {}, str(text))])
+    return int(span[0]) * (7 if span[1] == "w" else 1)
 
 
 def show_every(n: int, unit: str) -> str:
@@ -94,11 +105,12 @@ def due_date(last: date | None, start: date, n: int, unit: str) -> date:
 
 
 def _tag(value: Any) -> str:
-    text = str(value or "").strip()
+    try:
+        text = check_text(value, "tag", max_len=40)
+    except Invalid as bad:
+        raise ValidationError([Problem("tag", bad.key, dict(bad.params))]) from None
     if not text:
         raise ValidationError([Problem("tag", "invalid.required")])
-    if len(text) > 40:
-        raise ValidationError([Problem("tag", "invalid.too_long", {"max": 40})])
     return text
 
 
@@ -114,14 +126,16 @@ def plan(
     ``start`` (default today) is the day a household never visited is first due.
     """
     from gridtool.issues import now, parse_date
-    from gridtool.validate import check_year
+    from gridtool.validate import MAX_YEAR, MIN_YEAR, check_year
 
     name = _tag(tag)
     n, unit = parse_every(every)
     try:
         first = parse_date(start) if start else now().date()
-    except InputError:
-        raise ValidationError([Problem("start", "order.bad_date", {}, str(start))]) from None
+    except InputError as bad:
+        key = "invalid.year_range" if bad.key == "input.year_range" else "order.bad_date"
+        params = {"min": MIN_YEAR, "max": MAX_YEAR} if bad.key == "input.year_range" else {}
+        raise ValidationError([Problem("start", key, params, str(start))]) from None
     check_year(first, "start")
     with store.transaction(actor=actor) as tx:
         existing = sorted(
@@ -166,9 +180,10 @@ def log(
     from gridtool.issues import entered_at, iso
     from gridtool.register import household_by_ref
 
-    text = str(note or "").strip()
-    if len(text) > MAX_NOTE:
-        raise ValidationError([Problem("note", "invalid.too_long", {"max": MAX_NOTE})])
+    try:
+        text = check_text(note, "note", multiline=True, max_len=MAX_NOTE)
+    except Invalid as bad:
+        raise ValidationError([Problem("note", bad.key, dict(bad.params))]) from None
     moment = entered_at(at)
     with store.transaction(actor=actor, at=moment) as tx:
         try:
@@ -300,11 +315,13 @@ def _day(as_of: date | datetime | None) -> date:
 def due(
     store: Store,
     as_of: date | datetime | None = None,
-    within: int = 0,
+    within: int | str = 0,
     grid: str | None = None,
     show_pii: bool = False,
 ) -> VisitListing:
     """Households due for a visit on or before ``within`` days after ``as_of`` (overdue included)."""
+    if isinstance(within, str):
+        within = parse_within_days(within)
     if within < 0:
         raise ValidationError([Problem("within", "invalid.minimum", {"minimum": 0}, str(within))])
     day = _day(as_of)
@@ -341,12 +358,16 @@ def listing_rows(listing: VisitListing, labels: bool) -> list[dict[str, Any]]:
 
 
 def listing_json(listing: VisitListing) -> dict[str, Any]:
+    """For scripts, named as everywhere: ``household_id`` the household's id (``household`` is a
+    name wherever else it appears)."""
     return {
         "report": listing.kind,
         "as_of": listing.as_of.isoformat(),
         "count": len(listing.rows),
         **listing.params,
-        "households": listing.rows,
+        "households": [
+            {("household_id" if k == "household" else k): v for k, v in row.items()} for row in listing.rows
+        ],
     }
 
 

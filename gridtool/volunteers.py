@@ -434,8 +434,11 @@ def new_order(
     if data.get("wanted_by"):
         try:
             wanted_by = issues.parse_date(str(data["wanted_by"])).isoformat()
-        except InputError:
-            check.add("wanted_by", "order.bad_date", data["wanted_by"])
+        except InputError as bad:
+            if bad.key == "input.year_range":
+                check.add("wanted_by", "invalid.year_range", data["wanted_by"], min=MIN_YEAR, max=MAX_YEAR)
+            else:
+                check.add("wanted_by", "order.bad_date", data["wanted_by"])
         else:
             if not MIN_YEAR <= int(wanted_by[:4]) <= MAX_YEAR:
                 check.add("wanted_by", "invalid.year_range", wanted_by, min=MIN_YEAR, max=MAX_YEAR)

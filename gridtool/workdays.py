@@ -12,6 +12,10 @@ Everything is cached per calendar year (a working-day flag per day, a cumulative
 list of working days), so counting is arithmetic, not a walk over days. The caches and the override
 files are read once; call :func:`clear_cache` after changing the override file or the config dir.
 
+Working *hours* are the office hours of working days (:func:`work_hours`): by default 08:30-12:00
+and 14:00-17:30, from ``data/workhours.csv`` or the user's ``<config dir>/workhours.csv`` beside
+``sla.csv``. Limits in working hours, the countdown colour and the time left all count them.
+
 Datetimes are naive local time: China has one time zone.
 """
 
@@ -35,18 +39,24 @@ from gridtool.paths import config_dir, data_file
 __all__ = [
     "CalendarFallbackWarning",
     "LazyText",
+    "WorkHours",
     "add_work_hours",
     "add_workdays",
     "calendar_source",
     "clear_cache",
     "countdown",
     "is_workday",
+    "work_hours",
     "work_seconds_between",
+    "work_time_text",
     "workdays_between",
 ]
 
 DAY_SECONDS = 86400
 OVERRIDE_FILE = "holidays.json"
+WORKHOURS_FILE = "workhours.csv"
+"""The office hours of a working day, beside the time-limit table (``data/workhours.csv``, or
+``<config dir>/workhours.csv`` which replaces it): one ``start,end`` row per period."""
 YELLOW_SHARE = (4, 5)
 """Share of the working time used from which an open issue turns yellow (80 %), as a fraction."""
 
@@ -105,10 +115,112 @@ _warned_years: set[int] = set()
 
 def clear_cache() -> None:
     """Forget the per-year tables and the override files (not which years were warned about)."""
-    global _overrides
+    global _overrides, _office
     _years.clear()
     _by_ordinal.clear()
     _overrides = None
+    _office = None
+
+
+class WorkHours:
+    """The periods of a working day in seconds since midnight, e.g. 08:30-12:00 and 14:00-17:30.
+
+    :meth:`done` maps a time of day to the working seconds behind it, :meth:`at` maps them back (to
+    the earliest such time: 3.5 h into the default day is 12:00, not 14:00).
+    """
+
+    def __init__(self, periods: list[tuple[int, int]]) -> None:
+        self.periods = tuple(periods)
+        self.day = sum(end - start for start, end in self.periods)
+
+    def done(self, secs: float) -> float:
+        total = 0.0
+        for start, end in self.periods:
+            if secs <= start:
+                break
+            total += min(secs, end) - start
+        return total
+
+    def at(self, worked: float) -> float:
+        for start, end in self.periods:
+            if worked <= end - start:
+                return start + worked
+            worked -= end - start
+        return float(self.periods[-1][1])
+
+    def text(self) -> str:
+        """``08:30-12:00, 14:00-17:30``"""
+        return ", ".join(f"{_clock(a)}-{_clock(b)}" for a, b in self.periods)
+
+
+def _clock(secs: int) -> str:
+    return f"{secs // 3600:02d}:{secs % 3600 // 60:02d}"
+
+
+def _parse_clock(text: str) -> int | None:
+    hh, sep, mm = text.strip().replace("：", ":").partition(":")
+    if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2):
+        return None
+    secs = int(hh) * 3600 + int(mm) * 60
+    return secs if int(mm) < 60 and 0 <= secs <= DAY_SECONDS else None
+
+
+def _parse_work_hours(path: Path, data: bytes) -> WorkHours:
+    import csv
+    import io
+
+    from gridtool.paths import decode_table
+
+    def bad(row: int, reason: str, /, **params: object) -> InputError:
+        return InputError("workhours.bad_row", path=str(path), row=row, reason=LazyText(reason, **params))
+
+    text = decode_table(data)
+    if text is None:
+        raise bad(1, "sla.reason.encoding")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    for column in ("start", "end"):
+        if column not in header:
+            raise bad(1, "sla.reason.missing_column", column=column)
+    first, last = header.index("start"), header.index("end")
+    periods: list[tuple[int, int]] = []
+    for cells in reader:
+        n = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        values = [cells[i] if i < len(cells) else "" for i in (first, last)]
+        start, end = (_parse_clock(v) for v in values)
+        if start is None or end is None:
+            raise bad(n, "workhours.reason.bad_time", value=values[0] if start is None else values[1])
+        if end <= start:
+            raise bad(n, "workhours.reason.empty_period", start=values[0].strip(), end=values[1].strip())
+        if periods and start < periods[-1][1]:
+            raise bad(n, "workhours.reason.overlap")
+        periods.append((start, end))
+    if not periods:
+        raise bad(2, "sla.reason.no_rows")
+    return WorkHours(periods)
+
+
+_office: tuple[str, float, WorkHours] | None = None
+RECHECK_SECONDS = 1.0
+"""How long the office hours are trusted before the file is looked at again: a countdown is drawn
+for every row of a list, and a dashboard runs for days while someone may edit the file."""
+
+
+def work_hours() -> WorkHours:
+    """The office hours in force (looked at again at most once a second, re-read when changed)."""
+    global _office
+    from time import monotonic
+
+    where = str(config_dir())
+    if _office is not None and _office[0] == where and monotonic() - _office[1] < RECHECK_SECONDS:
+        return _office[2]
+    from gridtool.paths import in_force, load_table
+
+    hours = load_table(in_force(WORKHOURS_FILE), _parse_work_hours, "workhours.unreadable")
+    _office = (where, monotonic(), hours)
+    return hours
 
 
 def _bad_override(path: Path, reason: str, /, **params: object) -> InputError:
@@ -295,16 +407,17 @@ def _as_datetime(x: date) -> datetime:
     return x if isinstance(x, datetime) else datetime.combine(x, time())
 
 
-def _work_seconds(a: int, sa: float, b: int, sb: float) -> float:
+def _work_seconds(a: int, sa: float, b: int, sb: float, hours: WorkHours | None = None) -> float:
     if (b, sb) < (a, sa):
-        return -_work_seconds(b, sb, a, sa)
+        return -_work_seconds(b, sb, a, sa, hours)
+    hours = hours or work_hours()
     if a == b:
-        return sb - sa if _is_work(a) else 0.0
-    total = DAY_SECONDS - sa if _is_work(a) else 0.0
+        return hours.done(sb) - hours.done(sa) if _is_work(a) else 0.0
+    total = hours.day - hours.done(sa) if _is_work(a) else 0.0
     if b > a + 1:
-        total += DAY_SECONDS * _count(a + 1, b)
+        total += hours.day * _count(a + 1, b)
     if _is_work(b):
-        total += sb
+        total += hours.done(sb)
     return total
 
 
@@ -320,6 +433,27 @@ def calendar_source(year: int) -> str:
     return _year(year).source
 
 
+MAX_SPAN_DAYS = 73_000
+"""About two centuries: no count of days or hours may carry a date past the years gridtool
+accepts (:data:`gridtool.validate.MIN_YEAR` .. ``MAX_YEAR``), where date arithmetic overflows."""
+
+
+def _check_span(d: date, amount: float, per_day: int) -> None:
+    """Refuse a count whose result would leave the years allowed, before any arithmetic."""
+    from gridtool.validate import MAX_YEAR, MIN_YEAR
+
+    if abs(amount) > MAX_SPAN_DAYS * per_day or not MIN_YEAR <= d.year <= MAX_YEAR:
+        raise InputError("input.span_range", min=MIN_YEAR, max=MAX_YEAR)
+
+
+def _in_years(result: date) -> date:
+    from gridtool.validate import MAX_YEAR, MIN_YEAR
+
+    if not MIN_YEAR <= result.year <= MAX_YEAR:
+        raise InputError("input.span_range", min=MIN_YEAR, max=MAX_YEAR)
+    return result
+
+
 def add_workdays(d: date, n: int) -> date:
     """The n-th working day after ``d`` (``d`` itself not counted, as 开始的当日不计入).
 
@@ -329,9 +463,10 @@ def add_workdays(d: date, n: int) -> date:
     """
     if n == 0:
         return d
+    _check_span(d, n, 1)
     o = d.toordinal()
     target = _nth_from(o + 1, n) if n > 0 else _nth_back(o - 1, -n)
-    return d + timedelta(days=target - o)
+    return _in_years(d + timedelta(days=target - o))
 
 
 def workdays_between(start: date, end: date) -> int:
@@ -343,48 +478,58 @@ def workdays_between(start: date, end: date) -> int:
 
 
 def add_work_hours(start: date, hours: float) -> datetime:
-    """The moment ``hours`` working hours after ``start``; every clock hour of a working day counts.
+    """The moment ``hours`` working hours after ``start``: only office hours of working days count
+    (:func:`work_hours`, by default 08:30-12:00 and 14:00-17:30, 7 hours a day).
 
-    Time on non-working days is skipped: a start on a holiday counts from 00:00 of the next working
-    day, and Friday 17:00 + 24 h is Monday 17:00. A window that ends exactly at midnight ends at
-    00:00 of the following day. Negative ``hours`` count backwards.
+    A window that uses up a day's hours ends at the day's last office minute (17:30), not at the
+    next morning; Friday 16:30 + 2 h is Monday 09:30. A start outside office hours counts from
+    the next office minute. Negative ``hours`` count backwards.
     """
+    _check_span(start, hours, 24)
     s = _as_datetime(start)
     remaining = hours * 3600
     if remaining == 0:
         return s
+    office = work_hours()
     o, secs = _split(s)
     midnight = s - timedelta(seconds=secs)
     working = _is_work(o)
+
+    def on(day: int, worked: float) -> datetime:
+        return midnight + timedelta(days=day - o, seconds=office.at(worked))
+
     if remaining > 0:
         if working:
-            if remaining <= DAY_SECONDS - secs:
-                return s + timedelta(seconds=remaining)
-            remaining -= DAY_SECONDS - secs
-        days, rest = divmod(remaining, DAY_SECONDS)
+            done = office.done(secs)
+            if remaining <= office.day - done:
+                return on(o, done + remaining)
+            remaining -= office.day - done
+        days, rest = divmod(remaining, office.day)
         if rest == 0:
-            return midnight + timedelta(days=_nth_from(o + 1, int(days)) + 1 - o)
-        return midnight + timedelta(days=_nth_from(o + 1, int(days) + 1) - o, seconds=rest)
+            return on(_nth_from(o + 1, int(days)), office.day)
+        return on(_nth_from(o + 1, int(days) + 1), rest)
     remaining = -remaining
     if working:
-        if remaining <= secs:
-            return s - timedelta(seconds=remaining)
-        remaining -= secs
-    days, rest = divmod(remaining, DAY_SECONDS)
+        done = office.done(secs)
+        if remaining <= done:
+            return on(o, done - remaining)
+        remaining -= done
+    days, rest = divmod(remaining, office.day)
     if rest == 0:
-        return midnight + timedelta(days=_nth_back(o - 1, int(days)) - o)
-    return midnight + timedelta(days=_nth_back(o - 1, int(days) + 1) + 1 - o, seconds=-rest)
+        return on(_nth_back(o - 1, int(days)), 0)
+    return on(_nth_back(o - 1, int(days) + 1), office.day - rest)
 
 
 def work_seconds_between(start: date, end: date) -> float:
-    """Seconds of working-day time in ``[start, end]``; negative when ``end`` is before ``start``."""
+    """Seconds of office hours on working days in ``[start, end]``; negative when ``end`` is
+    before ``start``."""
     a, sa = _split(start)
     b, sb = _split(end)
     return _work_seconds(a, sa, b, sb)
 
 
 def countdown(reported_at: date, due: date, now: date) -> str:
-    """The deadline colour of an open issue: ``green`` below 80 % of its working time used,
+    """The deadline colour of an open issue: ``green`` below 80 % of its office hours used,
     ``yellow`` from 80 %, ``red`` once ``now`` is past ``due``.
 
     A window with no working time in it (due at or before the report, or only holidays) is yellow
@@ -395,8 +540,24 @@ def countdown(reported_at: date, due: date, now: date) -> str:
     n, sn = _split(now)
     if (n, sn) > (d, sd):
         return "red"
-    window = _work_seconds(r, sr, d, sd)
+    office = work_hours()
+    window = _work_seconds(r, sr, d, sd, office)
     if window <= 0:
         return "yellow"
-    used = _work_seconds(r, sr, n, sn)
+    used = _work_seconds(r, sr, n, sn, office)
     return "yellow" if used * YELLOW_SHARE[1] >= window * YELLOW_SHARE[0] else "green"
+
+
+def work_time_text(hours: float) -> str:
+    """Working time as a person reads it: ``1 个工作日 3.5 小时`` from 10.5 hours of 7-hour days."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    tenths = int(Decimal(str(hours)).scaleb(1).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    day = round(work_hours().day / 360)
+    days, rest = divmod(max(tenths, 0), day) if day else (0, max(tenths, 0))
+    shown = f"{rest / 10:g}"
+    if days and rest:
+        return t("report.left.days_hours", days=days, hours=shown)
+    if days:
+        return t("report.left.days", days=days)
+    return t("report.left.hours", hours=shown)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.system_commands import SystemCommandsProvider
 from textual.widgets import Header, Input, Static, TabbedContent, TabPane
@@ -138,13 +138,17 @@ class RegisterView(Vertical):
             self.show_detail(row)
 
 
-class StatsView(Vertical):
-    """This month's figures by grid cell: the same numbers as ``gridtool report stats --by grid``."""
+class StatsView(VerticalScroll):
+    """This month's figures by grid cell: the same numbers as ``gridtool report stats --by grid``,
+    then charts of them (scrolls when the terminal is too short for both)."""
 
-    DEFAULT_CSS = "StatsView Static { padding: 1 2; }"
+    DEFAULT_CSS = "StatsView #stats-body { padding: 1 2; height: auto; }"
 
     def compose(self) -> ComposeResult:
+        from .charts import FiguresCharts
+
         yield Static("", id="stats-body")
+        yield FiguresCharts(id="figures-charts")
 
     def reload(self) -> None:
         from gridtool.formats import render_table
@@ -160,6 +164,9 @@ class StatsView(Vertical):
             *definitions(),
         ]
         self.query_one("#stats-body", Static).update("\n".join(body))
+        from gridtool.monthly import figures
+
+        self.query_one("#figures-charts").show(figures(self.app.store, today))  # type: ignore[attr-defined]
 
 
 class ServiceView(Vertical):
@@ -340,7 +347,7 @@ class GridtoolApp(App[None]):
                     "household",
                     [
                         Column("id", field_label("id"), 8, 8),
-                        Column("grid_cell", field_label("grid_cell"), 5, 8),
+                        Column("grid", field_label("grid"), 5, 8),
                         Column("address", field_label("address"), 12, 40, flexible=True),
                         Column("head", field_label("head"), 6, 10),
                         Column("phone", field_label("phone"), 11, 11),
@@ -357,7 +364,7 @@ class GridtoolApp(App[None]):
                         Column("name", field_label("name"), 4, 16, flexible=True),
                         Column("roles", field_label("roles"), 4, 24),
                         Column("open_issues", field_label("open_issues"), 4, 8),
-                        Column("grid_cell", field_label("grid_cell"), 5, 8),
+                        Column("grid", field_label("grid"), 5, 8),
                         Column("buildings", field_label("buildings"), 4, 30),
                     ],
                     id="leads-view",

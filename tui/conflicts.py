@@ -113,9 +113,11 @@ class ConflictsScreen(Screen[None]):
         if conflict is not None:
             name = record_name(self.store, conflict.table, conflict.record)
             lines += [f"[b]{escape(name)}[/b]  [dim]{table_label(conflict.table)}[/dim]", ""]
-            shown = [sync.shown_value(conflict, option, self.revealed) for option in conflict.options]
+            shown = [
+                sync.shown_value(conflict, option, self.revealed, self.store) for option in conflict.options
+            ]
             if not self.revealed:
-                plain = [sync.shown_value(conflict, option, True) for option in conflict.options]
+                plain = [sync.shown_value(conflict, option, True, self.store) for option in conflict.options]
                 unmasked = unmask_differences(shown, plain)
                 if unmasked != shown:
                     shown = unmasked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.dom import NoScreen
 from textual.widgets import Footer as TextualFooter
 
 
@@ -35,11 +36,16 @@ class Footer(TextualFooter):
     async def recompose(self) -> None:
         # Textual schedules this after a refresh; by then the screen may have been popped (6 then
         # Escape), and a detached footer has no screen to read bindings from.
+        # ``is_attached`` alone is not enough: the screen can go between this check and the read
+        # (seen 1 run in 5 on a loaded 2-core machine), so a screen that has gone ends it too.
         if not self.is_attached or self._pruning:
             return
-        if self._composed is not None and self._shown() == self._composed:
+        try:
+            if self._composed is not None and self._shown() == self._composed:
+                return
+            await super().recompose()
+        except NoScreen:
             return
-        await super().recompose()
         watchers = getattr(self, "__watchers", {}).get("compact")  # where Textual's watch() keeps them
         if watchers:
             watchers[:] = [(node, callback) for node, callback in watchers if node.is_attached]

@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from gridtool.i18n import t
+from gridtool.validate import visible
 
 from .keys import relabel
 
@@ -251,7 +252,7 @@ class RecordList(ScrollView, can_focus=True):
 
 def fit(text: str, width: int) -> str:
     """``text`` on one line in exactly ``width`` cells, cut with … when it is longer."""
-    text = text.replace("\n", " ")
+    text = visible(text.replace("\n", " "))  # the data never drives the terminal
     if cell_len(text) > width > 1:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)

@@ -64,10 +64,12 @@ def export_records(
     grid: str | None = None,
     show_pii: bool = False,
     progress: Progress | None = None,
+    labels: bool = True,
 ) -> list[dict[str, Any]]:
-    """Records as ledger rows keyed by field name (lists stay lists): the JSON export."""
+    """Records as ledger rows keyed by field name (lists stay lists); an issue's category, status...
+    as labels a person reads, or (``labels=False``, the JSON export) as their ids."""
     if kind == "issue":
-        return _issue_records(store, grid, show_pii, progress)
+        return _issue_records(store, grid, show_pii, progress, labels)
     records = list_records(store, kind, grid=grid)
     codes = {gid: g["code"] for gid, g in store.records("grid_cells").items()}
     buildings = store.records("buildings")
@@ -171,7 +173,7 @@ def _mask_free_text(row: dict[str, Any]) -> None:
 
 
 def _issue_records(
-    store: Store, grid: str | None, show_pii: bool, progress: Progress | None
+    store: Store, grid: str | None, show_pii: bool, progress: Progress | None, labels: bool = True
 ) -> list[dict[str, Any]]:
     """Issues as a 诉求台账: what was reported, where it stands, how it ended. Times to the second
     (``2026-07-03 09:00:00``) so importing the file rebuilds the same timeline."""
@@ -179,35 +181,45 @@ def _issue_records(
 
     records = workflow.list_issues(store, grid=grid)
     households = store.records("households")
-    rows = ((issue, _issue_row(store, issue, households)) for issue in records)
+    rows = ((issue, _issue_row(store, issue, households, labels)) for issue in records)
     return _finished(rows, len(records), show_pii, progress)
 
 
-def _issue_row(store: Store, issue: dict[str, Any], households: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _issue_row(
+    store: Store, issue: dict[str, Any], households: dict[str, dict[str, Any]], labels: bool = True
+) -> dict[str, Any]:
     """One issue as a row of the 诉求台账."""
     from gridtool import issues as workflow
     from gridtool.register import address, grid_code
 
+    def named(kind: str, value: str | None) -> str | None:
+        return workflow.label(kind, value) if labels else value
+
     events = workflow.timeline(store, issue["id"])
     facts = workflow.report_facts(events)
-    summary = next((e["payload"].get("summary", "") for e in reversed(events) if e["type"] == "resolve"), "")
+    resolved = issue.get("status") in workflow.DONE  # a reopened issue is not resolved: no 办结 columns
+    summary = (
+        next((e["payload"].get("summary", "") for e in reversed(events) if e["type"] == "resolve"), "")
+        if resolved
+        else ""
+    )
     household = households.get(issue.get("household") or "")
     return {
         "number": issue.get("number") or "",
         "reported_at": _moment(issue.get("reported_at")),
         "title": issue.get("title") or "",
         "description": issue.get("description") or facts.get("description") or "",
-        "category": workflow.label("category", issue.get("category")),
-        "channel": workflow.label("channel", issue.get("channel") or facts.get("channel")),
-        "urgency": workflow.label("urgency", issue.get("urgency")),
-        "scale": workflow.label("scale", issue.get("scale")),
+        "category": named("category", issue.get("category")),
+        "channel": named("channel", issue.get("channel") or facts.get("channel")),
+        "urgency": named("urgency", issue.get("urgency")),
+        "scale": named("scale", issue.get("scale")),
         "address": address(store, household) if household else "",
         "reporter": household["head"] if household else "",
         "grid_cell": grid_code(store, issue.get("grid_cell") or ""),
-        "status": workflow.label("status", issue.get("status")),
+        "status": named("status", issue.get("status")),
         "assignee": workflow.assignee_name(store, issue),
         "due": _moment(issue.get("due")),
-        "resolved_at": _moment(issue.get("resolved_at")),
+        "resolved_at": _moment(issue.get("resolved_at")) if resolved else "",
         "summary": summary,
         "rating": issue.get("rating"),
     }
@@ -272,12 +284,15 @@ def export_file(
 
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
-    records = export_records(store, kind, grid=grid, show_pii=show_pii, progress=progress)
+    records = export_records(
+        store, kind, grid=grid, show_pii=show_pii, progress=progress, labels=fmt != "json"
+    )
     target = Path(path) if path is not None else None
-    if fmt == "json":
+    if fmt == "json":  # for scripts: named as every other JSON names them (grid: a cell's code)
         import orjson
 
-        data = orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n"
+        named = [{("grid" if k == "grid_cell" else k): v for k, v in r.items()} for r in records]
+        data = orjson.dumps(named, option=orjson.OPT_INDENT_2) + b"\n"
         if target is None:
             return len(records), data
         from gridtool.ledger.sheets import save

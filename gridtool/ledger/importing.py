@@ -860,8 +860,12 @@ class _Issues(_Ledger):
         steps.append(("accept", at, self.actor, {}))
         if status == "accepted":
             return steps
-        done = parse(values.get("resolved_at") or "", "resolved_at")
-        steps.append(("resolve", done, self.actor, {"summary": values.get("summary", "")}))
+        if status == "reopened":  # not resolved now: its ledger row need not say when it once was
+            done = parse(values["resolved_at"], "resolved_at") if values.get("resolved_at") else at
+            steps.append(("resolve", done, self.actor, {"summary": values.get("summary") or reason}))
+        else:
+            done = parse(values.get("resolved_at") or "", "resolved_at")
+            steps.append(("resolve", done, self.actor, {"summary": values.get("summary", "")}))
         if status == "reopened":
             rework = {"due": values["due"]} if values.get("due") else {}
             rating = str(values.get("rating") or "")

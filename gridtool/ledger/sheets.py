@@ -113,6 +113,10 @@ def read_csv(raw: bytes, name: str) -> Sheet:
     opened = _unclosed_quote(text, delimiter) if _may_hold_open_quote(text, rows) else 0
     if opened:  # read leniently, the rest of the file would be one cell: one person's name
         raise LedgerError("ledger.open_quote", path=name, line=opened)
+    from gridtool.csvcells import may_hold_marks, unneutralize
+
+    if may_hold_marks(text):  # our own export: its defused formula cells come back as they were
+        rows = [[unneutralize(cell) for cell in row] for row in rows]
     return Sheet(name=name, rows=rows, source=name, encoding=encoding)
 
 
@@ -174,11 +178,14 @@ def read_xlsx(path: Path, sheet: str | None, engine: str = "calamine") -> list[S
     """The named sheet, or every sheet in order (the caller picks the first that has a header)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}")
+    from gridtool.ledger.bounds import check_workbook
+
     try:
+        check_workbook(path)  # before the reader: it allocates whatever the sheet claims
         if engine == "calamine":
             return _read_calamine(path, sheet)
         return _read_openpyxl(path, sheet)
-    except LedgerError:
+    except InputError:
         raise
     except Exception as bad:  # zip, XML and Rust errors alike: the file is not a usable workbook
         reason = t("os.not_zip") if "zip" in str(bad).lower() else os_reason(bad)[:120]
@@ -322,9 +329,11 @@ def save(path: Path, data: bytes) -> None:
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """CSV as Excel writes it, formula cells defused (:mod:`gridtool.csvcells`)."""
+    from gridtool.csvcells import write_rows
+
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerows(rows)
+    write_rows(buf, rows)
     return buf.getvalue()
 
 
@@ -343,6 +352,8 @@ def write_xlsx(
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    from gridtool.validate import visible
+
     book = Workbook(write_only=True)
     title = "".join("_" if c in "/\\?*[]:" else c for c in sheet)[:31]  # Excel forbids these in names
     ws = book.create_sheet(title=title or "Sheet1")
@@ -352,7 +363,7 @@ def write_xlsx(
     bold = Font(bold=True)
     head = []
     for title in header:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = WriteOnlyCell(ws, value=visible(title))
         cell.font = bold
         head.append(cell)
     ws.append(head)
@@ -360,7 +371,7 @@ def write_xlsx(
         cells = []
         for value in row:
             if isinstance(value, str):
-                cell = WriteOnlyCell(ws, value=value)
+                cell = WriteOnlyCell(ws, value=visible(value))  # a workbook cannot hold control characters
                 cell.data_type = "s"  # text, even when it starts with "=": never a formula
                 cell.number_format = "@"
                 cells.append(cell)

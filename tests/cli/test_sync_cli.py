@@ -74,6 +74,9 @@ def test_a_first_sync_and_a_conflict_settled_through_the_cli(
     assert "13900000001" not in imported.stdout  # phones stay masked unless asked for
     listed = json.loads(ok(run("sync", "conflicts", "list", "--format", "json", db=office)).stdout)
     assert [(c["field"], c["human"]) for c in listed] == [("worker_phone", True)]
+    assert "13900000001" not in json.dumps(listed) and "139****0001" in json.dumps(listed)
+    unmasked = ok(run("sync", "conflicts", "list", "--format", "json", "--show-pii", db=office)).stdout
+    assert "13900000001" in unmasked
     cid = listed[0]["id"]
     shown = ok(run("sync", "conflicts", "show", cid, "--show-pii", db=office)).stdout
     assert "13900000001" in shown and "13900000002" in shown and "wangfang" in shown
@@ -294,3 +297,13 @@ def test_show_and_resolve_say_which_records_come_back_with_a_kept_household(
     settled = ok(run("sync", "conflicts", "resolve", conflict["id"], "--keep-mine", db=office))
     assert "also restored 2 records deleted with it" in settled.stdout
     assert len(Store(office).records("members")) == 2
+
+
+def test_a_passphrase_shorter_than_10_characters_is_refused_and_says_why(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDTOOL_SYNC_PASSPHRASE", "铁园社区")
+    out = tmp_path / "short.gtb"
+    refused = run("sync", "export", "--to", str(out), "--encrypt", db=laptops["liudan"])
+    assert refused.exit_code == 2 and not out.exists()
+    assert "10" in refused.stderr and "4" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1

@@ -250,7 +250,7 @@ def test_labels_in_either_language_are_accepted_for_choices(store: Store, commun
     assert (facts["channel"], facts["responsible"], facts["limit"], facts["unit"]) == (
         "wechat",
         "物业",
-        24,
+        7,
         "workhours",
     )
 
@@ -339,14 +339,14 @@ def test_two_processes_reporting_at_once_never_share_a_number(
     [
         # Spring Festival 2026: 15-23 Feb off, Saturday 14 Feb and Saturday 28 Feb are make-up days.
         (datetime(2026, 2, 12, 9, 0), "repair", "normal", "minor", "2026-02-24T23:59:59"),
-        (datetime(2026, 2, 13, 10, 0), "repair", "urgent", "minor", "2026-02-14T10:00:00"),
+        (datetime(2026, 2, 13, 10, 0), "repair", "urgent", "minor", "2026-02-14T10:00:00"),  # 7 h
         (datetime(2026, 2, 13, 10, 0), "repair", "normal", "private", "2026-02-27T23:59:59"),
         (datetime(2026, 2, 24, 9, 0), "repair", "normal", "minor", "2026-02-27T23:59:59"),
         (datetime(2026, 2, 26, 9, 0), "repair", "normal", "minor", "2026-03-02T23:59:59"),  # via Sat 28 Feb
         # National Day 2026: 1-7 Oct off (and 25 Sep, 中秋), Sunday 20 Sep and Saturday 10 Oct are worked.
         (datetime(2026, 9, 18, 15, 0), "policy", "normal", "minor", "2026-09-21T23:59:59"),  # via Sun 20 Sep
         (datetime(2026, 9, 30, 9, 0), "repair", "normal", "minor", "2026-10-10T23:59:59"),
-        (datetime(2026, 9, 30, 17, 0), "policy", "urgent", "minor", "2026-10-08T01:00:00"),
+        (datetime(2026, 9, 30, 17, 0), "policy", "urgent", "minor", "2026-10-08T12:00:00"),  # 0.5 h + 3.5 h
         (datetime(2026, 9, 29, 9, 0), "dispute", "normal", "minor", "2026-10-19T23:59:59"),
     ],
 )
@@ -396,8 +396,9 @@ def test_assign_can_set_its_own_deadline_but_not_one_in_the_past(
 def test_the_countdown_is_green_then_yellow_then_red(store: Store, community: dict[str, str]) -> None:
     issue = new_issue(store, community, at=datetime(2026, 7, 6, 0, 0))  # Monday; due Thursday 23:59:59
     assert issue["due"] == "2026-07-09T23:59:59"
-    assert issues.countdown(issue, datetime(2026, 7, 8, 12, 0)) == "green"  # 2.5 of 4 days used
-    assert issues.countdown(issue, datetime(2026, 7, 9, 8, 0)) == "yellow"  # 3.33 of 4: past 80 %
+    assert issues.countdown(issue, datetime(2026, 7, 8, 12, 0)) == "green"  # 2.5 of 4 days' hours used
+    assert issues.countdown(issue, datetime(2026, 7, 9, 8, 0)) == "green"  # 21 of 28 office hours
+    assert issues.countdown(issue, datetime(2026, 7, 9, 10, 0)) == "yellow"  # 22.5 of 28: past 80 %
     assert issues.countdown(issue, datetime(2026, 7, 10, 0, 0)) == "red"
     resolved, at = issue, datetime(2026, 7, 6, 9, 0)
     for action in ("assign", "accept", "resolve"):

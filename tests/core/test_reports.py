@@ -203,15 +203,23 @@ def test_the_total_row_is_the_groups_together(store: Store, june: dict[str, dict
 def test_overdue_lists_open_issues_past_due_with_working_days_late(
     store: Store, june: dict[str, dict[str, Any]]
 ) -> None:
-    assert reports.overdue(store, as_of=datetime(2026, 6, 5, 12, 0)).rows == []
+    # B was due Thu 4 June and resolved only on Mon 8 June: overdue on the Friday, whatever came later
+    friday = reports.overdue(store, as_of=datetime(2026, 6, 5, 12, 0))
+    assert [(r["number"], r["status"], r["overdue_workdays"]) for r in friday.rows] == [
+        ("2026-000002", "accepted", 1)
+    ]
+    assert reports.overdue(store, as_of=datetime(2026, 6, 4, 12, 0)).rows == []
+    # at the start of 10 June, C's rework was past its fresh deadline (Tue 9 June), D long past its own
     listing = reports.overdue(store, as_of=datetime(2026, 6, 10), group_by="assignee")
     assert [(r["number"], r["assignee"], r["overdue_workdays"]) for r in listing.rows] == [
-        ("2026-000004", "物业", 3)
+        ("2026-000004", "物业", 3),
+        ("2026-000003", "谭石泉", 1),
     ]
-    assert listing.groups() == [("物业", listing.rows)]
+    assert listing.groups() == [("物业", listing.rows[:1]), ("谭石泉", listing.rows[1:])]
     data = reports.listing_json(listing)
-    assert data["count"] == 1 and data["groups"][0]["issues"][0]["due"] == "2026-06-05T23:59:59"
+    assert data["count"] == 2 and data["groups"][0]["issues"][0]["due"] == "2026-06-05T23:59:59"
     assert reports.overdue(store, as_of=datetime(2026, 6, 10), grid="TL-03").rows == listing.rows
+    assert [r["number"] for r in reports.overdue(store, as_of=datetime(2026, 6, 11)).rows] == ["2026-000004"]
     with pytest.raises(InputError):
         reports.overdue(store, group_by="household")
 
@@ -219,8 +227,10 @@ def test_overdue_lists_open_issues_past_due_with_working_days_late(
 def test_due_soon_counts_working_hours_ahead(store: Store, june: dict[str, dict[str, Any]]) -> None:
     friday_noon = datetime(2026, 6, 5, 12, 0)
     soon = reports.due_soon(store, within="1d", as_of=friday_noon)
-    assert [(r["number"], r["hours_left"]) for r in soon.rows] == [("2026-000004", 12.0)]
-    assert reports.due_soon(store, within="8h", as_of=friday_noon).rows == []
+    assert [(r["number"], r["hours_left"]) for r in soon.rows] == [("2026-000004", 3.5)], "14:00-17:30"
+    assert reports.due_soon(store, within="1", as_of=friday_noon).rows == soon.rows, "a bare number: days"
+    assert reports.due_soon(store, within="2h", as_of=friday_noon).rows == []
+    assert reports.listing_rows(soon, labels=True)[0]["hours_left"] == "3.5 h"
     for bad in ("1w", "0h", "soon"):
         with pytest.raises(InputError):
             reports.due_soon(store, within=bad)
@@ -239,6 +249,6 @@ def test_the_overdue_text_for_a_wechat_group(store: Store, june: dict[str, dict[
     i18n.set_language("zh")
     text = reports.listing_markdown(reports.overdue(store, as_of=datetime(2026, 6, 10), group_by="grid"))
     assert text.startswith("【超期诉求通报】截至 2026-06-10 00:00\n")
-    assert "共 1 件诉求超期未办结" in text and "TL-03（1 件）：" in text
+    assert "共 2 件诉求超期未办结" in text and "TL-03（2 件）：" in text
     assert "1. 2026-000004 诉求D（维修，TL-03）— 承办：物业，期限 2026-06-05，已超期 3 个工作日" in text
     assert "没有超期" in reports.listing_markdown(reports.overdue(store, as_of=datetime(2026, 6, 1)))

@@ -62,13 +62,15 @@ def test_the_shipped_table_covers_every_category_and_urgency():
 
 def test_the_shipped_limits_are_the_agreed_ones():
     table = load_sla()
-    assert table.limit("safety", "urgent") == Limit(24, "workhours", "社区网格员")
+    assert table.limit("safety", "urgent") == Limit(7, "workhours", "社区网格员"), (
+        "a working day of office hours"
+    )
     assert table.limit("repair", "normal") == Limit(3, "workdays", "物业")
     assert table.limit("dispute", "normal").amount == 10
     assert table.limit("policy", "normal").amount == 2
 
     def hours(limit: Limit) -> float:
-        return limit.amount * 24 if limit.unit == "workdays" else limit.amount
+        return limit.amount * 7 if limit.unit == "workdays" else limit.amount
 
     for category in table.categories():
         for urgency in table.urgencies():

@@ -182,8 +182,9 @@ def test_a_line_cut_short_by_a_crash_is_ignored_then_replaced(store: Store) -> N
 
 def test_a_store_from_a_newer_gridtool_is_refused_clearly(store: Store) -> None:
     data = orjson.loads(store.path.read_bytes())
+    data.pop("crc")
     data["_meta"]["store"]["schema"] = store_module.SCHEMA_VERSION + 1
-    store.path.write_bytes(orjson.dumps(data))
+    store.path.write_bytes(store_module.seal(orjson.dumps(data)))
     before = snapshot(store.path)
     with pytest.raises(StoreError, match="newer gridtool"):
         Store(store.path)

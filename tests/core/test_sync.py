@@ -36,8 +36,10 @@ def _view(store: Store, tables: tuple[str, ...] = TABLES) -> dict:
 
 
 def _ops(path: Path) -> list[dict[str, Any]]:
+    """The operations of a bundle, without the transaction headers between them."""
     with zipfile.ZipFile(path) as zf:
-        return [orjson.loads(line) for line in zf.read("ops.jsonl").splitlines() if line]
+        lines = [orjson.loads(line) for line in zf.read("ops.jsonl").splitlines() if line]
+    return [item for item in lines if "id" in item]
 
 
 def _members(path: Path) -> dict[str, bytes]:
@@ -160,7 +162,8 @@ def _bad_bundles(worker: Store, office: Store, tmp: Path) -> dict[str, tuple[Pat
     stranger = Store.init(tmp / "stranger" / "g.json")
     sync.export_bundle(stranger, tmp / "s.gtb")
     put("untrusted", (tmp / "s.gtb").read_bytes(), "sync.untrusted")
-    put("newer_format", _resigned(worker, good, tmp / "z.gtb", format=2).read_bytes(), "sync.too_new")
+    newer = _resigned(worker, good, tmp / "z.gtb", format=sync.FORMAT_VERSION + 1)
+    put("newer_format", newer.read_bytes(), "sync.too_new")
     put(
         "unknown_feature",
         _resigned(worker, good, tmp / "z.gtb", features=["ops", "columns"]).read_bytes(),
@@ -207,7 +210,7 @@ def _bad_bundles(worker: Store, office: Store, tmp: Path) -> dict[str, tuple[Pat
         )
         put(name, built.read_bytes(), "sync.bad_ops")
     encrypted = tmp / "enc.gtb"
-    sync.export_bundle(worker, encrypted, passphrase="铁园社区")
+    sync.export_bundle(worker, encrypted, passphrase="铁园社区 north gate 3")
     put("wrong_passphrase", encrypted.read_bytes(), "sync.bad_passphrase")
     return cases
 
@@ -240,7 +243,7 @@ def test_a_revoked_key_and_a_too_large_file_are_refused(pair: tuple[Store, Store
     with pytest.raises(sync.SyncError) as again:
         sync.trust_add(office, "liudan-new-laptop", sync.whoami(worker)["public_key"])
     assert again.value.key == "sync.trust_was_revoked"
-    with mock.patch.object(sync, "MAX_BUNDLE_BYTES", 100), pytest.raises(sync.SyncError) as big:
+    with mock.patch.object(sync.bundle, "MAX_BUNDLE_BYTES", 100), pytest.raises(sync.SyncError) as big:
         sync.import_bundle(office, tmp_path / "b.gtb")
     assert big.value.key == "sync.too_large"
     assert snapshot(office.path) == before
@@ -249,12 +252,12 @@ def test_a_revoked_key_and_a_too_large_file_are_refused(pair: tuple[Store, Store
 def test_an_encrypted_bundle_needs_the_passphrase(pair: tuple[Store, Store], tmp_path: Path) -> None:
     worker, office = pair
     path = tmp_path / "b.gtb"
-    sync.export_bundle(worker, path, passphrase="铁园社区")
+    sync.export_bundle(worker, path, passphrase="铁园社区 north gate 3")
     assert sync.is_encrypted(path) and b"PK" not in path.read_bytes()[:64]
     with pytest.raises(sync.SyncError) as err:
         sync.import_bundle(office, path)
     assert err.value.key == "sync.needs_passphrase"
-    assert sync.import_bundle(office, path, passphrase="铁园社区").added == 5
+    assert sync.import_bundle(office, path, passphrase="铁园社区 north gate 3").added == 5
 
 
 # -- clock guard ------------------------------------------------------------------------------
@@ -485,35 +488,50 @@ def test_a_taken_value_stays_text_and_is_checked_like_the_fields_own_edit(
     assert [h["id"] for h in register.find_households(worker, "0003")] == [hid]
 
 
-def test_a_taken_member_id_number_and_issue_status_are_checked(
+def test_a_taken_member_id_number_is_checked(
     pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
 ) -> None:
     worker, office = pair
     _swap(worker, office, tmp_path, "m0")
     mid = next(iter(worker.records("members")))
     with worker.transaction() as tx:
-        tx.update("members", mid, {"id_number": "430105197903120045"})
+        tx.update("members", mid, {"id_number": "430105197903120046"})
     with office.transaction() as tx:
-        tx.update("members", mid, {"id_number": "430105197903120061"})
+        tx.update("members", mid, {"id_number": "430105197903120062"})
     _swap(worker, office, tmp_path, "m1")
     [conflict] = sync.conflicts(worker)
     with pytest.raises(sync.InputError):
         sync.resolve(worker, conflict.id, take="430105197903120000")  # a wrong check digit
     _, value = sync.resolve(worker, conflict.id, take="43010519790312002x")
     assert value == "43010519790312002X"
-    with worker.transaction() as tx:
-        iid = tx.create("issues", {"status": "reported", "title": "楼道灯坏了"})
+
+
+def test_an_issue_assigned_on_two_laptops_apart_has_both_events_and_no_conflict(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    from datetime import datetime
+
+    from gridtool import issues
+
+    worker, office = pair
+    fields = {"household": community["household"], "category": "repair", "urgency": "normal"}
+    issue, _ = issues.report(worker, {**fields, "channel": "wechat", "title": "楼道灯坏了"}, actor="刘丹")
     _swap(worker, office, tmp_path, "i0")
-    with worker.transaction() as tx:
-        tx.update("issues", iid, {"status": "assigned"})
-    with office.transaction() as tx:
-        tx.update("issues", iid, {"status": "rejected"})
+    issues.perform(worker, "assign", issue["number"], to=community["lead"][-6:], at=datetime.now())
+    issues.perform(office, "assign", issue["number"], to="物业", at=datetime.now())  # later by the clock
     _swap(worker, office, tmp_path, "i1")
-    [conflict] = sync.conflicts(worker)
-    with pytest.raises(sync.InputError):
-        sync.resolve(worker, conflict.id, take="nearly done")
-    _, value = sync.resolve(worker, conflict.id, take="closed")
-    assert value == "closed" and worker.get("issues", iid)["status"] == "closed"
+    for store in (worker, office):
+        assert sync.conflicts(store) == []  # status, assignee, its kind, last event: the timeline's
+        shown = store.get("issues", issue["id"])
+        assert (shown["assignee"], shown["assignee_kind"]) == ("物业", "team")
+        assert [e["type"] for e in issues.timeline(store, issue["id"])].count("assign") == 2
+
+
+def test_derived_issue_fields_are_the_issue_caches_fields() -> None:
+    from gridtool.issues import CACHE_FIELDS
+    from gridtool.sync.conflicts import DERIVED
+
+    assert DERIVED["issues"] == frozenset(CACHE_FIELDS)
 
 
 def test_keeping_a_household_deleted_concurrently_brings_its_members_back(
@@ -692,3 +710,41 @@ def test_a_restored_backup_that_imports_before_it_writes_carries_on_as_the_same_
     sync.export_bundle(restored, tmp_path / "r.gtb", peer="office")
     assert sync.import_bundle(office, tmp_path / "r.gtb").applied == 1
     assert office.get("grid_cells", gid)["notes"] == "back at work" and sync.conflicts(office) == []
+
+
+def test_an_import_whose_sync_state_was_not_saved_is_recorded_by_its_log_line(
+    pair: tuple[Store, Store], tmp_path: Path
+) -> None:
+    """The bundle's id commits with its operations, so a failure after the commit leaves both
+    after: importing the bundle again says "already imported" and changes nothing."""
+    worker, office = pair
+    sync.export_bundle(worker, tmp_path / "b.gtb")
+    full_disk = mock.patch.object(sync.applying, "_save_state", side_effect=OSError(28, "No space left"))
+    with full_disk, pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, tmp_path / "b.gtb")
+    assert err.value.key == "sync.state_unsaved" and "again" in err.value.message()
+    assert len(office.records("grid_cells")) == 1
+    before = snapshot(office.path)
+    again = sync.import_bundle(office, tmp_path / "b.gtb")
+    assert again.already and snapshot(office.path) == before
+
+
+def test_a_conflict_over_a_reference_shows_the_records_names_not_their_ids(
+    pair: tuple[Store, Store], tmp_path: Path, community: dict[str, str]
+) -> None:
+    worker, office = pair
+    _swap(worker, office, tmp_path, "r0")
+    grid = next(iter(worker.records("grid_cells")))
+    ninth = register.add(worker, "building", {"grid_cell": grid, "compound": "铁园小区", "number": "9"})
+    tenth = register.add(worker, "building", {"grid_cell": grid, "compound": "铁园小区", "number": "10"})
+    _swap(worker, office, tmp_path, "r1")
+    hid = community["household"]
+    with worker.transaction() as tx:
+        tx.update("households", hid, {"building": ninth["id"]})
+    with office.transaction() as tx:
+        tx.update("households", hid, {"building": tenth["id"]})
+    _swap(worker, office, tmp_path, "r2")
+    [conflict] = sync.conflicts(worker)
+    shown = sorted(sync.shown_value(conflict, o, store=worker) for o in conflict.options)
+    assert shown == sorted(register.describe(worker, "building", b) for b in (ninth, tenth))
+    assert not any(b["id"] in text for b in (ninth, tenth) for text in shown)

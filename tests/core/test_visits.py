@@ -20,7 +20,8 @@ def test_every_accepts_days_weeks_and_months_in_both_languages() -> None:
     assert visits.parse_every("1m") == (1, "m")
     assert visits.parse_every("7天") == (7, "d")
     assert visits.parse_every("1个月") == (1, "m")
-    for bad in ("", "0d", "7", "weekly", "1y"):
+    assert visits.parse_every("7") == (7, "d"), "a bare number means days, as for every --within"
+    for bad in ("", "0d", "1.5w", "weekly", "1y", "8h"):
         with pytest.raises(ValidationError) as refused:
             visits.parse_every(bad)
         assert refused.value.fields == ["every"]

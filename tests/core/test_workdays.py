@@ -231,55 +231,91 @@ def test_the_fallback_warning_is_translated():
         is_workday(date(2030, 1, 1))
 
 
-def test_add_work_hours_skips_the_weekend():
+def test_add_work_hours_counts_office_hours_and_skips_the_weekend():
     friday = datetime(2026, 3, 6, 17, 0)
-    assert add_work_hours(friday, 24) == datetime(2026, 3, 9, 17, 0)
-    assert add_work_hours(friday, 7) == datetime(2026, 3, 7, 0, 0), "ends at Friday midnight"
-    assert add_work_hours(friday, 8) == datetime(2026, 3, 9, 1, 0)
-    assert add_work_hours(friday, 0.5) == datetime(2026, 3, 6, 17, 30)
+    assert add_work_hours(friday, 0.5) == datetime(2026, 3, 6, 17, 30), "the day's last office minute"
+    assert add_work_hours(friday, 1) == datetime(2026, 3, 9, 9, 0)
+    assert add_work_hours(friday, 7) == datetime(2026, 3, 9, 17, 0), "a working day is 7 office hours"
+    assert add_work_hours(datetime(2026, 3, 9, 11, 0), 2) == datetime(2026, 3, 9, 15, 0), "lunch skipped"
+    assert add_work_hours(datetime(2026, 3, 9, 7, 30), 1) == datetime(2026, 3, 9, 9, 30)
+    assert add_work_hours(datetime(2026, 3, 9, 12, 30), 3.5) == datetime(2026, 3, 9, 17, 30)
 
 
 def test_add_work_hours_over_holidays_and_make_up_days():
-    assert add_work_hours(datetime(2026, 2, 13, 17), 24) == datetime(2026, 2, 14, 17)
-    assert add_work_hours(datetime(2026, 2, 14, 17), 24) == datetime(2026, 2, 24, 17)
-    assert add_work_hours(datetime(2026, 10, 3, 10), 1) == datetime(2026, 10, 8, 1), (
-        "a start on a holiday counts from 00:00 of the next working day"
+    assert add_work_hours(datetime(2026, 2, 13, 17), 7) == datetime(2026, 2, 14, 17)
+    assert add_work_hours(datetime(2026, 2, 14, 17), 7) == datetime(2026, 2, 24, 17)
+    assert add_work_hours(datetime(2026, 10, 3, 10), 1) == datetime(2026, 10, 8, 9, 30), (
+        "a start on a holiday counts from the first office minute of the next working day"
     )
-    assert add_work_hours(date(2026, 3, 6), 24) == datetime(2026, 3, 7), "a date means its midnight"
+    assert add_work_hours(date(2026, 3, 6), 7) == datetime(2026, 3, 6, 17, 30), "a date means its midnight"
 
 
 def test_add_work_hours_backwards():
-    assert add_work_hours(datetime(2026, 3, 9, 10), -24) == datetime(2026, 3, 6, 10)
-    assert add_work_hours(datetime(2026, 3, 7, 10), -1) == datetime(2026, 3, 6, 23)
+    assert add_work_hours(datetime(2026, 3, 9, 10), -7) == datetime(2026, 3, 6, 10)
+    assert add_work_hours(datetime(2026, 3, 7, 10), -1) == datetime(2026, 3, 6, 16, 30)
 
 
-def test_work_seconds_between():
+def test_work_seconds_between_counts_office_hours():
     friday, monday = datetime(2026, 3, 6, 17), datetime(2026, 3, 9, 17)
-    assert work_seconds_between(friday, monday) == 24 * HOUR
-    assert work_seconds_between(monday, friday) == -24 * HOUR
+    assert work_seconds_between(friday, monday) == 7 * HOUR
+    assert work_seconds_between(monday, friday) == -7 * HOUR
     assert work_seconds_between(datetime(2026, 3, 7, 9), datetime(2026, 3, 8, 18)) == 0
     assert work_seconds_between(datetime(2026, 3, 2, 9), datetime(2026, 3, 2, 9, 30)) == 1800
-    assert work_seconds_between(datetime(2026, 9, 30, 12), datetime(2026, 10, 8, 12)) == 24 * HOUR
+    assert work_seconds_between(datetime(2026, 3, 2, 12), datetime(2026, 3, 2, 14)) == 0, "lunch"
+    assert work_seconds_between(datetime(2026, 3, 2, 7, 30), datetime(2026, 3, 2, 23)) == 7 * HOUR
+    assert work_seconds_between(datetime(2026, 9, 30, 12), datetime(2026, 10, 8, 12)) == 7 * HOUR
+
+
+def test_the_issue_report_at_07_30_an_issue_due_today_has_7_office_hours_left():
+    morning, due = datetime(2026, 3, 2, 7, 30), datetime(2026, 3, 2, 23, 59, 59)
+    assert work_seconds_between(morning, due) == 7 * HOUR
+
+
+def test_office_hours_come_from_the_table_beside_the_sla_table(fresh_calendar):
+    (fresh_calendar / "workhours.csv").write_text("start,end\n09:00,12:00\n13:00,18:00\n", encoding="utf-8")
+    workdays.clear_cache()
+    assert workdays.work_hours().text() == "09:00-12:00, 13:00-18:00"
+    assert work_seconds_between(datetime(2026, 3, 2), datetime(2026, 3, 3)) == 8 * HOUR
+    assert add_work_hours(datetime(2026, 3, 2, 11), 2) == datetime(2026, 3, 2, 14)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("start,end\n8:30,12:00\n12:00,11:00\n", "row 3"),
+        ("start,end\n08:30,25:00\n", "25:00"),
+        ("start,end\n08:30,12:00\n11:00,17:30\n", "row 3"),
+        ("from,to\n08:30,12:00\n", "start"),
+        ("start,end\n", "no rows"),
+    ],
+)
+def test_a_broken_office_hours_table_is_a_clear_error(fresh_calendar, content, needle):
+    (fresh_calendar / "workhours.csv").write_text(content, encoding="utf-8")
+    workdays.clear_cache()
+    with pytest.raises(InputError) as info:
+        work_seconds_between(datetime(2026, 3, 2), datetime(2026, 3, 3))
+    assert info.value.key == "workhours.bad_row" and needle in str(info.value)
+    assert str(fresh_calendar / "workhours.csv") in str(info.value)
 
 
 def test_countdown_colours_at_79_and_80_percent():
     reported = datetime(2026, 3, 2, 0, 0)
-    due = add_work_hours(reported, 100)
-    assert due == datetime(2026, 3, 6, 4, 0)
+    due = add_work_hours(reported, 35)
+    assert due == datetime(2026, 3, 6, 17, 30), "five working days of office hours"
     assert countdown(reported, due, reported) == "green"
-    assert countdown(reported, due, add_work_hours(reported, 79)) == "green"
-    assert countdown(reported, due, add_work_hours(reported, 80)) == "yellow"
+    assert countdown(reported, due, add_work_hours(reported, 27.65)) == "green"
+    assert countdown(reported, due, add_work_hours(reported, 28)) == "yellow"
     assert countdown(reported, due, due) == "yellow"
     assert countdown(reported, due, due + timedelta(seconds=1)) == "red"
 
 
-def test_countdown_counts_working_time_not_wall_clock():
+def test_countdown_counts_office_hours_not_wall_clock():
     reported, due = datetime(2026, 3, 6, 14), datetime(2026, 3, 10, 14)
-    assert work_seconds_between(reported, due) == 48 * HOUR
+    assert work_seconds_between(reported, due) == 14 * HOUR
     sunday_night = datetime(2026, 3, 8, 23)
-    assert countdown(reported, due, sunday_night) == "green", "only 10 of 48 working hours used"
-    assert countdown(reported, due, datetime(2026, 3, 10, 4, 23)) == "green"
-    assert countdown(reported, due, datetime(2026, 3, 10, 4, 24)) == "yellow", "38.4 h = 80 %"
+    assert countdown(reported, due, sunday_night) == "green", "only 3.5 of 14 office hours used"
+    assert countdown(reported, due, datetime(2026, 3, 10, 9, 11)) == "green"
+    assert countdown(reported, due, datetime(2026, 3, 10, 9, 12)) == "yellow", "11.2 h = 80 %"
 
 
 def test_countdown_with_no_working_time_in_the_window():
@@ -320,7 +356,9 @@ def test_property_work_hours_round_trip(start, minutes):
     end = add_work_hours(start, minutes / 60)
     assert end > start
     assert work_seconds_between(start, end) == pytest.approx(minutes * 60)
-    if is_workday(start):
+    office = workdays.work_hours()
+    secs = start.hour * 3600 + start.minute * 60 + start.second
+    if is_workday(start) and office.at(office.done(secs)) == secs:  # in office hours, not at lunch
         assert add_work_hours(end, -minutes / 60) == start
 
 
