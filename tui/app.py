@@ -488,9 +488,14 @@ class GridtoolApp(App[None]):
         if self.screen.query("HelpPanel"):  # Escape closes the list of keys first
             self.action_hide_help_panel()
             return
-        found = self._active_view().query(RecordList)
+        view = self._active_view()
+        found = view.query(RecordList)
         if found:
             found.first().focus()  # the view's first list; Tab reaches the others
+        elif view.focusable:  # the figures scroll: focus stays in the tab shown, or it switches back
+            view.focus()
+        else:
+            self.screen.set_focus(None)
 
     def action_reveal(self) -> None:
         view = self._active_view()
