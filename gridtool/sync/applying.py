@@ -339,7 +339,7 @@ def _apply_plan(
         spans = ranges.get(origin)
         if not spans:
             return None
-        at = bisect.bisect_right(spans, (seq, math.inf, math.inf)) - 1
+        at = 0 if len(spans) == 1 else bisect.bisect_right(spans, (seq, math.inf, math.inf)) - 1
         if at >= 0 and spans[at][0] <= seq <= spans[at][1]:
             return spans[at][2]
         return None

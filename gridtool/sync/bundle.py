@@ -411,10 +411,10 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
 STREAM_CHUNK = 1 << 20
 
 
-def _ops_lines(data: bytes, expected: dict[str, Any]) -> Iterator[bytes]:
-    """The lines of ``ops.jsonl``, inflated a megabyte at a time (never the whole member at once),
-    capped like every member; its size and hash are checked against the signed manifest once the
-    last line is out, so a caller must not act on the lines before the generator is exhausted."""
+def _ops_batches(data: bytes, expected: dict[str, Any]) -> Iterator[list[bytes]]:
+    """The lines of ``ops.jsonl`` a batch at a time, inflated a megabyte at a time (never the whole
+    member at once), capped like every member; its size and hash are checked against the signed
+    manifest once the last batch is out, so a caller must not act on them before the end."""
     zf = _open_zip(data)
     with zf:
         info = zf.getinfo("ops.jsonl")
@@ -431,27 +431,27 @@ def _ops_lines(data: bytes, expected: dict[str, Any]) -> Iterator[bytes]:
                     digest.update(chunk)
                     lines = (rest + chunk).split(b"\n")
                     rest = lines.pop()
-                    yield from lines
+                    yield lines
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
             raise SyncError("sync.damaged") from None
         if rest:
-            yield rest
+            yield [rest]
         if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
             raise SyncError("sync.damaged")
 
 
-def _share_strings(op: dict[str, Any], shared: dict[str, str]) -> None:
-    """Point an operation's author and table at strings already held: a million copies add up."""
-    ident, table = op.get("id"), op.get("t")
-    if type(ident) is list and ident and type(ident[0]) is str:
-        ident[0] = shared.setdefault(ident[0], ident[0])
-    if type(table) is str:
-        op["t"] = shared.setdefault(table, table)
-    pred = op.get("pred")
-    if type(pred) is list:
-        for ref in pred:
-            if type(ref) is list and ref and type(ref[0]) is str:
+def _share_strings(items: list[Any]) -> None:
+    """Point each operation's author and table at one string: a million copies add up."""
+    shared: dict[str, str] = {}
+    for op in items:
+        try:
+            ident = op["id"]
+            ident[0] = shared.setdefault(ident[0], ident[0])
+            op["t"] = shared.setdefault(op["t"], op["t"])
+            for ref in op.get("pred") or ():
                 ref[0] = shared.setdefault(ref[0], ref[0])
+        except (KeyError, TypeError, IndexError, AttributeError):
+            continue  # a header line, or a malformed operation that peer_input names later
 
 
 def _read_units(
@@ -465,20 +465,30 @@ def _read_units(
     items: list[Any] = []
     controls = False
     bad_line = 0
-    loads = orjson.loads
-    shared: dict[str, str] = {}  # one string per author and table, not one per operation
-    for line in _ops_lines(data, expected):
-        if bad_line or not line.strip():
+    for batch in _ops_batches(data, expected):
+        if bad_line:
             continue
-        controls = controls or may_hold_controls(line)
+        lines = [line for line in batch if line.strip()]
+        if not lines:
+            continue
+        joined = b",".join(lines)
+        controls = controls or may_hold_controls(joined)
         try:
-            item = loads(line)
+            parsed = orjson.loads(b"[" + joined + b"]")  # one parse for the batch
         except orjson.JSONDecodeError:
-            bad_line = len(items) + 1
+            parsed = None
+        if parsed is None or len(parsed) != len(lines):
+            for number, line in enumerate(lines, start=len(items) + 1):  # the line to name
+                try:
+                    orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    bad_line = number
+                    break
+            else:
+                bad_line = len(items) + len(lines)
             continue
-        if type(item) is dict:
-            _share_strings(item, shared)
-        items.append(item)
+        _share_strings(parsed)
+        items += parsed
     if bad_line:
         raise SyncError("sync.bad_ops", line=bad_line)
     return _parse_units(items, fmt), controls

@@ -237,6 +237,35 @@ def test_a_household_with_a_negative_unit_or_a_list_for_text_is_refused(laptops:
         _refused(office, _bundle(worker, [_signed(worker, [op])], laptops.path()), "sync.peer_refused")
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"note": "\x1b[2J"},
+        {"note": "\u202eevil"},
+        {"note": "\x9b31m"},
+        {"note\x1b": "key with a control"},
+        {"note": "x" * 5000},
+        {"k" * 300: "a long key"},
+        {"a": {"b": {"c": {"d": "too deep"}}}},
+        {"n": 1e40},
+    ],
+)
+def test_an_event_payload_with_a_control_character_or_out_of_bounds_is_refused(
+    laptops: Laptops, payload: dict[str, Any]
+) -> None:
+    worker = laptops.worker
+    op = {**_op(worker, seq=1), "t": "events", "set": {"issue": new_id(), "type": "note", "payload": payload}}
+    _refused(laptops.office, _bundle(worker, [_signed(worker, [op])], laptops.path()), "sync.peer_refused")
+
+
+def test_an_event_payload_of_short_texts_numbers_and_flags_is_taken(laptops: Laptops) -> None:
+    worker = laptops.worker
+    payload = {"note": "已上门，“情况”良好", "count": 3, "ok": True, "none": None, "list": ["a"]}
+    op = {**_op(worker, seq=1), "t": "events", "set": {"issue": new_id(), "type": "note", "payload": payload}}
+    bundle = _bundle(worker, [_signed(worker, [op])], laptops.path())
+    assert sync.import_bundle(laptops.office, bundle).applied == 1
+
+
 def test_a_jump_in_an_authors_sequence_inside_a_bundle_is_refused(laptops: Laptops) -> None:
     office, worker = laptops.office, laptops.worker
     ops = [_op(worker, seq=1), _op(worker, seq=5)]
