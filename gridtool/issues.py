@@ -1083,8 +1083,8 @@ def json_record(
     ``assignee`` who has it as a person reads it and ``assignee_id`` the lead's id (null for a
     team). With its ``events``, also what the report recorded (description, channel, responsible).
     """
+    from gridtool.masking import masked
     from gridtool.register import address, grid_code
-    from gridtool.views import masked
 
     out = masked(issue, show_pii)
     out["household_id"] = out.pop("household", None) or None

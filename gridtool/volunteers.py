@@ -739,7 +739,7 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
 
 def _masked(out: dict[str, Any], show_pii: bool) -> dict[str, Any]:
     """Phones, and numbers typed into descriptions and comments, masked unless asked."""
-    from gridtool.views import mask_field
+    from gridtool.masking import mask_field
 
     return out if show_pii else {k: mask_field(k, v) for k, v in out.items()}
 
