@@ -386,7 +386,7 @@ def redeem(
     Returns the entry and the balance after it.
     """
     from gridtool.issues import entered_at
-    from gridtool.volunteers import volunteer_by_ref
+    from gridtool.roster import volunteer_by_ref
 
     amount = _whole_points(points)
     what = _text("item", item, required=True)
@@ -447,7 +447,7 @@ def correct(
         entry_id = new_id()
         free = available(tx.store, target["volunteer"], moment, entry_id)
         if free + amount < 0:
-            from gridtool.volunteers import volunteer_name
+            from gridtool.roster import volunteer_name
 
             raise InputError(
                 "points.correction_negative",
@@ -506,7 +506,7 @@ def ledger_rows(
 ) -> list[dict[str, Any]]:
     """One row per entry with the running balance of that volunteer after it."""
     from gridtool.issues import show_time
-    from gridtool.volunteers import volunteer_name
+    from gridtool.roster import volunteer_name
 
     running: dict[str, int] = {}
     out = []
@@ -564,7 +564,7 @@ def rank(
     Only volunteers who earned something appear. ``team`` keeps that team's members.
     """
     from gridtool.issues import now
-    from gridtool.volunteers import team_by_ref, team_names
+    from gridtool.roster import team_by_ref, team_names
 
     year = year or now().year
     if not MIN_YEAR <= year <= MAX_YEAR:

@@ -33,6 +33,7 @@ from gridtool.i18n import labelled_ids, t
 from gridtool.ids import SHORT_LEN, short
 from gridtool.points import show_hours
 from gridtool.register import Problems
+from gridtool.roster import team_by_ref, team_names, volunteer_by_ref, volunteer_name
 from gridtool.store import Store
 from gridtool.validate import MAX_YEAR, MIN_YEAR
 
@@ -105,29 +106,7 @@ def _moment(at: datetime | None, after: str | None = None, what: str = "") -> da
     return moment
 
 
-def _by_name(store: Store, table: str, ref: str) -> dict[str, Any]:
-    """A record by id, id suffix, or exactly one record with that name."""
-    records = store.records(table)
-    text = str(ref or "").strip()
-    named = [r for r in records.values() if r.get("name") == text]
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
-        raise NotFound("error.ambiguous", table=table, ref=text, count=len(named), length=SHORT_LEN)
-    return records[store.resolve(table, text)]
-
-
 # -- teams ------------------------------------------------------------------------------------------
-
-
-def team_by_ref(store: Store, ref: str) -> dict[str, Any]:
-    """A team by id (or id suffix) or by its name."""
-    return _by_name(store, "teams", ref)
-
-
-def team_names(store: Store, team_ids: Iterable[str]) -> list[str]:
-    teams = store.records("teams")
-    return [teams[i]["name"] if i in teams else short(i) for i in team_ids]
 
 
 def add_team(store: Store, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
@@ -194,18 +173,6 @@ def list_teams(store: Store) -> list[dict[str, Any]]:
 
 
 # -- volunteers -------------------------------------------------------------------------------------
-
-
-def volunteer_by_ref(store: Store, ref: str) -> dict[str, Any]:
-    """A volunteer by id (or id suffix) or by name when exactly one volunteer has it."""
-    return _by_name(store, "volunteers", ref)
-
-
-def volunteer_name(store: Store, volunteer_id: str | None) -> str:
-    if not volunteer_id:
-        return ""
-    record = store.records("volunteers").get(volunteer_id)
-    return record["name"] if record else short(volunteer_id)
 
 
 def _clean_volunteer(
