@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
 from gridtool.i18n import field_label, labelled_ids, t
 from gridtool.ids import SHORT_LEN, new_id, short
+from gridtool.register import count_dependents
 from gridtool.store import Store, Transaction
 from gridtool.validate import FREE_TEXT_FIELDS, MAX_YEAR, MIN_YEAR, Invalid, check_text
 
@@ -1221,3 +1222,8 @@ def event_details(store: Store, event: dict[str, Any]) -> str:
     if p.get("said"):
         parts.append(t(p["said"]["key"], **p["said"]["params"]))
     return t("issue.list_sep").join(parts)
+
+
+# Issues not yet closed or rejected still need their household and their lead.
+count_dependents("household", "issues", lambda store, record_id: open_counts(store, "household", record_id))
+count_dependents("lead", "issues", lambda store, record_id: open_counts(store, "assignee", record_id))

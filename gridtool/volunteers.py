@@ -32,7 +32,7 @@ from gridtool.errors import InputError, NotFound, Problem, TransitionError, Vali
 from gridtool.i18n import labelled_ids, t
 from gridtool.ids import SHORT_LEN, short
 from gridtool.points import show_hours
-from gridtool.register import Problems
+from gridtool.register import Problems, count_dependents
 from gridtool.roster import team_by_ref, team_names, volunteer_by_ref, volunteer_name
 from gridtool.store import Store
 from gridtool.validate import MAX_YEAR, MIN_YEAR
@@ -757,3 +757,9 @@ def open_orders_by_household(store: Store) -> dict[str, int]:
         if o["status"] in OPEN_ORDERS:
             counts[o["household"]] = counts.get(o["household"], 0) + 1
     return counts
+
+
+# Orders still waiting for or in service need their household.
+count_dependents(
+    "household", "orders", lambda store, record_id: open_orders_by_household(store).get(record_id, 0)
+)
