@@ -385,7 +385,7 @@ def redeem(
 
     Returns the entry and the balance after it.
     """
-    from gridtool.issues import entered_at
+    from gridtool.moments import entered_at
     from gridtool.roster import volunteer_by_ref
 
     amount = _whole_points(points)
@@ -422,7 +422,7 @@ def correct(
     The corrected entry stays as it was. Refused when it would take the balance below zero.
     Returns the new entry and the balance after it.
     """
-    from gridtool.issues import entered_at
+    from gridtool.moments import entered_at
 
     amount = _whole_points(points, allow_negative=True)
     why = _text("reason", reason, required=True, limit=2000)
@@ -435,7 +435,7 @@ def correct(
                 [Problem("entry", "invalid.missing_ref", {"what": missing.message()})]
             ) from None
         if moment.isoformat(timespec="seconds") < target["at"]:
-            from gridtool.issues import show_time
+            from gridtool.moments import show_time
 
             raise InputError(
                 "points.correction_before_entry",
@@ -505,7 +505,7 @@ def ledger_rows(
     store: Store, found: Sequence[dict[str, Any]], labels: bool = True, full_ids: bool = False
 ) -> list[dict[str, Any]]:
     """One row per entry with the running balance of that volunteer after it."""
-    from gridtool.issues import show_time
+    from gridtool.moments import show_time
     from gridtool.roster import volunteer_name
 
     running: dict[str, int] = {}
@@ -563,7 +563,7 @@ def rank(
 
     Only volunteers who earned something appear. ``team`` keeps that team's members.
     """
-    from gridtool.issues import now
+    from gridtool.moments import now
     from gridtool.roster import team_by_ref, team_names
 
     year = year or now().year

@@ -96,7 +96,7 @@ class _Check(Problems):
 def _moment(at: datetime | None, after: str | None = None, what: str = "") -> datetime:
     """``at`` (default now) to the second: within the years allowed, not more than a day ahead,
     not before ``after``."""
-    from gridtool.issues import entered_at, iso, show_time
+    from gridtool.moments import entered_at, iso, show_time
 
     moment = entered_at(at)
     if after and iso(moment) < after:
@@ -673,7 +673,7 @@ def order_rows(
 
 def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) -> dict[str, Any]:
     """One order for a person: names spelled out, the household's phone masked unless asked."""
-    from gridtool.issues import show_time
+    from gridtool.moments import show_time
     from gridtool.points import load_rules
     from gridtool.register import address
 

@@ -121,7 +121,7 @@ def test_lang_on_the_command_line_translates_help_too() -> None:
     assert locale.returncode == 0 and "住户台账" in locale.stdout
 
 
-LAYERS = ("masking", "roster", "register", "issues", "points", "volunteers", "views")
+LAYERS = ("moments", "masking", "roster", "register", "issues", "points", "volunteers", "views")
 """The library's core modules, lowest first: each may import only those before it. A lower one
 that must ask a higher one gets the answer registered with it (``register.count_dependents``)."""
 
