@@ -27,6 +27,8 @@ from .common import (
     report_errors,
     show_pii_option,
     success,
+    table_width,
+    wide_option,
 )
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ def _listing_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 help=t("Compute the report for this moment (a bare date means its start; default: now)."),
             ),
             click.option("--grid", metavar="CODE", help=t("Only this grid cell.")),
+            wide_option,
             click.option(
                 "--group-by",
                 type=click.Choice(["grid", "assignee", "category"]),
@@ -123,7 +126,7 @@ def _emit(text: str, output: str | None, env: Env) -> None:
         success(t("report.written", path=output))
 
 
-def _render_listing(listing: Listing, fmt: str) -> str:
+def _render_listing(listing: Listing, fmt: str, width: int | None = None) -> str:
     from gridtool import reports
     from gridtool.formats import render_csv, render_json, render_table
 
@@ -143,7 +146,7 @@ def _render_listing(listing: Listing, fmt: str) -> str:
         if name:
             parts.append("")
             parts.append(t("report.group", name=name, count=len(rows)))
-        parts.append(render_table(reports.listing_rows(listing, labels=True, rows=rows)))
+        parts.append(render_table(reports.listing_rows(listing, labels=True, rows=rows), width=width))
     return "\n".join(parts)
 
 
@@ -166,6 +169,7 @@ def overdue_cmd(
     env: Env,
     as_of: str | None,
     grid: str | None,
+    wide: bool,
     group_by: str | None,
     fmt: str,
     output: str | None,
@@ -175,7 +179,7 @@ def overdue_cmd(
 
     listing = reports.overdue(env.store(), as_of=_moment(as_of), grid=grid, group_by=group_by)
     with markdown_language(fmt):
-        _emit(_render_listing(listing, fmt), output, env)
+        _emit(_render_listing(listing, fmt, None if output else table_width(wide)), output, env)
     if fail_if_any and listing.rows:
         raise SystemExit(1)
 
@@ -197,6 +201,7 @@ def due_soon_cmd(
     env: Env,
     as_of: str | None,
     grid: str | None,
+    wide: bool,
     group_by: str | None,
     fmt: str,
     output: str | None,
@@ -206,7 +211,7 @@ def due_soon_cmd(
 
     listing = reports.due_soon(env.store(), within=within, as_of=_moment(as_of), grid=grid, group_by=group_by)
     with markdown_language(fmt):
-        _emit(_render_listing(listing, fmt), output, env)
+        _emit(_render_listing(listing, fmt, None if output else table_width(wide)), output, env)
 
 
 @group.command("followups", help=t("Resolved issues still waiting for their follow-up visit (回访)."))
@@ -226,6 +231,7 @@ def followups_cmd(
     env: Env,
     as_of: str | None,
     grid: str | None,
+    wide: bool,
     group_by: str | None,
     fmt: str,
     output: str | None,
@@ -235,7 +241,7 @@ def followups_cmd(
 
     listing = reports.followups(env.store(), after=after, as_of=_moment(as_of), grid=grid, group_by=group_by)
     with markdown_language(fmt):
-        _emit(_render_listing(listing, fmt), output, env)
+        _emit(_render_listing(listing, fmt, None if output else table_width(wide)), output, env)
 
 
 @group.command(

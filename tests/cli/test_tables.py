@@ -121,3 +121,31 @@ def test_a_long_title_is_cut_to_the_terminal_and_shown_whole_with_wide(
     whole = run("issue", "list", "--wide", lang="zh").stdout
     assert title in whole
     assert title in run("issue", "list", "--format", "csv").stdout, "scripts are never cut"
+
+
+def test_a_report_cuts_long_titles_to_the_terminal_but_not_in_a_file(
+    run: Run, community: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    title = "楼道" * 100
+    made = run(
+        "issue",
+        "new",
+        "--household",
+        "程金娇",
+        "--category",
+        "repair",
+        "--channel",
+        "phone",
+        "--title",
+        title,
+        "--at",
+        "2026-01-05 09:00",
+    )
+    assert made.exit_code == 0, made.output
+    monkeypatch.setenv("COLUMNS", "100")
+    cut = run("report", "overdue", lang="zh").stdout
+    assert title not in cut and "楼道楼道…" in cut
+    assert title in run("report", "overdue", "--wide", lang="zh").stdout
+    out = tmp_path / "overdue.txt"
+    assert run("report", "overdue", "--output", str(out), lang="zh").exit_code == 0
+    assert title in out.read_text(encoding="utf-8"), "a report kept in a file is read later, whole"
