@@ -3,6 +3,7 @@
     python bench/bench_sync.py                  # generates the store in a temp dir
     python bench/bench_sync.py --households 5000
     python bench/bench_sync.py --cli            # also time the same steps as `gridtool` processes
+    python bench/bench_sync.py --memory         # only: peak memory importing 1,000,000 operations
 
 Prints wall-clock seconds for a full first sync (export + import into an empty replica), then for a
 delta of 10,000 changes (export for the peer, import there), and the bundle sizes: a delta's size
@@ -45,7 +46,15 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=30000)
     parser.add_argument("--changes", type=int, default=10000)
     parser.add_argument("--cli", action="store_true", help="also time the steps as gridtool processes")
+    parser.add_argument(
+        "--memory", action="store_true", help="only measure peak memory importing 1,000,000 operations"
+    )
+    parser.add_argument("--memory-ops", type=int, default=1_000_000)
+    parser.add_argument("--cache", type=Path, help="keep the generated big bundle here between runs")
     args = parser.parse_args()
+    if args.memory:
+        _memory(args.memory_ops, args.cache)
+        return
 
     from gridtool import sync
     from gridtool.demo import create_store, generate
@@ -254,6 +263,85 @@ def _cli(workdir: Path, worker: Any, changes: int) -> None:
         lambda: gridtool(office, "sync", "import", delta),
         TARGETS["delta_import"],
     )
+
+
+MEMORY_TARGET_MB = 500
+
+
+def _memory(total: int, cache: Path | None) -> None:
+    """Peak resident memory of a process importing a bundle of ``total`` operations (target: under
+    500 MB), read from ``/usr/bin/time -f %M``. The bundle holds a small store's records and then
+    edits to them, 10,000 per transaction: what a hostile but trusted peer could send."""
+    import os
+    import subprocess
+    import sys
+    from unittest import mock
+
+    from gridtool import sync
+    from gridtool.demo import create_store, generate
+    from gridtool.store import Store
+
+    workdir = cache or Path(tempfile.mkdtemp(prefix="gridtool-bench-sync-memory-"))
+    bundle = workdir / f"ops-{total}.gtb"
+    worker_path = workdir / "worker" / "gridtool.json"
+    try:
+        if not bundle.exists():
+            start = time.perf_counter()
+            shutil.rmtree(worker_path.parent, ignore_errors=True)
+            worker_path.parent.mkdir(parents=True)
+            with _key_first():
+                create_store(worker_path, generate(households=1000))
+            worker = Store(worker_path)
+            households = list(worker.records("households"))
+            made = sum(1 for _ in worker.operations())
+            with mock.patch.object(os, "fsync", lambda fd: None):
+                n = 0
+                while made < total:
+                    with worker.transaction() as tx:
+                        for _ in range(min(10_000, total - made)):
+                            tx.update("households", households[n % len(households)], {"notes": f"m {n}"})
+                            n += 1
+                            made += 1
+            out = sync.export_bundle(worker, bundle)
+            print(
+                f"generated a bundle of {out.ops} operations ({out.size / 1e6:.1f} MB) "
+                f"in {time.perf_counter() - start:.1f} s"
+            )
+        worker = Store(worker_path)
+        office = workdir / "office" / "gridtool.json"
+        shutil.rmtree(office.parent, ignore_errors=True)
+        script = (
+            "import sys\n"
+            "from gridtool import sync\n"
+            "from gridtool.store import Store\n"
+            "office = Store.init(sys.argv[1], name='office')\n"
+            "sync.trust_add(office, 'worker', sys.argv[2])\n"
+            "print(sync.import_bundle(office, sys.argv[3]).applied)\n"
+        )
+        key = sync.whoami(worker)["public_key"]
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M KB", sys.executable, "-c", script, str(office), key, str(bundle)],
+            capture_output=True,
+            text=True,
+        )
+        took = time.perf_counter() - start
+        if done.returncode != 0:
+            print(done.stderr[-2000:])
+            raise SystemExit(1)
+        peak_mb = int(done.stderr.strip().splitlines()[-1].split()[0]) / 1024
+        applied = int(done.stdout.strip().splitlines()[-1])
+        verdict = "ok" if peak_mb < MEMORY_TARGET_MB else "MISSED"
+        print(f"import {applied} operations: {took:.1f} s")
+        print(
+            f"{'peak memory importing ' + str(applied) + ' operations':<58} {peak_mb:7.0f} MB  "
+            f"target < {MEMORY_TARGET_MB} MB: {verdict}"
+        )
+    finally:
+        if cache is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            shutil.rmtree(workdir / "office", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -133,11 +133,14 @@ wide_option = click.option(
 
 
 def table_width(wide: bool) -> int | None:
-    """The width a table is cut to: the terminal's (or ``COLUMNS``), none with ``--wide``."""
+    """The width a table is cut to: ``COLUMNS``, else the terminal's; none with ``--wide`` or when
+    no terminal reads it (cron mails and pipes keep every character)."""
     if wide:
         return None
     import shutil
 
+    if not os.environ.get("COLUMNS") and not sys.stdout.isatty():
+        return None
     return shutil.get_terminal_size().columns
 
 

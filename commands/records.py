@@ -89,6 +89,9 @@ def register_commands(group: click.Group, kind_name: str, filters: bool = True) 
     @pass_env
     @report_errors
     def remove_cmd(env: Env, ref: str, yes: bool, actor: str | None) -> None:
+        # Imported for their side effect: each registers with the register what points at a
+        # lead or household, so the removal below is checked against them.
+        from gridtool import issues, volunteers  # noqa: F401
         from gridtool.register import describe, get, remove
 
         store = env.store()

@@ -113,8 +113,8 @@ def history_cmd(env: Env, household: str, fmt: str, show_pii: bool) -> None:
     from gridtool.formats import render_rows
     from gridtool.ids import short
     from gridtool.issues import show_time
+    from gridtool.masking import mask_field
     from gridtool.register import household_by_ref
-    from gridtool.views import mask_field
 
     store = env.store()
     home = household_by_ref(store, household)

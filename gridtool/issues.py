@@ -31,14 +31,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gridtool.errors import InputError, NotFound, Problem, TransitionError, ValidationError
-from gridtool.i18n import field_label, labelled_ids, t
+from gridtool.i18n import labelled_ids, t
 from gridtool.ids import SHORT_LEN, new_id, short
+
+# The ``X as X`` names are re-exported: commands, reports, visits and tests call them ``issues.X``.
+from gridtool.moments import END_OF_DAY as END_OF_DAY
+from gridtool.moments import check_moment, iso, now, parse_when, show_time
+from gridtool.moments import entered_at as entered_at
+from gridtool.moments import parse_date as parse_date
+from gridtool.register import count_dependents
 from gridtool.store import Store, Transaction
-from gridtool.validate import FREE_TEXT_FIELDS, MAX_YEAR, MIN_YEAR, Invalid, check_text
+from gridtool.validate import FREE_TEXT_FIELDS, Invalid, check_text
 
 if TYPE_CHECKING:
     from gridtool.sla import SlaTable
@@ -66,11 +73,8 @@ LIVE = frozenset(STATUSES) - {"closed", "rejected"}
 
 LOW_RATING = 2
 """A follow-up rating at or below this reopens the issue as rework."""
-MAX_AHEAD = timedelta(days=1)
-"""How far in the future ``--at`` may be (a typo like 2062 would otherwise freeze the timeline)."""
 MAX_TEXT = 200
 MAX_LONG_TEXT = 2000
-END_OF_DAY = time(23, 59, 59)
 
 
 @dataclass(frozen=True)
@@ -143,69 +147,6 @@ def label(kind: str, value: str | None) -> str:
 
 
 # -- time -------------------------------------------------------------------------------------------
-
-_WHEN = re.compile(
-    r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:(?:[T\s]+)(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?\s*\Z"
-)
-
-
-def parse_when(text: str | datetime | date, what: str = "at", end_of_day: bool = False) -> datetime:
-    """A moment typed by a person: ``2026-07-03``, ``2026/7/3 09:00``, ``2026-07-03T09:00:00``, ``today``.
-
-    A bare date means its start, or its end (23:59:59) with ``end_of_day`` (used for deadlines).
-    """
-    if isinstance(text, datetime):
-        return text.replace(microsecond=0)
-    if isinstance(text, date):
-        return datetime.combine(text, END_OF_DAY if end_of_day else time())
-    raw = str(text).strip()
-    if raw.lower() in ("now", "现在"):
-        return now()
-    if raw.lower() in ("today", "今天"):
-        return datetime.combine(date.today(), END_OF_DAY if end_of_day else time())
-    m = _WHEN.match(raw)
-    if m:
-        y, mo, d, hh, mm, ss = m.groups()
-        if not MIN_YEAR <= int(y) <= MAX_YEAR:
-            raise InputError(
-                "input.year_range", what=field_label(what), value=raw, min=MIN_YEAR, max=MAX_YEAR
-            )
-        try:
-            if hh is None:
-                return datetime.combine(date(int(y), int(mo), int(d)), END_OF_DAY if end_of_day else time())
-            return datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0))
-        except ValueError:
-            pass
-    raise InputError("issue.bad_when", what=field_label(what), value=raw)
-
-
-def parse_date(text: str | date) -> date:
-    """A calendar day typed by a person (see :func:`parse_when`); a time of day is refused."""
-    if isinstance(text, date):
-        return text if not isinstance(text, datetime) else text.date()
-    when = parse_when(text, "date")
-    if when.time() != time() and str(text).strip().lower() not in ("now", "现在"):
-        raise InputError("issue.bad_date", value=str(text).strip())
-    return when.date()
-
-
-def now() -> datetime:
-    """The current local time to the second (tests may replace it)."""
-    return datetime.now().replace(microsecond=0)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
-def show_time(value: str | None) -> str:
-    """``2026-07-08 09:30``; a deadline at the end of a day shows as the day alone."""
-    if not value:
-        return ""
-    if value.endswith("T23:59:59"):
-        return value[:10]
-    return value[:16].replace("T", " ")
-
 
 # -- numbers ----------------------------------------------------------------------------------------
 
@@ -478,20 +419,8 @@ def _choice(problems: list[Problem], field: str, value: Any, known: Sequence[str
     return text
 
 
-def entered_at(at: datetime | None) -> datetime:
-    """The moment a step is entered for (``--at``, default now) to the second: refused outside
-    1900-2100 or more than a day ahead, the same for issues, orders, points and visits."""
-    moment = (at or now()).replace(microsecond=0)
-    _check_time({}, moment, now())
-    return moment
-
-
 def _check_time(state: dict[str, Any], at: datetime, current: datetime) -> None:
-    from gridtool.validate import check_year
-
-    check_year(at, "at")  # 0001-01-01 would make issue number 1-000001
-    if at > current + MAX_AHEAD:
-        raise InputError("issue.at_future", at=show_time(iso(at)))
+    check_moment(at, current)
     last = state.get("last_event_at")
     if last and iso(at) < last:
         raise InputError(
@@ -1083,8 +1012,8 @@ def json_record(
     ``assignee`` who has it as a person reads it and ``assignee_id`` the lead's id (null for a
     team). With its ``events``, also what the report recorded (description, channel, responsible).
     """
+    from gridtool.masking import masked
     from gridtool.register import address, grid_code
-    from gridtool.views import masked
 
     out = masked(issue, show_pii)
     out["household_id"] = out.pop("household", None) or None
@@ -1221,3 +1150,8 @@ def event_details(store: Store, event: dict[str, Any]) -> str:
     if p.get("said"):
         parts.append(t(p["said"]["key"], **p["said"]["params"]))
     return t("issue.list_sep").join(parts)
+
+
+# Issues not yet closed or rejected still need their household and their lead.
+count_dependents("household", "issues", lambda store, record_id: open_counts(store, "household", record_id))
+count_dependents("lead", "issues", lambda store, record_id: open_counts(store, "assignee", record_id))

@@ -385,8 +385,8 @@ def redeem(
 
     Returns the entry and the balance after it.
     """
-    from gridtool.issues import entered_at
-    from gridtool.volunteers import volunteer_by_ref
+    from gridtool.moments import entered_at
+    from gridtool.roster import volunteer_by_ref
 
     amount = _whole_points(points)
     what = _text("item", item, required=True)
@@ -422,7 +422,7 @@ def correct(
     The corrected entry stays as it was. Refused when it would take the balance below zero.
     Returns the new entry and the balance after it.
     """
-    from gridtool.issues import entered_at
+    from gridtool.moments import entered_at
 
     amount = _whole_points(points, allow_negative=True)
     why = _text("reason", reason, required=True, limit=2000)
@@ -435,7 +435,7 @@ def correct(
                 [Problem("entry", "invalid.missing_ref", {"what": missing.message()})]
             ) from None
         if moment.isoformat(timespec="seconds") < target["at"]:
-            from gridtool.issues import show_time
+            from gridtool.moments import show_time
 
             raise InputError(
                 "points.correction_before_entry",
@@ -447,7 +447,7 @@ def correct(
         entry_id = new_id()
         free = available(tx.store, target["volunteer"], moment, entry_id)
         if free + amount < 0:
-            from gridtool.volunteers import volunteer_name
+            from gridtool.roster import volunteer_name
 
             raise InputError(
                 "points.correction_negative",
@@ -505,8 +505,8 @@ def ledger_rows(
     store: Store, found: Sequence[dict[str, Any]], labels: bool = True, full_ids: bool = False
 ) -> list[dict[str, Any]]:
     """One row per entry with the running balance of that volunteer after it."""
-    from gridtool.issues import show_time
-    from gridtool.volunteers import volunteer_name
+    from gridtool.moments import show_time
+    from gridtool.roster import volunteer_name
 
     running: dict[str, int] = {}
     out = []
@@ -563,8 +563,8 @@ def rank(
 
     Only volunteers who earned something appear. ``team`` keeps that team's members.
     """
-    from gridtool.issues import now
-    from gridtool.volunteers import team_by_ref, team_names
+    from gridtool.moments import now
+    from gridtool.roster import team_by_ref, team_names
 
     year = year or now().year
     if not MIN_YEAR <= year <= MAX_YEAR:

@@ -729,8 +729,39 @@ def edit(
     return store.records(kind(kind_name).table)[rid]
 
 
+DependentCounter = Callable[[Store, str], int]
+"""How many records of one table still point at a record (by its id)."""
+
+_COUNTERS: dict[str, dict[str, DependentCounter]] = {}
+
+COUNTED_ELSEWHERE: dict[str, frozenset[str]] = {
+    "lead": frozenset({"issues"}),
+    "household": frozenset({"issues", "orders"}),
+}
+"""Tables above the register that point at a lead or household; the modules owning them register
+their counters with :func:`count_dependents` when imported. A removal is refused outright while
+one is missing, rather than letting an unimported module skip the check."""
+
+
+def count_dependents(kind_name: str, table: str, counter: DependentCounter) -> None:
+    """Let a module above the register say how many of its records still point at a record of
+    ``kind_name``; :func:`remove` refuses while that count is not zero."""
+    _COUNTERS.setdefault(kind_name, {})[table] = counter
+
+
 def dependents(store: Store, kind_name: str, record_id: str) -> dict[str, int]:
-    """What still points at a record, by table; removal is refused while this is not empty."""
+    """What still points at a record, by table; removal is refused while this is not empty.
+
+    Raises :class:`RuntimeError` when a table in :data:`COUNTED_ELSEWHERE` has no counter yet:
+    its owning module was not imported, and an unchecked removal would orphan its records.
+    """
+    counters = _COUNTERS.get(kind_name, {})
+    missing = COUNTED_ELSEWHERE.get(kind_name, frozenset()) - counters.keys()
+    if missing:
+        raise RuntimeError(
+            f"cannot tell whether {', '.join(sorted(missing))} still point at this {kind_name}: "
+            "import the modules that own them (gridtool.issues, gridtool.volunteers) first"
+        )
     counts: dict[str, int] = {}
     if kind_name == "grid_cell":
         counts["buildings"] = sum(
@@ -746,14 +777,8 @@ def dependents(store: Store, kind_name: str, record_id: str) -> dict[str, int]:
         counts["households"] = sum(
             1 for h in store.records("households").values() if h["building"] == record_id
         )
-    elif kind_name in ("lead", "household"):  # issues not yet closed or rejected still need them
-        from gridtool.issues import open_counts
-
-        counts["issues"] = open_counts(store, "assignee" if kind_name == "lead" else "household", record_id)
-        if kind_name == "household":  # so do volunteer orders still waiting for or in service
-            from gridtool.volunteers import open_orders_by_household
-
-            counts["orders"] = open_orders_by_household(store).get(record_id, 0)
+    for table, counter in sorted(counters.items()):
+        counts[table] = counter(store, record_id)
     return {table: n for table, n in counts.items() if n}
 
 

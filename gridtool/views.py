@@ -9,9 +9,9 @@ from typing import Any
 
 from gridtool.i18n import t
 from gridtool.ids import short
+from gridtool.masking import mask_field, masked
 from gridtool.register import address, building_label, grid_code, member_details, members_of
-from gridtool.store import Store, public
-from gridtool.validate import mask_id_number, mask_in_text, mask_phone
+from gridtool.store import Store
 
 LIST_COLUMNS: dict[str, tuple[str, ...]] = {
     "grid_cell": (
@@ -73,33 +73,6 @@ def in_show_order(kind_name: str, fields: dict[str, Any]) -> dict[str, Any]:
     order = SHOW_ORDER.get(kind_name, ())
     known = [k for k in order if k in fields]
     return {k: fields[k] for k in [*known, *sorted(k for k in fields if k not in order)]}
-
-
-FREE_TEXT = ("notes", "note", "description", "summary", "comment", "reason", "cancel_reason")
-
-
-def mask_field(name: str, value: Any) -> Any:
-    """One field as people see it without ``--show-pii``: ID numbers, phones and birth dates
-    masked, and any such number typed into free text (people note a relative's phone too)."""
-    if not value:
-        return value
-    if name in ("phone", "worker_phone"):
-        return mask_phone(str(value))
-    if name == "id_number":
-        return mask_id_number(str(value))
-    if name == "birth_date":
-        return str(value)[:4]
-    if name in FREE_TEXT:
-        return mask_in_text(value)
-    if name == "extras" and isinstance(value, dict):
-        return {k: mask_in_text(v) for k, v in value.items()}
-    return value
-
-
-def masked(record: dict[str, Any], show_pii: bool) -> dict[str, Any]:
-    """A public copy of a record with personal data masked (see :func:`mask_field`)."""
-    out = public(record)
-    return out if show_pii else {k: mask_field(k, v) for k, v in out.items()}
 
 
 def members(store: Store, household_id: str, show_pii: bool) -> list[dict[str, Any]]:

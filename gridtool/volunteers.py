@@ -32,7 +32,8 @@ from gridtool.errors import InputError, NotFound, Problem, TransitionError, Vali
 from gridtool.i18n import labelled_ids, t
 from gridtool.ids import SHORT_LEN, short
 from gridtool.points import show_hours
-from gridtool.register import Problems
+from gridtool.register import Problems, count_dependents
+from gridtool.roster import team_by_ref, team_names, volunteer_by_ref, volunteer_name
 from gridtool.store import Store
 from gridtool.validate import MAX_YEAR, MIN_YEAR
 
@@ -95,7 +96,7 @@ class _Check(Problems):
 def _moment(at: datetime | None, after: str | None = None, what: str = "") -> datetime:
     """``at`` (default now) to the second: within the years allowed, not more than a day ahead,
     not before ``after``."""
-    from gridtool.issues import entered_at, iso, show_time
+    from gridtool.moments import entered_at, iso, show_time
 
     moment = entered_at(at)
     if after and iso(moment) < after:
@@ -105,29 +106,7 @@ def _moment(at: datetime | None, after: str | None = None, what: str = "") -> da
     return moment
 
 
-def _by_name(store: Store, table: str, ref: str) -> dict[str, Any]:
-    """A record by id, id suffix, or exactly one record with that name."""
-    records = store.records(table)
-    text = str(ref or "").strip()
-    named = [r for r in records.values() if r.get("name") == text]
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
-        raise NotFound("error.ambiguous", table=table, ref=text, count=len(named), length=SHORT_LEN)
-    return records[store.resolve(table, text)]
-
-
 # -- teams ------------------------------------------------------------------------------------------
-
-
-def team_by_ref(store: Store, ref: str) -> dict[str, Any]:
-    """A team by id (or id suffix) or by its name."""
-    return _by_name(store, "teams", ref)
-
-
-def team_names(store: Store, team_ids: Iterable[str]) -> list[str]:
-    teams = store.records("teams")
-    return [teams[i]["name"] if i in teams else short(i) for i in team_ids]
 
 
 def add_team(store: Store, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
@@ -194,18 +173,6 @@ def list_teams(store: Store) -> list[dict[str, Any]]:
 
 
 # -- volunteers -------------------------------------------------------------------------------------
-
-
-def volunteer_by_ref(store: Store, ref: str) -> dict[str, Any]:
-    """A volunteer by id (or id suffix) or by name when exactly one volunteer has it."""
-    return _by_name(store, "volunteers", ref)
-
-
-def volunteer_name(store: Store, volunteer_id: str | None) -> str:
-    if not volunteer_id:
-        return ""
-    record = store.records("volunteers").get(volunteer_id)
-    return record["name"] if record else short(volunteer_id)
 
 
 def _clean_volunteer(
@@ -706,7 +673,7 @@ def order_rows(
 
 def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) -> dict[str, Any]:
     """One order for a person: names spelled out, the household's phone masked unless asked."""
-    from gridtool.issues import show_time
+    from gridtool.moments import show_time
     from gridtool.points import load_rules
     from gridtool.register import address
 
@@ -739,7 +706,7 @@ def order_detail(store: Store, order: dict[str, Any], show_pii: bool = False) ->
 
 def _masked(out: dict[str, Any], show_pii: bool) -> dict[str, Any]:
     """Phones, and numbers typed into descriptions and comments, masked unless asked."""
-    from gridtool.views import mask_field
+    from gridtool.masking import mask_field
 
     return out if show_pii else {k: mask_field(k, v) for k, v in out.items()}
 
@@ -790,3 +757,9 @@ def open_orders_by_household(store: Store) -> dict[str, int]:
         if o["status"] in OPEN_ORDERS:
             counts[o["household"]] = counts.get(o["household"], 0) + 1
     return counts
+
+
+# Orders still waiting for or in service need their household.
+count_dependents(
+    "household", "orders", lambda store, record_id: open_orders_by_household(store).get(record_id, 0)
+)

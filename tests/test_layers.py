@@ -119,3 +119,69 @@ def test_lang_on_the_command_line_translates_help_too() -> None:
         text=True,
     )
     assert locale.returncode == 0 and "住户台账" in locale.stdout
+
+
+LAYERS = ("moments", "masking", "roster", "register", "issues", "points", "volunteers", "views")
+"""The library's core modules, lowest first: each may import only those before it. A lower one
+that must ask a higher one gets the answer registered with it (``register.count_dependents``)."""
+
+
+def _gridtool_imports(path: Path) -> set[str]:
+    """Every ``gridtool`` module a file imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            if node.module == "gridtool":  # ``from gridtool import issues``
+                found |= {f"gridtool.{alias.name}" for alias in node.names}
+    return {name.split(".")[1] for name in found if name.startswith("gridtool.")}
+
+
+def test_the_core_modules_import_only_those_below_them() -> None:
+    against = [
+        f"{module} imports {other}"
+        for rank, module in enumerate(LAYERS)
+        for other in _gridtool_imports(ROOT / "gridtool" / f"{module}.py")
+        if other in LAYERS[rank:]
+    ]
+    assert not against
+
+
+def test_a_household_with_an_open_issue_is_kept_when_only_the_register_is_imported(
+    store_path: Path, community: dict[str, str]
+) -> None:
+    from gridtool import issues
+    from gridtool.store import Store
+    from tests.conftest import snapshot
+
+    issues.report(
+        Store(store_path),
+        {
+            "household": community["household"],
+            "category": "repair",
+            "urgency": "normal",
+            "channel": "phone",
+            "title": "返水",
+        },
+    )
+    before = snapshot(store_path)
+    code = (
+        "import sys\n"
+        "from gridtool import register\n"
+        "from gridtool.store import Store\n"
+        "try:\n"
+        f"    register.remove(Store({str(store_path)!r}), 'household', {community['household']!r})\n"
+        "except Exception as refused:\n"
+        "    print('refused', type(refused).__name__)\n"
+        "else:\n"
+        "    print('removed')\n"
+        "print(' '.join(m for m in ('gridtool.issues', 'gridtool.volunteers') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["refused RuntimeError", ""]
+    assert snapshot(store_path) == before

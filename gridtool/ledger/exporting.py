@@ -14,10 +14,10 @@ from typing import Any
 
 from gridtool.i18n import language, t
 from gridtool.ledger.columns import export_header, fields, member_spec
+from gridtool.masking import FREE_TEXT, mask_field
 from gridtool.register import list_records, members_of
 from gridtool.store import Store
 from gridtool.validate import mask_id_number, mask_phone
-from gridtool.views import FREE_TEXT, mask_field
 
 FORMATS = ("csv", "xlsx", "json")
 INTEGER_FIELDS = frozenset({"unit", "units", "floors"})

@@ -4,6 +4,8 @@ transaction. Also what ``sync status`` and ``sync held`` report."""
 
 from __future__ import annotations
 
+import bisect
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,28 +325,38 @@ def _apply_plan(
     its operations' range), so this replica passes it on as its author signed it.
     """
     every = [*state.get("held_tx", []), *(headers or [])]
-    by_op: dict[tuple[str, int], int] = {}
+    ranges: dict[str, list[tuple[int, int, int]]] = {}  # by author: (first, last, header) sorted
     for number, header in enumerate(every):
         first, last = header["seqs"]
-        for seq in range(first, last + 1):
-            by_op[(header["origin"], seq)] = number
+        ranges.setdefault(header["origin"], []).append((first, last, number))
+    for spans in ranges.values():
+        spans.sort()
+
+    def header_of(op: Op) -> int | None:
+        """The header of the signed transaction holding ``op`` (a range per transaction, not an
+        entry per operation: a million-operation bundle would hold a million more tuples)."""
+        origin, seq = op["id"]
+        spans = ranges.get(origin)
+        if not spans:
+            return None
+        at = 0 if len(spans) == 1 else bisect.bisect_right(spans, (seq, math.inf, math.inf)) - 1
+        if at >= 0 and spans[at][0] <= seq <= spans[at][1]:
+            return spans[at][2]
+        return None
+
     if plan.logged:  # _plan has read every table these touch, before the big log line lands
         with store.transaction(actor=actor) as tx:
             used: dict[int, None] = {}
             for op in plan.logged:
                 tx.adopt(op)
-                number = by_op.get((op["id"][0], op["id"][1]))
+                number = header_of(op)
                 if number is not None:
                     used[number] = None
             tx.relayed = [every[n] for n in used]
             if bundle is not None:  # the bundle and the merge's state commit with its operations
                 tx.notes = {"sync": {"bundle": bundle, "forks": plan.forks}}
         _index_append(store, state, plan.vector_after)
-    still = {
-        by_op[(op["id"][0], op["id"][1])]
-        for op in plan.gap + plan.future
-        if (op["id"][0], op["id"][1]) in by_op
-    }
+    still = {n for op in plan.gap + plan.future if (n := header_of(op)) is not None}
     state["held_tx"] = [every[n] for n in sorted(still)]
     state["held"] = plan.gap + plan.future
     state["clock_high"] = max(state.get("clock_high", 0), _now_ms())

@@ -7,11 +7,14 @@ hashes, and writes nothing."""
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
 import io
 import os
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -338,14 +341,9 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
     known = load_state(store)["peers"].get(manifest["sender"], {}).get("key_id")
     if known and known != manifest.get("key_id"):  # a trusted key speaking for another laptop
         raise SyncError("sync.sender_mismatch", name=signer)
-    body = _unzip(data, ("ops.jsonl",))["ops.jsonl"]
-    if len(body) != expected.get("size") or _sha256(body) != expected.get("sha256"):
-        raise SyncError("sync.damaged")
-    from gridtool.sync.peer_input import may_hold_controls
-
-    units = _parse_units(body, fmt)
+    units, controls = _read_units(data, expected, fmt)
     ops = [op for _, ops in units for op in ops]
-    return Bundle(manifest, ops, signer, units, may_hold_controls(body))
+    return Bundle(manifest, ops, signer, units, controls)
 
 
 MAX_RATIO = 200  # deflate packs this project's JSON some 5 to 20 times; a bomb, thousands of times
@@ -354,11 +352,36 @@ MAX_RATIO = 200  # deflate packs this project's JSON some 5 to 20 times; a bomb,
 def _unzip(data: bytes, wanted: tuple[str, ...]) -> dict[str, bytes]:
     """Check every member's name and declared size, then inflate only ``wanted``, each capped at
     its limit and at :data:`MAX_RATIO` times its packed size (the declared sizes may lie)."""
+    zf = _open_zip(data)
+    with zf:
+        members: dict[str, bytes] = {}
+        for info in zf.infolist():
+            if info.filename not in wanted:
+                continue
+            limit = _inflated_limit(info)
+            try:
+                with zf.open(info) as fh:
+                    content = fh.read(limit + 1)  # the declared size may lie: never read past the limit
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
+                raise SyncError("sync.damaged") from None
+            if len(content) > limit:
+                raise SyncError("sync.oversized", name=info.filename, limit=limit)
+            members[info.filename] = content
+        return members
+
+
+def _inflated_limit(info: zipfile.ZipInfo) -> int:
+    return min(MAX_MEMBER_BYTES[info.filename], max(info.compress_size * MAX_RATIO, 1 << 16))
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    """The bundle's zip, once every member's name and declared size are checked."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
         raise SyncError("sync.not_bundle") from None
-    with zf:
+    with contextlib.ExitStack() as on_error:
+        on_error.callback(zf.close)
         infos = zf.infolist()
         seen: set[str] = set()
         for info in infos:
@@ -381,20 +404,94 @@ def _unzip(data: bytes, wanted: tuple[str, ...]) -> dict[str, bytes]:
                 raise SyncError("sync.bomb", name=name, ratio=MAX_RATIO)
         if "manifest.json" not in seen or "ops.jsonl" not in seen:
             raise SyncError("sync.not_bundle")
-        members: dict[str, bytes] = {}
-        for info in infos:
-            if info.filename not in wanted:
-                continue
-            limit = min(MAX_MEMBER_BYTES[info.filename], max(info.compress_size * MAX_RATIO, 1 << 16))
-            try:
-                with zf.open(info) as fh:
-                    content = fh.read(limit + 1)  # the declared size may lie: never read past the limit
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
-                raise SyncError("sync.damaged") from None
-            if len(content) > limit:
-                raise SyncError("sync.oversized", name=info.filename, limit=limit)
-            members[info.filename] = content
-        return members
+        on_error.pop_all()
+    return zf
+
+
+STREAM_CHUNK = 1 << 20
+
+
+def _ops_batches(data: bytes, expected: dict[str, Any]) -> Iterator[list[bytes]]:
+    """The lines of ``ops.jsonl`` a batch at a time, inflated a megabyte at a time (never the whole
+    member at once), capped like every member; its size and hash are checked against the signed
+    manifest once the last batch is out, so a caller must not act on them before the end."""
+    zf = _open_zip(data)
+    with zf:
+        info = zf.getinfo("ops.jsonl")
+        limit = _inflated_limit(info)
+        digest = hashlib.sha256()
+        size = 0
+        rest = b""
+        try:
+            with zf.open(info) as fh:
+                while chunk := fh.read(STREAM_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise SyncError("sync.oversized", name=info.filename, limit=limit)
+                    digest.update(chunk)
+                    lines = (rest + chunk).split(b"\n")
+                    rest = lines.pop()
+                    yield lines
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
+            raise SyncError("sync.damaged") from None
+        if rest:
+            yield [rest]
+        if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
+            raise SyncError("sync.damaged")
+
+
+def _share_strings(items: list[Any]) -> None:
+    """Point each operation's author and table at one string: a million copies add up."""
+    shared: dict[str, str] = {}
+    for op in items:
+        try:
+            ident = op["id"]
+            ident[0] = shared.setdefault(ident[0], ident[0])
+            op["t"] = shared.setdefault(op["t"], op["t"])
+            for ref in op.get("pred") or ():
+                ref[0] = shared.setdefault(ref[0], ref[0])
+        except (KeyError, TypeError, IndexError, AttributeError):
+            continue  # a header line, or a malformed operation that peer_input names later
+
+
+def _read_units(
+    data: bytes, expected: dict[str, Any], fmt: int
+) -> tuple[list[tuple[dict[str, Any] | None, list[Op]]], bool]:
+    """The transactions of ``ops.jsonl`` read as a stream, and whether it may hold a control
+    character. A line that does not parse is reported only once the whole member matched its hash,
+    so a damaged bundle is called damaged, not malformed."""
+    from gridtool.sync.peer_input import may_hold_controls
+
+    items: list[Any] = []
+    controls = False
+    bad_line = 0
+    for batch in _ops_batches(data, expected):
+        if bad_line:
+            continue
+        lines = [line for line in batch if line.strip()]
+        if not lines:
+            continue
+        joined = b",".join(lines)
+        controls = controls or may_hold_controls(joined)
+        try:
+            parsed = orjson.loads(b"[" + joined + b"]")  # one parse for the batch
+        except orjson.JSONDecodeError:
+            parsed = None
+        if parsed is None or len(parsed) != len(lines):
+            for number, line in enumerate(lines, start=len(items) + 1):  # the line to name
+                try:
+                    orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    bad_line = number
+                    break
+            else:
+                bad_line = len(items) + len(lines)
+            continue
+        _share_strings(parsed)
+        items += parsed
+    if bad_line:
+        raise SyncError("sync.bad_ops", line=bad_line)
+    return _parse_units(items, fmt), controls
 
 
 SYNC_TABLES = frozenset(
@@ -420,12 +517,12 @@ SYNC_TABLES = frozenset(
 an operation for ``log`` or ``sync_state`` must never get that far."""
 
 
-def _parse_units(body: bytes, fmt: int) -> list[tuple[dict[str, Any] | None, list[Op]]]:
+def _parse_units(items: list[Any], fmt: int) -> list[tuple[dict[str, Any] | None, list[Op]]]:
     """The transactions of ``ops.jsonl``: a header line then its operations (format 2), or, in a
     bundle of format 1, runs of one author's operations with no header (no author's signature)."""
     from gridtool.sync.signing import header_ok
 
-    items = _parse_ops(body, headers=fmt >= 2)
+    _check_items(items, headers=fmt >= 2)
     units: list[tuple[dict[str, Any] | None, list[Op]]] = []
     if fmt < 2:
         for op in items:
@@ -448,20 +545,7 @@ def _parse_units(body: bytes, fmt: int) -> list[tuple[dict[str, Any] | None, lis
     return units
 
 
-def _parse_ops(body: bytes, headers: bool = False) -> list[Op]:
-    lines = [line for line in body.split(b"\n") if line.strip()]
-    try:
-        ops = orjson.loads(b"[" + b",".join(lines) + b"]")  # one parse for the whole bundle
-    except orjson.JSONDecodeError:
-        ops = None
-    if ops is None or len(ops) != len(lines):
-        for number, line in enumerate(lines, start=1):  # find the line to name in the message
-            try:
-                orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise SyncError("sync.bad_ops", line=number) from None
-        raise SyncError("sync.bad_ops", line=len(lines))
-    for number, op in enumerate(ops, start=1):  # the rest of each operation: peer_input.check_op
+def _check_items(items: list[Any], headers: bool = False) -> None:
+    for number, op in enumerate(items, start=1):  # the rest of each operation: peer_input.check_op
         if type(op) is not dict or "eff" in op or ("tx" in op and not headers):
             raise SyncError("sync.bad_ops", line=number)
-    return ops

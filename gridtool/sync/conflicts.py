@@ -74,7 +74,7 @@ class Conflict:
 
     def as_dict(self, show_pii: bool = False) -> dict[str, Any]:
         """The conflict for ``--format json``: personal data masked as in every list, unless asked."""
-        from gridtool.views import mask_field
+        from gridtool.masking import mask_field
 
         options = self.options
         if not show_pii:
@@ -147,7 +147,7 @@ def shown_value(
     """One side of a conflict as a person reads it, personal data masked unless asked; with
     ``store``, a value naming another record shows that record's name, not its id."""
     from gridtool.i18n import t
-    from gridtool.views import mask_field
+    from gridtool.masking import mask_field
 
     if option.get("deleted"):
         return t("sync.value_deleted")

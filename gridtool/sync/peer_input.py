@@ -204,7 +204,12 @@ _CONTROL_IN_JSON = re.compile(
 
 
 def may_hold_controls(body: bytes) -> bool:
-    """Whether a bundle's ``ops.jsonl`` may hold a control character anywhere (a cheap scan)."""
+    """Whether a bundle's ``ops.jsonl`` may hold a control character anywhere (a cheap scan).
+
+    Each form of one starts with one of four bytes; finding none of them (a byte search is some
+    twenty times faster than the pattern's) answers for the nearly every bundle that has none."""
+    if all(body.find(lead) < 0 for lead in (b"\\", b"\x7f", b"\xc2", b"\xe2")):
+        return False
     return _CONTROL_IN_JSON.search(body) is not None
 
 
@@ -254,11 +259,29 @@ def _check_changes(op: dict[str, Any], table: str, controls: bool) -> None:
             continue
         if name not in known:
             raise PeerInputError("sync.peer_unknown_field", field=str(name)[:40])
+        if name == "payload" and not controls and type(value) is dict and _flat_payload(value):
+            continue
         try:
             check_value(table, name, value)
         except Invalid as bad:
             params = {k: v for k, v in bad.params.items() if k != "field"}
             raise PeerInputError(bad.key, field=name, **params) from None
+
+
+def _flat_payload(value: dict[str, Any]) -> bool:
+    """An event's payload of short texts, numbers, flags or nothing under short keys (nearly every
+    one): in a bundle without a control character, :func:`_free` would pass it as it is."""
+    if len(value) > MAX_FIELDS:
+        return False
+    for key, item in value.items():
+        if len(key) > SHORT_TEXT:
+            return False
+        if type(item) is str:
+            if len(item) > SHORT_TEXT:
+                return False
+        elif not (item is None or type(item) is bool or _number(item)):
+            return False
+    return True
 
 
 def check_ops(ops: list[Any], controls: bool = True) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from gridtool import i18n, issues, register, workdays
+# volunteers too: removing a household needs its open orders counted, which it registers.
+from gridtool import i18n, issues, register, volunteers, workdays  # noqa: F401
 from gridtool.errors import InputError, NotFound, TransitionError, ValidationError
 from gridtool.issues import COMMANDS, STATUSES, TRANSITIONS
 from gridtool.sla import load_sla

@@ -237,6 +237,35 @@ def test_a_household_with_a_negative_unit_or_a_list_for_text_is_refused(laptops:
         _refused(office, _bundle(worker, [_signed(worker, [op])], laptops.path()), "sync.peer_refused")
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"note": "\x1b[2J"},
+        {"note": "\u202eevil"},
+        {"note": "\x9b31m"},
+        {"note\x1b": "key with a control"},
+        {"note": "x" * 5000},
+        {"k" * 300: "a long key"},
+        {"a": {"b": {"c": {"d": "too deep"}}}},
+        {"n": 1e40},
+    ],
+)
+def test_an_event_payload_with_a_control_character_or_out_of_bounds_is_refused(
+    laptops: Laptops, payload: dict[str, Any]
+) -> None:
+    worker = laptops.worker
+    op = {**_op(worker, seq=1), "t": "events", "set": {"issue": new_id(), "type": "note", "payload": payload}}
+    _refused(laptops.office, _bundle(worker, [_signed(worker, [op])], laptops.path()), "sync.peer_refused")
+
+
+def test_an_event_payload_of_short_texts_numbers_and_flags_is_taken(laptops: Laptops) -> None:
+    worker = laptops.worker
+    payload = {"note": "已上门，“情况”良好", "count": 3, "ok": True, "none": None, "list": ["a"]}
+    op = {**_op(worker, seq=1), "t": "events", "set": {"issue": new_id(), "type": "note", "payload": payload}}
+    bundle = _bundle(worker, [_signed(worker, [op])], laptops.path())
+    assert sync.import_bundle(laptops.office, bundle).applied == 1
+
+
 def test_a_jump_in_an_authors_sequence_inside_a_bundle_is_refused(laptops: Laptops) -> None:
     office, worker = laptops.office, laptops.worker
     ops = [_op(worker, seq=1), _op(worker, seq=5)]
@@ -281,6 +310,65 @@ def test_a_strangers_operations_are_never_inflated(laptops: Laptops) -> None:
         zf.writestr("ops.jsonl", b"A" * 1000)
     broken.write_bytes(broken.read_bytes().replace(b"A" * 1000, b"B" * 1000))  # its checksum fails
     _refused(laptops.office, broken, "sync.untrusted")  # not "damaged": ops.jsonl was never read
+
+
+def test_ops_jsonl_is_read_a_chunk_at_a_time_and_lines_across_chunks_still_join(
+    laptops: Laptops, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridtool.sync import bundle as bundle_module
+
+    with laptops.worker.transaction() as tx:
+        for n in range(30):
+            tx.create("grid_cells", {"code": f"TL-{n:02d}", "name": f"第{n}网格"})
+    path = laptops.path()
+    sync.export_bundle(laptops.worker, path)
+    monkeypatch.setattr(bundle_module, "STREAM_CHUNK", 7)  # shorter than any line
+    asked: list[int] = []
+    read = zipfile.ZipExtFile.read
+
+    def counted(self: zipfile.ZipExtFile, n: int = -1) -> bytes:
+        if self.name == "ops.jsonl":
+            asked.append(n)
+        return read(self, n)
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counted)
+    assert sync.import_bundle(laptops.office, path).applied == 30
+    assert asked and all(0 < n <= 7 for n in asked)  # never the whole member at once
+    names = {r["code"]: r["name"] for r in laptops.office.records("grid_cells").values()}
+    assert names == {r["code"]: r["name"] for r in laptops.worker.records("grid_cells").values()}
+
+
+def test_a_line_that_does_not_parse_is_damage_when_the_hash_fails_and_named_when_it_holds(
+    laptops: Laptops,
+) -> None:
+    ops = [_op(laptops.worker), _op(laptops.worker, laptops.worker.meta["seq"] + 2)]
+    good = _bundle(laptops.worker, [_signed(laptops.worker, ops)], laptops.path())
+    with zipfile.ZipFile(good) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    body = members["ops.jsonl"].split(b"\n")
+    body[2] = b"{not json" + b" " * (len(body[2]) - 9)
+    damaged = laptops.path()
+    with zipfile.ZipFile(damaged, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, b"\n".join(body) if name == "ops.jsonl" else data)
+    _refused(laptops.office, damaged, "sync.damaged")
+    units: list[tuple[dict[str, Any] | None, list[Op]]] = [_signed(laptops.worker, ops)]
+    malformed = _bundle(laptops.worker, units, laptops.path())
+    with zipfile.ZipFile(malformed) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    manifest = orjson.loads(members["manifest.json"])
+    lines = members["ops.jsonl"].split(b"\n")
+    lines[2] = b"{not json"
+    body_bytes = b"\n".join(lines)
+    manifest["members"]["ops.jsonl"] = {"sha256": sync._sha256(body_bytes), "size": len(body_bytes)}
+    signed = sync.canonical(manifest)
+    private = sync._private_key(laptops.worker)
+    with zipfile.ZipFile(malformed, "w") as zf:
+        zf.writestr("manifest.json", signed)
+        zf.writestr("ops.jsonl", body_bytes)
+        zf.writestr("signature", base64.b64encode(private.sign(signed)))
+    error = _refused(laptops.office, malformed, "sync.bad_ops")
+    assert "3" in error.message()
 
 
 # -- migration -------------------------------------------------------------------------------

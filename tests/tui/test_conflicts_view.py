@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gridtool import i18n, issues, register, sync
+# Removing a household or lead needs what points at it counted: these modules register that.
+from gridtool import i18n, issues, register, sync, volunteers  # noqa: F401
 from gridtool.store import Store
 from gridtool.tui.app import GridtoolApp
 from gridtool.tui.conflicts import ConflictsScreen
