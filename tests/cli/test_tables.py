@@ -98,23 +98,21 @@ def test_hints_quote_paths_for_the_shell(tmp_path: Path) -> None:
     assert result.exit_code == 0 and f"'{target}'" in result.output
 
 
+def _report_long_title(run: Run, *extra: str) -> str:
+    """A 200-character title, reported for 程金娇: wider than any terminal."""
+    title = "楼道" * 100
+    made = run(
+        "issue", "new", "--household", "程金娇", "--category", "repair", "--channel", "phone",
+        "--title", title, *extra,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    return title
+
+
 def test_a_long_title_is_cut_to_the_terminal_and_shown_whole_with_wide(
     run: Run, community: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    title = "楼道" * 100
-    made = run(
-        "issue",
-        "new",
-        "--household",
-        "程金娇",
-        "--category",
-        "repair",
-        "--channel",
-        "phone",
-        "--title",
-        title,
-    )
-    assert made.exit_code == 0
+    title = _report_long_title(run)
     monkeypatch.setenv("COLUMNS", "100")
     cut = run("issue", "list", lang="zh").stdout.splitlines()
     assert max(wcswidth(line) for line in cut) <= 100 and "…" in cut[2]
@@ -126,22 +124,7 @@ def test_a_long_title_is_cut_to_the_terminal_and_shown_whole_with_wide(
 def test_a_report_cuts_long_titles_to_the_terminal_but_not_in_a_file(
     run: Run, community: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    title = "楼道" * 100
-    made = run(
-        "issue",
-        "new",
-        "--household",
-        "程金娇",
-        "--category",
-        "repair",
-        "--channel",
-        "phone",
-        "--title",
-        title,
-        "--at",
-        "2026-01-05 09:00",
-    )
-    assert made.exit_code == 0, made.output
+    title = _report_long_title(run, "--at", "2026-01-05 09:00")
     monkeypatch.setenv("COLUMNS", "100")
     cut = run("report", "overdue", lang="zh").stdout
     assert title not in cut and "楼道楼道…" in cut
