@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
+
+from harness import add_store_options, measured_store
 
 TARGET_OPEN = 2.0
 TARGET_KEY = 0.100
@@ -122,26 +122,10 @@ async def measure(path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path)
-    parser.add_argument("--households", type=int, default=30000)
-    parser.add_argument("--issues", type=int, default=100000)
+    add_store_options(parser)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="gridtool-bench-"))
-    try:
-        path = args.store
-        if path is None:
-            from gridtool.demo import create_store, generate
-
-            path = workdir / "gridtool.json"
-            start = time.perf_counter()
-            create_store(path, generate(households=args.households, issues=args.issues))
-            print(
-                f"generated {args.households} households and {args.issues} issues in "
-                f"{time.perf_counter() - start:.1f} s"
-            )
+    with measured_store(args) as (path, _workdir):
         asyncio.run(measure(path))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-
-def _gridtool() -> list[str]:
-    beside = Path(sys.executable).with_name("gridtool")
-    found = str(beside) if beside.exists() else shutil.which("gridtool")
-    return [found] if found else [sys.executable, "-m", "gridtool.commands"]
+from harness import add_store_options, command_env, gridtool_command, measured_store
 
 
 def _best(args: list[str], runs: int, env: dict[str, str]) -> float:
@@ -86,32 +79,16 @@ def _breakdown(path: Path, year: int, month: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, help="an existing store to measure (default: generate one)")
-    parser.add_argument("--households", type=int, default=30000)
-    parser.add_argument("--issues", type=int, default=100000)
+    add_store_options(parser)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="gridtool-bench-"))
-    try:
-        path = args.store
-        if path is None:
-            from gridtool.demo import create_store, generate
-
-            path = workdir / "gridtool.json"
-            start = time.perf_counter()
-            create_store(path, generate(households=args.households, issues=args.issues))
-            print(
-                f"generated {args.households} households, {args.issues} issues "
-                f"in {time.perf_counter() - start:.1f} s"
-            )
+    with measured_store(args) as (path, workdir):
         from gridtool.monthly import previous_month
 
         year, month = previous_month()
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(GRIDTOOL_DB=str(path), GRIDTOOL_LANG="zh")
-        gridtool = _gridtool()
-        subprocess.run([*gridtool, "--help"], env=env, capture_output=True, check=True)  # write bytecode
+        env = command_env(path)
+        gridtool = gridtool_command()
         _line("python -c pass (reference)", _best([sys.executable, "-c", "pass"], args.runs, env), None)
         _line(
             "gridtool report population --format json",
@@ -137,8 +114,6 @@ def main() -> None:
         )
         print("\nwhere an in-process monthly report spends its time:")
         _breakdown(path, year, month)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -18,23 +18,17 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from harness import add_store_options, command_env, gridtool_command, measured_store
+
 TARGET_S = 1.0
 UNWRITTEN_TARGET_S = 0.3
 UNWRITTEN_TARGET_MB = 300
-
-
-def _gridtool() -> list[str]:
-    beside = Path(sys.executable).with_name("gridtool")
-    found = str(beside) if beside.exists() else shutil.which("gridtool")
-    return [found] if found else [sys.executable, "-m", "gridtool.commands"]
 
 
 def _best(args: list[str], runs: int, env: dict[str, str]) -> tuple[float, bytes]:
@@ -102,35 +96,19 @@ def _breakdown(path: Path, first: date, last: date) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, help="an existing store to measure (default: generate one)")
-    parser.add_argument("--households", type=int, default=30000)
-    parser.add_argument("--issues", type=int, default=100000)
+    add_store_options(parser)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="gridtool-bench-"))
-    try:
-        path = args.store
-        if path is None:
-            from gridtool.demo import create_store, generate
-
-            path = workdir / "gridtool.json"
-            start = time.perf_counter()
-            create_store(path, generate(households=args.households, issues=args.issues))
-            print(
-                f"generated {args.households} households and {args.issues} issues in "
-                f"{time.perf_counter() - start:.1f} s"
-            )
+    with measured_store(args) as (path, _workdir):
         sizes = ", ".join(
             f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in sorted(path.parent.glob(path.name + "*"))
         )
         print(f"store files: {sizes}")
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(GRIDTOOL_DB=str(path), GRIDTOOL_LANG="zh")
+        env = command_env(path)
         today = date.today()
         first = today - timedelta(days=364)
-        gridtool = _gridtool()
-        subprocess.run([*gridtool, "--help"], env=env, capture_output=True, check=True)  # write bytecode
+        gridtool = gridtool_command()
         print()
 
         _line("python -c pass (reference)", _best([sys.executable, "-c", "pass"], args.runs, env)[0], None)
@@ -194,8 +172,6 @@ def main() -> None:
         _line(f"gridtool report stats (last month) --as-of {last_month_end}", seconds, None)
         print("\nwhere an in-process run spends its time:")
         _breakdown(path, first, today)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
