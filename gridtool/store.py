@@ -926,7 +926,7 @@ class Store:
         if chosen is None:
             chosen = ((start + pos, line) for pos, line in _lines(tail, mentioning, 0, stop))
         for pos, line in chosen:
-            yield pos, self._log_entry(line, pos)
+            yield pos, self.verified_entry(line, pos)
         if end is None:
             self._offset = start + stop
 
@@ -970,7 +970,7 @@ class Store:
         if record is not None and record[0] > complete:  # by size alone: a copied store keeps its record
             raise StoreError("store.log_cut", path=str(self.log_path), size=complete, committed=record[0])
 
-    def _log_entry(self, line: bytes, offset: int) -> dict[str, Any]:
+    def verified_entry(self, line: bytes, offset: int) -> dict[str, Any]:
         """The entry a log line holds, after its checksum (the one place lines are verified):
         a line that fails it is refused by file and byte, never used."""
         return log_entry(line, offset, self.log_path, legacy=offset < self._sums_from)
@@ -1217,7 +1217,7 @@ class Store:
             offset = 0
             for line in fh:
                 if line.endswith(b"\n"):
-                    yield from self._log_entry(line[:-1], offset)["ops"]
+                    yield from self.verified_entry(line[:-1], offset)["ops"]
                 offset += len(line)
 
 

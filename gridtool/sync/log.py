@@ -7,8 +7,6 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from gridtool.store import Store, collector_paused
 from gridtool.sync.operations import Key, Op, shareable
 from gridtool.sync.roster import load_state
@@ -71,7 +69,7 @@ def _walk_log(
     vector = dict(idx["vector"])
     marks = idx["marks"]
     for line in tail[:stop].split(b"\n")[:-1]:
-        entry = orjson.loads(line)
+        entry = store.verified_entry(line, pos)  # a damaged line is refused, never shipped to a peer
         ops = entry["ops"]
         pos += len(line) + 1
         if since is not None:

@@ -185,3 +185,20 @@ def test_repair_killed_at_any_moment_is_finished_by_the_next_repair(tmp_path: Pa
                 (b / log.name).read_bytes() == bytes(damaged) for b in backups if (b / log.name).exists()
             )
         assert _gridtool(db, "household", "list").exit_code == 0
+
+
+def test_a_damaged_log_line_is_never_shipped_in_a_bundle(template: Path, tmp_path: Path) -> None:
+    """sync reads the log to pack a bundle: a line failing its checksum stops the export by name,
+    instead of sending the damaged operations to every peer."""
+    db = tmp_path / "gridtool.json"
+    for path in template.parent.glob(template.name + "*"):
+        shutil.copy2(path, tmp_path / path.name)
+    log = db.with_name(db.name + ".log")
+    data = bytearray(log.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    log.write_bytes(bytes(data))
+    out = tmp_path / "out.bundle"
+    result = _gridtool(db, "sync", "export", "--to", str(out))
+    assert result.exit_code == 2, result.output
+    assert "gridtool.json.log" in result.output and "store repair" in result.output
+    assert not out.exists()
