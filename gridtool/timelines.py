@@ -14,7 +14,7 @@ import json
 import os
 from typing import Any
 
-from gridtool.store import Store
+from gridtool.store import Store, is_sealed, seal_holds
 
 TABLE = "events"
 NEEDLE = b'"issue":"'
@@ -55,6 +55,8 @@ class EventFile:
         if self.identity is None:
             return False
         data = self.path.read_bytes()
+        if is_sealed(data) and not seal_holds(data):
+            return False  # damaged: the table's own reader refuses it by name, nothing is shown
         offsets: dict[str, list[int]] = {}
         find, step = data.find, len(NEEDLE)
         at = find(NEEDLE)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gridtool import issues
 from gridtool.demo import create_store, generate
+from gridtool.errors import StoreError
 from gridtool.store import Store
 from gridtool.timelines import EventFile
 
@@ -44,3 +47,18 @@ def test_a_store_whose_events_are_loaded_is_not_read_from_the_file(tmp_path: Pat
     reader = Store(_checkpointed(tmp_path))
     reader.records("events")
     assert not EventFile(reader).build()
+
+
+def test_a_damaged_events_file_is_never_read_by_offset(tmp_path: Path) -> None:
+    """Reading single events skips the file's checksum, so the file is checked when it is indexed:
+    a flipped byte sends the reader to the table, which refuses the file by name."""
+    path = _checkpointed(tmp_path)
+    events = path.with_name(path.name + ".events")
+    data = bytearray(events.read_bytes())
+    at = data.index(b'"issue":"') - 3  # inside the first event's id
+    data[at] ^= 0x01
+    events.write_bytes(bytes(data))
+    reader = Store(path)
+    assert not EventFile(reader).build()
+    with pytest.raises(StoreError, match="events"):
+        issues.timeline(reader, next(iter(reader.records("issues"))))
