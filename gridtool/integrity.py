@@ -11,6 +11,7 @@ Every message is a ``(key, params)`` pair, translated by the command that prints
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import re
 import stat
@@ -35,6 +36,7 @@ from gridtool.store import (
     Store,
     _fsync_dir,
     _Lock,
+    committed_end,
     is_sealed,
     log_entry,
     read_commit_record,
@@ -255,10 +257,16 @@ def _check_log(ex: Examination) -> None:
     last: dict[str, int] = {}
     operations = 0
     offset = 0
+    unfinished = 0
     with fh:
+        committed = _committed(fh)
         for number, raw in enumerate(fh, start=1):
             ex.boundaries.add(offset)
             body = raw[:-1] if raw.endswith(b"\n") else raw
+            if body is not raw and offset >= committed and ex.first_bad is None:
+                unfinished += 1  # parts of a transaction a crash stopped: never committed, not lost
+                offset += len(raw)
+                continue
             if body is not raw:
                 ex.complete_end = offset + len(raw)
             if ex.first_sealed is None and is_sealed(body):
@@ -323,6 +331,8 @@ def _check_log(ex: Examination) -> None:
             offset = end
     ex.log_size = offset
     ex.boundaries.add(ex.intact_end)
+    if unfinished:
+        ex.checked.append(("check.log_unfinished", {"file": log_path.name, "lines": unfinished}))
     ex.local_seq = last
     ex.checked.append(
         (
@@ -330,6 +340,15 @@ def _check_log(ex: Examination) -> None:
             {"file": log_path.name, "lines": ex.lines, "operations": operations, "authors": len(last)},
         )
     )
+
+
+def _committed(fh: Any) -> int:
+    """Where the log's committed lines end: before the parts of a transaction with no last line."""
+    size = os.fstat(fh.fileno()).st_size
+    if not size:
+        return 0
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as whole:
+        return committed_end(whole, whole.rfind(b"\n") + 1)
 
 
 def _check_commit_record(ex: Examination) -> None:

@@ -296,6 +296,27 @@ def log_entry(line: bytes, offset: int, path: Path, legacy: bool = False) -> dic
     return entry
 
 
+# A transaction too big to hold (a sync import of a million operations) is written as several
+# lines: each but the last ends with its part number, just before the checksum, and the last line
+# (without one) commits them all. Lines of parts at the log's end with no last line were never
+# committed (a crash in between): readers stop before them, and the next commit cuts them off.
+_PART_END = re.compile(rb',"part":\d{1,9},"crc":"[0-9a-f]{8}"\}\Z')
+_PART_TAIL = 40  # bytes enough to hold that ending
+
+
+def is_part(line: bytes) -> bool:
+    """Whether a log line (without its newline) is a part of a transaction, not its last line."""
+    return _PART_END.search(line[-_PART_TAIL:]) is not None
+
+
+def committed_end(body: Any, stop: int, start: int = 0) -> int:
+    """Where the committed lines of ``body[start:stop]`` (bytes or a memory map; ``stop`` follows a
+    newline) end: before a run of parts at the end whose transaction has no last line yet."""
+    while stop > start and is_part(body[max(start, stop - 1 - _PART_TAIL) : stop - 1]):
+        stop = max(start, body.rfind(b"\n", start, stop - 1) + 1)
+    return stop
+
+
 def _fsync_dir(directory: Path) -> None:
     if sys.platform == "win32":
         return
@@ -415,6 +436,22 @@ class Transaction:
         # What a higher layer records in the same log line, so it commits with the operations or
         # not at all (sync: the bundle an import took them from).
         self.notes: dict[str, Any] = {}
+        self.id = new_id()
+        self.parts = 0  # lines already written by write_part, committed by the last line
+        self.parts_from: int | None = None  # where the first of them starts in the log
+        self.parts_end = 0
+
+    @property
+    def written(self) -> bool:
+        """Whether the transaction has anything to commit."""
+        return bool(self.ops) or self.parts > 0
+
+    def write_part(self) -> None:
+        """Write the operations so far (and ``relayed``) as a line of this still uncommitted
+        transaction and let go of them: a sync import of a million operations never holds them
+        all. Committed, like the rest, by the transaction's last line; taken back with it."""
+        if self.ops:
+            self.store._write_part(self)
 
     def create(self, table: str, fields: dict[str, Any], record_id: str | None = None) -> str:
         if record_id is None:
@@ -920,6 +957,7 @@ class Store:
             self._log_identity = (st.st_ino, st.st_dev)
         stop = tail.rfind(b"\n") + 1
         if end is None:  # a line cut short by a crash was never committed: it is not applied
+            stop = committed_end(tail, stop)  # nor the parts of a transaction it never finished
             self._refuse_cut_log(start + stop)
             self._torn_at = start + stop if stop < len(tail) else None
             self._seen_size = start + len(tail)
@@ -988,17 +1026,19 @@ class Store:
             tx = self._tx = Transaction(self, actor, at)
             try:
                 yield tx
-                if tx.ops:
+                if tx.written:
                     self._commit(tx)
             except BaseException:
-                if tx.ops:
+                if tx.parts_from is not None:  # its parts are taken back (or cut by the next commit)
+                    self._cut_log(tx.parts_from)
+                if tx.written:
                     self._stale = True
                     with contextlib.suppress(StoreError):
                         self._load()
                 raise
             finally:
                 self._tx = None
-        if tx.ops and self._offset - self._checkpoint_offset > CHECKPOINT_BYTES:
+        if tx.written and self._offset - self._checkpoint_offset > CHECKPOINT_BYTES:
             # The change is already safe in the log; a checkpoint that fails (a full disk) only means
             # the next open replays a longer tail, so it must not turn a saved edit into an error.
             # A Ctrl-C here still ends the command: swallowed, it could be lost for the seconds a
@@ -1007,7 +1047,7 @@ class Store:
                 self.checkpoint()
 
     def _commit(self, tx: Transaction) -> None:
-        entry: dict[str, Any] = {"v": LOG_FORMAT, "tx": new_id(), "ops": tx.ops}
+        entry: dict[str, Any] = {"v": LOG_FORMAT, "tx": tx.id, "ops": tx.ops}
         if tx.actor:
             entry["actor"] = tx.actor
         if tx.at:
@@ -1015,38 +1055,67 @@ class Store:
         entry.update(tx.notes)
         if tx.relayed:
             entry["txs"] = tx.relayed
-        else:
+        elif not tx.parts:  # a transaction in parts adopts other replicas' operations: none to sign
             for signer in _TX_SIGNERS:
                 entry.update(signer(self, entry))
         line = seal(orjson.dumps(entry)) + b"\n"  # sealed last, over whatever the entry holds
-        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            start = self._torn_at if self._torn_at is not None else self._offset
-            os.ftruncate(fd, start)  # drop a torn tail left by a crash before appending after it
-            os.lseek(fd, start, os.SEEK_SET)
-            try:
-                view = memoryview(line)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, start)
-                raise StoreError("store.write_failed", path=str(self.log_path), reason=str(exc)) from None
-            except BaseException:  # Ctrl-C while the line is written or synced (50 ms for a big
-                with contextlib.suppress(OSError):  # import): taken back, so "Aborted!" is true
-                    os.ftruncate(fd, start)
-                raise
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
+        start = tx.parts_end if tx.parts_from is not None else self._append_at()
+        st = self._write_line(line, start, tx.parts_from, sync=True)
         if self.lock._fd is not None:
             write_commit_record(self.lock._fd, start + len(line), st.st_ino)
         self._torn_at = None
         self._offset = self._seen_size = start + len(line)
         self._log_identity = (st.st_ino, st.st_dev)
         self.generation += 1
+
+    def _write_part(self, tx: Transaction) -> None:
+        tx.parts += 1
+        entry: dict[str, Any] = {"v": LOG_FORMAT, "tx": tx.id, "ops": tx.ops}
+        if tx.relayed:
+            entry["txs"] = tx.relayed
+        entry["part"] = tx.parts  # last before the checksum: readers spot a part by its ending
+        line = seal(orjson.dumps(entry)) + b"\n"
+        if tx.parts_from is None:
+            tx.parts_from = tx.parts_end = self._append_at()
+        self._write_line(line, tx.parts_end, tx.parts_from, sync=False)
+        tx.parts_end += len(line)
+        tx.ops = []
+        tx.relayed = []
+
+    def _append_at(self) -> int:
+        return self._torn_at if self._torn_at is not None else self._offset
+
+    def _write_line(self, line: bytes, start: int, first: int | None, sync: bool) -> os.stat_result:
+        """Write ``line`` at byte ``start`` of the log, cutting what follows (a torn tail left by a
+        crash); on failure the log is cut back to ``first`` (a transaction's first part) or
+        ``start``, so "Aborted!" and a write error are both true: nothing of it stays."""
+        back = start if first is None else first
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.ftruncate(fd, start)
+            os.lseek(fd, start, os.SEEK_SET)
+            try:
+                view = memoryview(line)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                if sync:  # one fsync for every part: it flushes the file, whichever write made it
+                    os.fsync(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, back)
+                raise StoreError("store.write_failed", path=str(self.log_path), reason=str(exc)) from None
+            except BaseException:  # Ctrl-C while the line is written or synced (50 ms for a big
+                with contextlib.suppress(OSError):  # import): taken back, so "Aborted!" is true
+                    os.ftruncate(fd, back)
+                raise
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
+
+    def _cut_log(self, size: int) -> None:
+        with contextlib.suppress(OSError):
+            os.truncate(self.log_path, size)
 
     def checkpoint(self) -> None:
         """Rewrite the TinyDB file from the current view so opening replays a short tail."""
@@ -1191,34 +1260,38 @@ class Store:
         """The log's committed entries from byte ``start`` (a line's start), with their offsets,
         each verified against its checksum: how anything outside the store should read the log."""
         with self.lock.hold(exclusive=False):
-            try:
-                size = os.stat(self.log_path).st_size
-            except FileNotFoundError:
-                return
+            size = self.committed_size()
             if start >= size:
                 return
-            yield from self._read_log(start, size - self._torn_bytes(size))
+            yield from self._read_log(start, size)
 
-    def _torn_bytes(self, size: int) -> int:
-        """How many bytes at the end of a log of ``size`` bytes follow its last newline."""
-        with open(self.log_path, "rb") as fh:
-            back = min(size, 1 << 16)
-            while True:
-                fh.seek(size - back)
-                chunk = fh.read(back)
-                cut = chunk.rfind(b"\n")
-                if cut >= 0 or back == size:
-                    return len(chunk) - cut - 1
-                back = min(size, back * 4)
+    def committed_size(self) -> int:
+        """How many bytes of the log hold committed lines: not a torn last line, nor the parts of
+        a transaction that never wrote its last line."""
+        try:
+            fh = open(self.log_path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            return 0
+        with fh:
+            size = os.fstat(fh.fileno()).st_size
+            if not size:
+                return 0
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as whole:
+                return committed_end(whole, whole.rfind(b"\n") + 1)
 
     def operations(self) -> Iterator[dict[str, Any]]:
         """Every committed operation in log order (the history sync will exchange)."""
-        with self.lock.hold(exclusive=False), open(self.log_path, "rb") as fh:
-            offset = 0
-            for line in fh:
-                if line.endswith(b"\n"):
+        with self.lock.hold(exclusive=False):
+            end = self.committed_size()
+            if not end:
+                return
+            with open(self.log_path, "rb") as fh:
+                offset = 0
+                for line in fh:
+                    if offset + len(line) > end:
+                        break
                     yield from self.verified_entry(line[:-1], offset)["ops"]
-                offset += len(line)
+                    offset += len(line)
 
 
 def _lines(body: Any, mentioning: bytes | None, start: int, end: int) -> Iterator[tuple[int, bytes]]:

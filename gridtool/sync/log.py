@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from gridtool.store import Store, collector_paused
+from gridtool.store import Store, collector_paused, committed_end
 from gridtool.sync.operations import Key, Op, shareable
 from gridtool.sync.roster import load_state
 
@@ -63,7 +63,7 @@ def _walk_log(
     with open(store.log_path, "rb") as fh:
         fh.seek(start)
         tail = fh.read(st.st_size - start)
-    stop = tail.rfind(b"\n") + 1
+    stop = committed_end(tail, tail.rfind(b"\n") + 1)
     found: list[Op] = []
     pos = start
     vector = dict(idx["vector"])
