@@ -285,7 +285,7 @@ def log_entry(line: bytes, offset: int, path: Path, legacy: bool = False) -> dic
         entry = unseal(line, legacy=legacy)
         if entry.get("v", 1) > LOG_FORMAT:
             raise StoreError("store.too_new", path=str(path), found=entry["v"], supported=LOG_FORMAT)
-        if not entry["ops"] or not all(
+        if (not entry["ops"] and not entry.get("parts")) or not all(
             isinstance(op["id"], list) and op["hlc"] and op["t"] and op["r"] for op in entry["ops"]
         ):
             raise ValueError("an entry without complete operations")
@@ -445,6 +445,14 @@ class Transaction:
     def written(self) -> bool:
         """Whether the transaction has anything to commit."""
         return bool(self.ops) or self.parts > 0
+
+    def operations(self, mentioning: bytes | None = None) -> Iterator[dict[str, Any]]:
+        """Every operation of this transaction so far, in order: its parts' (read back from the
+        log; with ``mentioning``, only lines holding those bytes) and those it still holds."""
+        if self.parts_from is not None:
+            for _, entry in self.store._read_log(self.parts_from, self.parts_end, mentioning):
+                yield from entry["ops"]
+        yield from self.ops
 
     def write_part(self) -> None:
         """Write the operations so far (and ``relayed``) as a line of this still uncommitted
@@ -791,7 +799,7 @@ class Store:
                         if op["t"] == table:
                             self._apply(op)
             if self._tx is not None:  # this transaction's own, not yet committed, writes to it
-                for op in self._tx.ops:
+                for op in self._tx.operations(f'"t":"{table}"'.encode()):
                     if op["t"] == table:
                         self._apply(op)
 
@@ -1048,6 +1056,8 @@ class Store:
 
     def _commit(self, tx: Transaction) -> None:
         entry: dict[str, Any] = {"v": LOG_FORMAT, "tx": tx.id, "ops": tx.ops}
+        if tx.parts:  # what this line commits besides its own operations (it may have none)
+            entry["parts"] = tx.parts
         if tx.actor:
             entry["actor"] = tx.actor
         if tx.at:

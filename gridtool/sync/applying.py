@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import math
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,39 +43,6 @@ def _guard_ms(state: dict[str, Any]) -> int:
     import (a clock reset to last year still knows roughly what time it is). Not the hybrid clock,
     which other laptops' stamps push forward: each import could let the next one a day further."""
     return max(_now_ms(), state.get("clock_high", 0))
-
-
-def _admit(candidates: list[Op], have: dict[str, int], now_ms: int) -> tuple[list[Op], list[Op], list[Op]]:
-    """Split new operations into those to apply now, those past a gap, and those from the future.
-
-    An operation is applied only when it is the next ``seq`` of its origin and every ``pred`` is
-    held, so the log stays gap-free and the vector never claims an operation it lacks.
-    """
-    have = dict(have)
-    pending = candidates  # a sender's log order is already causal: usually one pass takes all
-    accepted: list[Op] = []
-    future = [op for op in pending if op["hlc"][0] > now_ms + FUTURE_MS]
-    pending = [op for op in pending if op["hlc"][0] <= now_ms + FUTURE_MS]
-    progress = True
-    while progress and pending:
-        progress = False
-        rest: list[Op] = []
-        for op in pending:
-            origin, seq = op["id"]
-            ready = seq == have.get(origin, 0) + 1
-            if ready:
-                for p in op.get("pred") or ():
-                    if p[1] > have.get(p[0], 0):
-                        ready = False
-                        break
-            if ready:
-                have[origin] = seq
-                accepted.append(op)
-                progress = True
-            else:
-                rest.append(op)
-        pending = rest
-    return accepted, pending, future
 
 
 @dataclass
@@ -115,13 +83,16 @@ def import_bundle(
         return _import(store, src, dry_run, passphrase, actor)
 
 
+KEEP_BYTES = 64 << 20  # a bundle whose operations inflate to less is parsed once and kept in memory
+
+
 def _import(
     store: Store, src: str | os.PathLike[str], dry_run: bool, passphrase: str | None, actor: str | None
 ) -> ImportResult:
     bundle = read_bundle(store, src, passphrase)
     manifest = bundle.manifest
     result = ImportResult(manifest["bundle"], manifest["sender"], bundle.signer, dry_run=dry_run)
-    with store.lock.hold(exclusive=not dry_run):
+    with store.lock.hold(exclusive=True):  # a dry run too: it is the import, taken back at the end
         store.refresh()
         state = load_state(store)
         _walk_log(store, state)  # an import whose state was never saved is still recorded in the log
@@ -130,14 +101,13 @@ def _import(
             return result
         if manifest["sender"] != store.replica:  # so messages name the sender from the roster
             state["peers"].setdefault(manifest["sender"], {})["key_id"] = manifest.get("key_id")
-        _check_peer_input(store, state, bundle.ops, bundle.controls)
-        checked = _verify(store, state, bundle.units, manifest)
-        plan = _plan(store, state, checked.ops, _guard_ms(state))
+        verifier = _Verifier(store, state, manifest)
+        admitted = _check_bundle(store, state, bundle, verifier)
+        plan = _apply(store, state, verifier, admitted, actor, manifest["bundle"], dry_run)
         _tell(store, state, plan, result)
-        result.refused = checked.refused
+        result.refused = verifier.refused
         if dry_run:
             return result
-        _apply_plan(store, state, plan, actor, checked.headers, bundle=manifest["bundle"])
         if manifest["bundle"] not in state["imported"]:
             state["imported"].append(manifest["bundle"])
         peer = state["peers"].setdefault(manifest["sender"], {})
@@ -158,7 +128,62 @@ def _import(
     return result
 
 
-def _check_peer_input(store: Store, state: dict[str, Any], ops: list[Op], controls: bool = True) -> None:
+Batches = Callable[[], Iterator[list[Op]]]  # the operations to plan, a batch at a time, as often as asked
+
+
+def _check_bundle(store: Store, state: dict[str, Any], bundle: Any, verifier: _Verifier) -> Batches:
+    """Read the whole bundle once, checking every operation and every transaction's author before
+    anything is written (one bad operation refuses it all); returns how to read what may be applied.
+
+    A bundle that inflates to less than :data:`KEEP_BYTES` is kept as parsed; a bigger one is read
+    again when applied, following the decisions made here, so no more than a batch of its
+    operations is ever held (a million operations, some 200 MB of text, would take over 1 GB)."""
+    keep = bundle.size <= KEEP_BYTES
+    kept: list[list[Op]] = []
+    decisions = bytearray()  # per transaction in the bundle: 1 when it is applied
+    sequences: dict[str, int] = {}
+    kept_waiting = [ops for header, ops in verifier.waiting() if verifier.judge(header, ops)]
+    try:
+        for units, controls in bundle.batches():
+            _check_peer_input(store, state, [op for _, ops in units for op in ops], controls, sequences)
+            batch: list[Op] = []
+            for header, ops in units:
+                take = verifier.judge(header, ops)
+                decisions.append(take)
+                if take and keep:
+                    batch += ops
+            if keep:
+                kept.append(batch)
+    except SyncError:
+        bundle.drain()  # damaged bytes are called damage, whatever error they raised first
+        raise
+    verifier.finish()
+
+    def again() -> Iterator[list[Op]]:
+        if kept_waiting:
+            yield [op for ops in kept_waiting for op in ops]
+        if keep:
+            yield from kept
+            return
+        number = 0
+        for units, _ in bundle.batches():
+            batch = []
+            for _, ops in units:
+                if decisions[number]:
+                    batch += ops
+                number += 1
+            yield batch
+
+    return again
+
+
+def _check_peer_input(
+    store: Store,
+    state: dict[str, Any],
+    ops: list[Op],
+    controls: bool = True,
+    sequences: dict[str, int] | None = None,
+) -> None:
     """Refuse the bundle at its first operation that is no honest peer's (see peer_input)."""
     from gridtool.sync.peer_input import PeerInputError, check_op, check_ops, check_sequences
 
@@ -176,26 +201,14 @@ def _check_peer_input(store: Store, state: dict[str, Any], ops: list[Op], contro
                 raise
         raise
     try:
-        check_sequences(ops)
+        check_sequences(ops, sequences)
     except PeerInputError as error:
         error.author = peer_name(store, state, error.author)
         raise
 
 
-@dataclass
-class _Verified:
-    ops: list[Op] = field(default_factory=list)  # what may be planned and applied
-    headers: list[dict[str, Any]] = field(default_factory=list)  # their signed transactions
-    refused: dict[str, int] = field(default_factory=dict)
-
-
-def _verify(
-    store: Store,
-    state: dict[str, Any],
-    units: list[tuple[dict[str, Any] | None, list[Op]]],
-    manifest: dict[str, Any] | None,
-) -> _Verified:
-    """Check each transaction against its author's key, whoever relayed it (see signing).
+class _Verifier:
+    """Checks each transaction against its author's key, whoever relayed it (see signing).
 
     Every author (replica id) is tied to one key and every key to one author, from the first
     signature seen (this replica's own from the start, a bundle's key to its sender): a trusted
@@ -204,47 +217,57 @@ def _verify(
     A transaction without a signature (made before this version) is taken on the bundle's word
     only from its own author, or from a relay for an author never seen signing.
     """
-    from gridtool.sync import signing
-    from gridtool.sync.peer_input import PeerInputError
 
-    authors: dict[str, str] = state.setdefault("authors", {})
-    signers = set(state.get("signers", []))
-    owner = {kid: replica for replica, kid in authors.items()}
-    own_kid = key_id(_public_raw(_private_key(store))) if key_path(store).exists() else None
-    if own_kid:
-        authors[store.replica], owner[own_kid] = own_kid, store.replica
-    have = _walk_log(store, state)[0]
-    sender = manifest.get("sender") if manifest else None
-    bundle_kid = manifest.get("key_id") if manifest else None
-    revoked = state["revoked"]
-    if sender and bundle_kid and sender not in authors and bundle_kid not in owner:
-        authors[sender], owner[bundle_kid] = bundle_kid, sender
-    pending = [(item["h"], item["ops"]) for item in state.get("unverified", [])] + list(units)
-    state["unverified"] = []
-    out = _Verified()
-    seen: set[tuple[str, int]] = set()
+    def __init__(self, store: Store, state: dict[str, Any], manifest: dict[str, Any] | None) -> None:
+        self.store, self.state = store, state
+        self.authors: dict[str, str] = state.setdefault("authors", {})
+        self.signers = set(state.get("signers", []))
+        self.owner = {kid: replica for replica, kid in self.authors.items()}
+        self.own_kid = key_id(_public_raw(_private_key(store))) if key_path(store).exists() else None
+        if self.own_kid:
+            self.authors[store.replica], self.owner[self.own_kid] = self.own_kid, store.replica
+        self.have = _walk_log(store, state)[0]
+        self.sender = manifest.get("sender") if manifest else None
+        self.bundle_kid = manifest.get("key_id") if manifest else None
+        self.revoked = state["revoked"]
+        sender, kid = self.sender, self.bundle_kid
+        if sender and kid and sender not in self.authors and kid not in self.owner:
+            self.authors[sender], self.owner[kid] = kid, sender
+        self.headers: list[dict[str, Any]] = []  # of the signed transactions taken, for the log line
+        self.refused: dict[str, int] = {}
+        self.seen: set[tuple[str, int]] = set()
 
-    def refuse(kid: str, ops: list[Op]) -> None:
-        name = revoked[kid]
-        out.refused[name] = out.refused.get(name, 0) + len(ops)
+    def waiting(self) -> list[tuple[dict[str, Any], list[Op]]]:
+        """What waited for its author's key, judged again before the bundle (and then forgotten
+        unless it still waits)."""
+        pending = [(item["h"], item["ops"]) for item in self.state.get("unverified", [])]
+        self.state["unverified"] = []
+        return pending
 
-    for header, ops in pending:
+    def judge(self, header: dict[str, Any] | None, ops: list[Op]) -> bool:
+        """Whether a transaction is applied (planned with the rest); one that is not is held
+        (waiting for its key), refused (revoked) or already here. Raises for a forgery."""
+        from gridtool.sync import signing
+        from gridtool.sync.peer_input import PeerInputError
+
+        store, state, authors, revoked = self.store, self.state, self.authors, self.revoked
         if not ops:
-            continue
+            return False
         origin = signing.author_of(ops)
         if origin is None:
             raise SyncError("sync.tx_mixed")
         first, last = ops[0]["id"][1], ops[-1]["id"][1]
-        if (origin, first) in seen:
-            continue
-        seen.add((origin, first))
+        if (origin, first) in self.seen:
+            return False
+        self.seen.add((origin, first))
         bound = authors.get(origin)
         if header is None or "sig" not in header:
-            if last <= have.get(origin, 0):
-                out.ops += ops  # held already: compared with this log's copy, never applied again
-            elif bound in revoked:
-                refuse(bound, ops)
-            elif origin == store.replica and bundle_kid != own_kid:
+            if last <= self.have.get(origin, 0):
+                return True  # held already: compared with this log's copy, never applied again
+            if bound in revoked:
+                self._refuse(bound, ops)
+                return False
+            if origin == store.replica and self.bundle_kid != self.own_kid:
                 error = PeerInputError("sync.peer_forged_own")
                 error.author, error.table, error.record = (
                     peer_name(store, state, origin),
@@ -252,38 +275,41 @@ def _verify(
                     ops[0]["r"],
                 )
                 raise error
-            elif (origin == sender and bound in (None, bundle_kid)) or origin not in signers:
-                out.ops += ops
-            else:
-                state["unverified"].append({"h": header, "ops": ops, "why": "unsigned"})
-            continue
+            if (origin == self.sender and bound in (None, self.bundle_kid)) or origin not in self.signers:
+                return True
+            state["unverified"].append({"h": header, "ops": ops, "why": "unsigned"})
+            return False
         kid = header["key"]
         if kid in revoked:
-            if last > have.get(origin, 0):  # what came before the revocation stays, unremarked
-                refuse(kid, ops)
-            continue
-        if kid == own_kid:
+            if last > self.have.get(origin, 0):  # what came before the revocation stays, unremarked
+                self._refuse(kid, ops)
+            return False
+        if kid == self.own_kid:
             raw = _public_raw(_private_key(store))
         else:
             name = _name_of_key(state, kid)
             if name is None:
                 state["unverified"].append({"h": header, "ops": ops, "why": "unknown_key"})
-                continue
+                return False
             raw = parse_public_key(state["trust"][name]["key"])
-        if (bound is not None and bound != kid) or owner.get(kid, origin) != origin:
-            signer = store.meta.get("name") if kid == own_kid else _name_of_key(state, kid)
-            raise SyncError(
-                "sync.forged_author", signer=signer or kid, author=peer_name(store, state, origin)
-            )
+        if (bound is not None and bound != kid) or self.owner.get(kid, origin) != origin:
+            signer = store.meta.get("name") if kid == self.own_kid else _name_of_key(state, kid)
+            author = peer_name(store, state, origin)
+            raise SyncError("sync.forged_author", signer=signer or kid, author=author)
         if not signing.verify(raw, header, ops):
             raise SyncError("sync.tx_bad_signature", author=peer_name(store, state, origin))
-        authors[origin], owner[kid] = kid, origin
-        signers.add(origin)
-        out.ops += ops
+        authors[origin], self.owner[kid] = kid, origin
+        self.signers.add(origin)
         relay = {k: v for k, v in header.items() if k != "n"}
-        out.headers.append({**relay, "origin": origin, "seqs": [first, last]})
-    state["signers"] = sorted(signers)
-    return out
+        self.headers.append({**relay, "origin": origin, "seqs": [first, last]})
+        return True
+
+    def _refuse(self, kid: str, ops: list[Op]) -> None:
+        name = self.revoked[kid]
+        self.refused[name] = self.refused.get(name, 0) + len(ops)
+
+    def finish(self) -> None:
+        self.state["signers"] = sorted(self.signers)
 
 
 def release(store: Store, actor: str | None = None) -> ImportResult:
@@ -294,37 +320,48 @@ def release(store: Store, actor: str | None = None) -> ImportResult:
         result = ImportResult("", "", "")
         if not state.get("unverified"):
             return result
-        checked = _verify(store, state, [], None)
-        plan = _plan(store, state, checked.ops, _guard_ms(state))
+        verifier = _Verifier(store, state, None)
+        taken = [ops for header, ops in verifier.waiting() if verifier.judge(header, ops)]
+        verifier.finish()
+        plan = _apply(store, state, verifier, lambda: iter(taken), actor)
         _tell(store, state, plan, result)
-        result.refused = checked.refused
-        _apply_plan(store, state, plan, actor, checked.headers)
+        result.refused = verifier.refused
         _save_state(store, state)
     return result
 
 
 def _tell(store: Store, state: dict[str, Any], plan: _Plan, result: ImportResult) -> None:
     """Put in ``result`` what ``plan`` does: its counts, new conflicts and what stays held."""
-    result.applied = len(plan.logged)
+    result.applied = plan.applied
     result.added, result.updated, result.deleted = plan.added, plan.updated, plan.deleted
     result.new_conflicts = plan.new_conflicts
     result.held = _summarise_held(store, state, plan.vector_after, plan.gap, plan.future)
 
 
-def _apply_plan(
+PART_OPS = 20_000  # operations per log line of a big import (see Transaction.write_part)
+
+
+class _DryRun(Exception):
+    """Ends a dry run's transaction, so the store takes back everything it wrote."""
+
+
+def _apply(
     store: Store,
     state: dict[str, Any],
-    plan: _Plan,
+    verifier: _Verifier | None,
+    batches: Batches,
     actor: str | None,
-    headers: list[dict[str, Any]] | None = None,
     bundle: str | None = None,
-) -> None:
-    """Write what ``_plan`` admitted in one transaction and keep the rest held (state not saved).
+    dry_run: bool = False,
+) -> _Plan:
+    """Plan and write what may be applied, a batch at a time, in one store transaction, and keep
+    the rest held (state not saved). A dry run is the same import, taken back at its end.
 
-    The log line keeps each adopted transaction's header (its author's key and signature, and
-    its operations' range), so this replica passes it on as its author signed it.
+    Each log line keeps the headers of the signed transactions it holds operations of (their
+    author's key and signature, and their operations' range), so this replica passes them on as
+    their authors signed them.
     """
-    every = [*state.get("held_tx", []), *(headers or [])]
+    every = [*state.get("held_tx", []), *(verifier.headers if verifier else [])]
     ranges: dict[str, list[tuple[int, int, int]]] = {}  # by author: (first, last, header) sorted
     for number, header in enumerate(every):
         first, last = header["seqs"]
@@ -344,23 +381,43 @@ def _apply_plan(
             return spans[at][2]
         return None
 
-    if plan.logged:  # _plan has read every table these touch, before the big log line lands
+    planner = _Planner(store, state, _guard_ms(state))
+    used: dict[int, None] = {}
+
+    def adopt(tx: Any, logged: list[Op]) -> None:
+        for op in logged:
+            if len(tx.ops) >= PART_OPS:  # before the next one: the last line keeps operations too
+                tx.relayed = [every[n] for n in used]
+                used.clear()
+                tx.write_part()
+            tx.adopt(op)
+            number = header_of(op)
+            if number is not None:
+                used[number] = None
+
+    try:
         with store.transaction(actor=actor) as tx:
-            used: dict[int, None] = {}
-            for op in plan.logged:
-                tx.adopt(op)
-                number = header_of(op)
-                if number is not None:
-                    used[number] = None
+            planner.tx = tx
+            adopt(tx, planner.feed(list(state["held"]), incoming=False))
+            for batch in batches():
+                adopt(tx, planner.feed(batch))
+            adopt(tx, planner.finish())
             tx.relayed = [every[n] for n in used]
-            if bundle is not None:  # the bundle and the merge's state commit with its operations
-                tx.notes = {"sync": {"bundle": bundle, "forks": plan.forks}}
+            if bundle is not None and tx.written:  # the bundle and the merge's state commit with them
+                tx.notes = {"sync": {"bundle": bundle, "forks": planner.plan.forks}}
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        return planner.plan
+    plan = planner.plan
+    if plan.applied:
         _index_append(store, state, plan.vector_after)
     still = {n for op in plan.gap + plan.future if (n := header_of(op)) is not None}
     state["held_tx"] = [every[n] for n in sorted(still)]
     state["held"] = plan.gap + plan.future
     state["clock_high"] = max(state.get("clock_high", 0), _now_ms())
     state["forks"] = plan.forks
+    return plan
 
 
 def held(store: Store) -> list[Held]:
@@ -404,20 +461,19 @@ def accept_clock(store: Store, peer: str, actor: str | None = None) -> ImportRes
             raise SyncError("sync.nothing_held", peer=peer)
         latest = max(op["hlc"][0] for op in future if op["id"][0] == matches[0])
         state["clock_high"] = max(state.get("clock_high", 0), latest)
-        plan = _plan(store, state, [], _guard_ms(state))
+        plan = _apply(store, state, None, lambda: iter(()), actor)
         result = ImportResult("", matches[0], peer_name(store, state, matches[0]))
         _tell(store, state, plan, result)
-        _apply_plan(store, state, plan, actor)
         _save_state(store, state)
     return result
 
 
 @dataclass
 class _Plan:
-    logged: list[Op]
-    gap: list[Op]
-    future: list[Op]
-    vector_after: dict[str, int]
+    gap: list[Op] = field(default_factory=list)
+    future: list[Op] = field(default_factory=list)
+    vector_after: dict[str, int] = field(default_factory=dict)
+    applied: int = 0
     added: int = 0
     updated: int = 0
     deleted: int = 0
@@ -431,108 +487,199 @@ def _fields(record: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in record.items() if k != "id" and not k.startswith("_")}
 
 
-def _plan(store: Store, state: dict[str, Any], incoming: list[Op], now_ms: int) -> _Plan:
-    """Work out which operations apply, what each does to the view, and what conflicts arise.
+KNOWN_BATCH = 50_000  # operations this log already holds, compared with its copies this many at a time
 
-    Most operations extend the only head of their record (their ``pred`` is the operation the view
-    shows last) or create a record: the view alone says what they do, and no conflict can arise.
-    Only records with concurrent operations (``forks``) need their history read from the log.
+
+class _Planner:
+    """Works out, a batch at a time, which operations apply and what each does to the view.
+
+    An operation is applied only when it is the next ``seq`` of its origin and every ``pred`` is
+    held, so the log stays gap-free and the vector never claims an operation it lacks; the rest
+    wait for later batches, and what still waits at the end is held back (past a gap, or from
+    the future). Most operations extend the only head of their record (their ``pred`` is the
+    operation the view shows last) or create a record: the view alone says what they do, and no
+    conflict can arise. Only records with concurrent operations (``forks``) need their history,
+    read from the log and this import's operations so far.
     """
-    candidates: dict[tuple[str, int], Op] = {}
-    for op in [*state["held"], *incoming]:
-        candidates.setdefault((op["id"][0], op["id"][1]), op)
-    have, _ = _walk_log(store, state)
-    known = [op for op in incoming if op["id"][1] <= have.get(op["id"][0], 0)]
-    if known:
-        _same_as_held(store, state, have, known)
-    fresh = [op for op in candidates.values() if op["id"][1] > have.get(op["id"][0], 0)]
-    accepted, gap, future = _admit(fresh, have, now_ms)
-    forks = {(k[0], k[1]) for k in state.get("forks", [])}
-    views = {table: store.records(table) for table in sorted({op["t"] for op in accepted})}
-    fast: dict[Key, tuple[dict[str, Any] | None, Any]] = {}
-    before: dict[Key, tuple[dict[str, Any] | None, Any]] = {}
-    slow: set[Key] = set()
-    for op in accepted:
-        key = (op["t"], op["r"])
-        if key in slow:
-            continue
-        if key not in fast:
-            if key in forks:
-                slow.add(key)
+
+    def __init__(self, store: Store, state: dict[str, Any], now_ms: int) -> None:
+        self.store, self.state = store, state
+        self.horizon = now_ms + FUTURE_MS
+        self.have, _ = _walk_log(store, state)
+        self.start = dict(self.have)
+        self.tx: Any = None
+        self.held_ids = {(op["id"][0], op["id"][1]) for op in state["held"]}
+        self.pending: list[Op] = []
+        self.known: list[Op] = []
+        self.forks = {(k[0], k[1]) for k in state.get("forks", [])}
+        self.fast: dict[Key, tuple[dict[str, Any] | None, Any]] = {}
+        self.before: dict[Key, tuple[dict[str, Any] | None, Any]] = {}
+        self.slow: set[Key] = set()
+        self.history: dict[Key, list[Op]] = {}
+        self.current: dict[Key, tuple[dict[str, Any] | None, Any]] = {}
+        self.conflicts_before: set[str] = set()
+        self.plan = _Plan()
+
+    def feed(self, ops: list[Op], incoming: bool = True) -> list[Op]:
+        """The log entries for what of ``ops`` (and of what waited) applies now, in a causal order."""
+        fresh: list[Op] = []
+        start, held_ids = self.start, self.held_ids
+        for op in ops:
+            origin, seq = op["id"]
+            if seq <= start.get(origin, 0):
+                if incoming:
+                    self.known.append(op)
+            elif incoming and (origin, seq) in held_ids:
+                continue  # held from an earlier bundle and fed already
+            elif op["hlc"][0] > self.horizon:
+                self.plan.future.append(op)
+            else:
+                fresh.append(op)
+        if len(self.known) >= KNOWN_BATCH:
+            self._compare_known()
+        return self._effects(self._admit(self.pending + fresh if self.pending else fresh))
+
+    def finish(self) -> list[Op]:
+        """What is left to log, then the plan's counts, conflicts and forks."""
+        self._compare_known()
+        logged = self._effects(self._admit(self.pending)) if self.pending else []
+        plan = self.plan
+        plan.gap = self.pending
+        plan.vector_after = dict(self.have)
+        for key, (old, _) in self.before.items():
+            new = self.current[key][0] if key in self.slow else self.fast[key][0]
+            if old is None and new is not None:
+                plan.added += 1
+            elif old is not None and new is None:
+                plan.deleted += 1
+            elif old != new:
+                plan.updated += 1
+        for key in sorted(self.slow):
+            ops = self.history[key]
+            plan.new_conflicts += [
+                c for c in record_conflicts(*key, ops) if c.id not in self.conflicts_before
+            ]
+            if _head_count(ops) > 1:
+                self.forks.add(key)
+            else:
+                self.forks.discard(key)
+        plan.forks = sorted([list(k) for k in self.forks])
+        return logged
+
+    def _admit(self, candidates: list[Op]) -> list[Op]:
+        """Take every candidate that continues its origin's run and whose ``pred`` is held; the
+        rest wait (a sender's log order is already causal: usually one pass takes all)."""
+        have = self.have
+        pending = candidates
+        accepted: list[Op] = []
+        progress = True
+        while progress and pending:
+            progress = False
+            rest: list[Op] = []
+            for op in pending:
+                origin, seq = op["id"]
+                ready = seq == have.get(origin, 0) + 1
+                if ready:
+                    for p in op.get("pred") or ():
+                        if p[1] > have.get(p[0], 0):
+                            ready = False
+                            break
+                if ready:
+                    have[origin] = seq
+                    accepted.append(op)
+                    progress = True
+                else:
+                    rest.append(op)
+            pending = rest
+        self.pending = pending
+        self.plan.applied += len(accepted)
+        return accepted
+
+    def _effects(self, accepted: list[Op]) -> list[Op]:
+        store, fast, slow, forks = self.store, self.fast, self.slow, self.forks
+        turning: set[Key] = set()
+        for op in accepted:
+            key = (op["t"], op["r"])
+            if key in slow or key in turning:
                 continue
-            seen = views[op["t"]].get(op["r"])
-            head = store.last_op(seen)[0] if seen is not None else None
-            fast[key] = before[key] = (_fields(seen), head)
-        rec, head = fast[key]
-        pred = op.get("pred") or []
-        if not pred and rec is None and head is None and "set" in op:
-            fast[key] = (op["set"], op["id"])  # a create: never changed in place, so no copy
-        elif (not pred and rec is None and head is None) or (rec is not None and pred == [head]):
-            fast[key] = _naive(fast[key], op)
-        else:
-            slow.add(key)
-    history: dict[Key, list[Op]] = {}
-    if slow:
-        _, history = _scan(store, slow)
-    conflicts_before = {c.id for key in slow for c in record_conflicts(*key, history.get(key, []))}
-    current: dict[Key, tuple[dict[str, Any] | None, Any]] = {}
-    for key in slow:
-        before[key] = current[key] = materialize(history.get(key, []))
-    logged: list[Op] = []
-    for op in accepted:
-        key = (op["t"], op["r"])
-        entry = op
-        if key in slow:
-            ops = history.setdefault(key, [])
-            ops.append(op)
-            merged = materialize(ops)
-            if _naive(current[key], op) != merged:
-                entry = {**op, "eff": {"rec": merged[0], "op": merged[1]}}
-            current[key] = merged
-        logged.append(entry)
-    after = dict(have)
-    for op in accepted:
-        after[op["id"][0]] = max(after.get(op["id"][0], 0), op["id"][1])
-    plan = _Plan(logged, gap, future, after)
-    for key, (old, _) in before.items():
-        new = current[key][0] if key in slow else fast[key][0]
-        if old is None and new is not None:
-            plan.added += 1
-        elif old is not None and new is None:
-            plan.deleted += 1
-        elif old != new:
-            plan.updated += 1
-    for key in sorted(slow):
-        ops = history[key]
-        plan.new_conflicts += [c for c in record_conflicts(*key, ops) if c.id not in conflicts_before]
-        if _head_count(ops) > 1:
-            forks.add(key)
-        else:
-            forks.discard(key)
-    plan.forks = sorted([list(k) for k in forks])
-    return plan
+            if key not in fast:
+                if key in forks:
+                    turning.add(key)
+                    continue
+                seen = store.records(op["t"]).get(op["r"])
+                head = store.last_op(seen)[0] if seen is not None else None
+                fast[key] = self.before[key] = (_fields(seen), head)
+            rec, head = fast[key]
+            pred = op.get("pred") or []
+            if not pred and rec is None and head is None and "set" in op:
+                fast[key] = (op["set"], op["id"])  # a create: never changed in place, so no copy
+            elif (not pred and rec is None and head is None) or (rec is not None and pred == [head]):
+                fast[key] = _naive(fast[key], op)
+            else:
+                turning.add(key)
+        if turning:
+            self._turn_slow(turning)
+        if not slow:
+            return accepted
+        logged: list[Op] = []
+        history, current = self.history, self.current
+        for op in accepted:
+            key = (op["t"], op["r"])
+            entry = op
+            if key in slow:
+                ops = history[key]
+                ops.append(op)
+                merged = materialize(ops)
+                if _naive(current[key], op) != merged:
+                    entry = {**op, "eff": {"rec": merged[0], "op": merged[1]}}
+                current[key] = merged
+            logged.append(entry)
+        return logged
 
+    def _turn_slow(self, keys: set[Key]) -> None:
+        """Read the history of records that turn out to have concurrent operations: the log's,
+        then this import's so far (already logged as plain extensions of their head)."""
+        _, history = _scan(self.store, keys)
+        for key in keys:
+            ops = history.get(key, [])
+            self.conflicts_before.update(c.id for c in record_conflicts(*key, ops))
+            self.before.setdefault(key, materialize(ops))
+        earlier = {key for key in keys if key in self.fast}
+        if earlier and self.tx is not None:
+            for op in self.tx.operations():
+                key = (op["t"], op["r"])
+                if key in earlier:
+                    history.setdefault(key, []).append(op)
+        for key in keys:
+            ops = self.history[key] = history.get(key, [])
+            self.current[key] = materialize(ops)
+            self.fast.pop(key, None)
+        self.slow |= keys
 
-def _same_as_held(store: Store, state: dict[str, Any], have: dict[str, int], known: list[Op]) -> None:
-    """Refuse a bundle whose operation has an id this log holds with other content.
+    def _compare_known(self) -> None:
+        """Refuse a bundle whose operation has an id this log holds with other content.
 
-    Two laptops then use one replica id (a copied or restored store): each numbers its own
-    operations 1, 2, 3, so keeping whichever arrived first would split the community's data for
-    good. Only the log from the lowest such ``seq`` on is read, so fresh deltas cost nothing here.
-    """
-    since = dict(have)
-    for op in known:
-        origin, seq = op["id"]
-        since[origin] = min(since[origin], seq - 1)
-    _, held_ops = _walk_log(store, state, since)
-    mine = {(op["id"][0], op["id"][1]): op for op in held_ops}
-    for op in known:
-        local = mine.get((op["id"][0], op["id"][1]))
-        if local is None:
-            continue
-        local = shareable(local)
-        if local != op and canonical(local) != canonical(op):
-            raise SyncError("sync.replica_clash", replica=op["id"][0][-6:])
+        Two laptops then use one replica id (a copied or restored store): each numbers its own
+        operations 1, 2, 3, so keeping whichever arrived first would split the community's data
+        for good. Only the log from the lowest such ``seq`` on is read, so fresh deltas cost
+        nothing here.
+        """
+        known, self.known = self.known, []
+        if not known:
+            return
+        since = dict(self.start)
+        for op in known:
+            origin, seq = op["id"]
+            since[origin] = min(since[origin], seq - 1)
+        _, held_ops = _walk_log(self.store, self.state, since)
+        mine = {(op["id"][0], op["id"][1]): op for op in held_ops}
+        for op in known:
+            local = mine.get((op["id"][0], op["id"][1]))
+            if local is None:
+                continue
+            local = shareable(local)
+            if local != op and canonical(local) != canonical(op):
+                raise SyncError("sync.replica_clash", replica=op["id"][0][-6:])
 
 
 def _head_count(ops: list[Op]) -> int:

@@ -25,6 +25,7 @@ from gridtool.ids import new_id
 from gridtool.store import SCHEMA_VERSION, Store, collector_paused, write_private
 from gridtool.sync.log import _walk_log
 from gridtool.sync.operations import Op, SyncError, _now_ms, _sha256, canonical, clock_ahead_ms, shareable
+from gridtool.sync.peer_input import may_hold_controls
 from gridtool.sync.roster import _check_signature, _private_key, _public_raw, key_id, load_state
 
 FORMAT_VERSION = 2  # 2: each transaction travels with its author's signature (1: operations only)
@@ -280,13 +281,127 @@ def is_encrypted(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+ReadUnit = tuple[dict[str, Any] | None, list[Op]]  # as read: a format-1 bundle's runs have no header
+
+
+BATCH_OPS = 20_000  # operations checked, planned and written at a time: a bundle is never held whole
+RUN_OPS = 10_000  # a format-1 bundle's run of one author's operations, read a part at a time
+
+
 @dataclass
 class Bundle:
+    """A bundle whose manifest and packer's signature hold; its operations are read as a stream,
+    a batch of whole transactions at a time, as often as needed (nothing parsed is kept)."""
+
     manifest: dict[str, Any]
-    ops: list[Op]
     signer: str  # roster name, or this replica's own name
-    units: list[tuple[dict[str, Any] | None, list[Op]]] = field(default_factory=list)
-    controls: bool = True  # whether ops.jsonl may hold a control character (see peer_input)
+    data: bytes = field(repr=False)
+    fmt: int = FORMAT_VERSION
+    _lines: Iterator[list[bytes]] | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        """The inflated size of ``ops.jsonl`` as the signed manifest gives it."""
+        size = self.manifest["members"]["ops.jsonl"].get("size")
+        return size if type(size) is int else 0
+
+    def batches(self, size: int | None = None) -> Iterator[tuple[list[ReadUnit], bool]]:
+        """The transactions of ``ops.jsonl``, whole, in batches of about ``size`` operations, each
+        with whether its text may hold a control character (see peer_input). The member's size and
+        hash are checked after the last batch: act on none before the stream is read to its end
+        (and call :meth:`drain` when stopping early on an error, so damage is named as damage)."""
+        size = size or BATCH_OPS
+        self._lines = _ops_batches(self.data, self.manifest["members"]["ops.jsonl"])
+        reader = _UnitReader(self.fmt, self.manifest.get("ops"))
+        batch: list[ReadUnit] = []
+        count = 0
+        controls = False
+        for lines in self._lines:
+            lines = [line for line in lines if line.strip()]
+            if not lines:
+                continue
+            joined = b",".join(lines)
+            controls = controls or may_hold_controls(joined)
+            for unit in reader.feed(joined, lines):
+                batch.append(unit)
+                count += len(unit[1])
+                if count >= size:
+                    yield batch, controls
+                    batch, count, controls = [], 0, False
+        batch += reader.close()
+        if batch:
+            yield batch, controls
+
+    def drain(self) -> None:
+        """Read the rest of ``ops.jsonl`` to check its hash: a damaged bundle is refused as damaged,
+        whatever error its damaged bytes raised first."""
+        if self._lines is not None:
+            for _ in self._lines:
+                pass
+
+
+class _UnitReader:
+    """Parses ``ops.jsonl`` batch by batch into transactions: a header line then its operations
+    (format 2), or, in a bundle of format 1, runs of one author's operations with no header."""
+
+    def __init__(self, fmt: int, declared: Any) -> None:
+        self.headers = fmt >= 2
+        self.declared = declared if type(declared) is int and declared >= 0 else 1 << 40
+        self.number = 0  # lines read
+        self.ops_read = 0
+        self.header: dict[str, Any] | None = None
+        self.header_line = 0
+        self.ops: list[Op] = []
+        self.origin: Any = None
+        self.shared: dict[str, str] = {}
+
+    def feed(self, joined: bytes, lines: list[bytes]) -> Iterator[ReadUnit]:
+        try:
+            items = orjson.loads(b"[" + joined + b"]")  # one parse for the batch
+        except orjson.JSONDecodeError:
+            items = None
+        if items is None or len(items) != len(lines):
+            for number, line in enumerate(lines, start=self.number + 1):  # the line to name
+                try:
+                    orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    raise SyncError("sync.bad_ops", line=number) from None
+            raise SyncError("sync.bad_ops", line=self.number + len(lines))
+        _share_strings(items, self.shared)
+        for item in items:
+            self.number += 1
+            if type(item) is not dict or "eff" in item or ("tx" in item and not self.headers):
+                raise SyncError("sync.bad_ops", line=self.number)
+            if not self.headers:
+                ident = item.get("id")
+                origin = ident[0] if type(ident) is list and ident else None
+                if self.ops and (self.origin != origin or len(self.ops) >= RUN_OPS):
+                    yield None, self.ops
+                    self.ops = []
+                self.origin = origin
+                self.ops.append(item)
+            elif self.header is None:
+                from gridtool.sync.signing import header_ok
+
+                if not header_ok(item, self.declared - self.ops_read):
+                    raise SyncError("sync.bad_ops", line=self.number)
+                self.header, self.header_line, self.ops = item, self.number, []
+            elif "tx" in item:  # a header where its transaction's operations should be
+                raise SyncError("sync.bad_ops", line=self.number)
+            else:
+                self.ops.append(item)
+                self.ops_read += 1
+                if len(self.ops) == self.header["n"]:
+                    yield self.header, self.ops
+                    self.header, self.ops = None, []
+        if not self.headers:
+            self.ops_read = self.number
+
+    def close(self) -> list[ReadUnit]:
+        """The last run of a format-1 bundle; a transaction cut short by the member's end refused."""
+        if self.header is not None:
+            raise SyncError("sync.bad_ops", line=self.header_line)
+        return [(None, self.ops)] if self.ops else []
 
 
 def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | None = None) -> Bundle:
@@ -341,9 +456,7 @@ def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | Non
     known = load_state(store)["peers"].get(manifest["sender"], {}).get("key_id")
     if known and known != manifest.get("key_id"):  # a trusted key speaking for another laptop
         raise SyncError("sync.sender_mismatch", name=signer)
-    units, controls = _read_units(data, expected, fmt)
-    ops = [op for _, ops in units for op in ops]
-    return Bundle(manifest, ops, signer, units, controls)
+    return Bundle(manifest, signer, data, fmt)
 
 
 MAX_RATIO = 200  # deflate packs this project's JSON some 5 to 20 times; a bomb, thousands of times
@@ -440,9 +553,8 @@ def _ops_batches(data: bytes, expected: dict[str, Any]) -> Iterator[list[bytes]]
             raise SyncError("sync.damaged")
 
 
-def _share_strings(items: list[Any]) -> None:
+def _share_strings(items: list[Any], shared: dict[str, str]) -> None:
     """Point each operation's author and table at one string: a million copies add up."""
-    shared: dict[str, str] = {}
     for op in items:
         try:
             ident = op["id"]
@@ -452,46 +564,6 @@ def _share_strings(items: list[Any]) -> None:
                 ref[0] = shared.setdefault(ref[0], ref[0])
         except (KeyError, TypeError, IndexError, AttributeError):
             continue  # a header line, or a malformed operation that peer_input names later
-
-
-def _read_units(
-    data: bytes, expected: dict[str, Any], fmt: int
-) -> tuple[list[tuple[dict[str, Any] | None, list[Op]]], bool]:
-    """The transactions of ``ops.jsonl`` read as a stream, and whether it may hold a control
-    character. A line that does not parse is reported only once the whole member matched its hash,
-    so a damaged bundle is called damaged, not malformed."""
-    from gridtool.sync.peer_input import may_hold_controls
-
-    items: list[Any] = []
-    controls = False
-    bad_line = 0
-    for batch in _ops_batches(data, expected):
-        if bad_line:
-            continue
-        lines = [line for line in batch if line.strip()]
-        if not lines:
-            continue
-        joined = b",".join(lines)
-        controls = controls or may_hold_controls(joined)
-        try:
-            parsed = orjson.loads(b"[" + joined + b"]")  # one parse for the batch
-        except orjson.JSONDecodeError:
-            parsed = None
-        if parsed is None or len(parsed) != len(lines):
-            for number, line in enumerate(lines, start=len(items) + 1):  # the line to name
-                try:
-                    orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    bad_line = number
-                    break
-            else:
-                bad_line = len(items) + len(lines)
-            continue
-        _share_strings(parsed)
-        items += parsed
-    if bad_line:
-        raise SyncError("sync.bad_ops", line=bad_line)
-    return _parse_units(items, fmt), controls
 
 
 SYNC_TABLES = frozenset(
@@ -515,37 +587,3 @@ SYNC_TABLES = frozenset(
 
 """The tables a bundle may write: a table name becomes part of a file name beside the store, so
 an operation for ``log`` or ``sync_state`` must never get that far."""
-
-
-def _parse_units(items: list[Any], fmt: int) -> list[tuple[dict[str, Any] | None, list[Op]]]:
-    """The transactions of ``ops.jsonl``: a header line then its operations (format 2), or, in a
-    bundle of format 1, runs of one author's operations with no header (no author's signature)."""
-    from gridtool.sync.signing import header_ok
-
-    _check_items(items, headers=fmt >= 2)
-    units: list[tuple[dict[str, Any] | None, list[Op]]] = []
-    if fmt < 2:
-        for op in items:
-            if units and units[-1][1][0]["id"][0] == op["id"][0]:
-                units[-1][1].append(op)
-            else:
-                units.append((None, [op]))
-        return units
-    index = 0
-    while index < len(items):
-        header = items[index]
-        if not header_ok(header, len(items) - index - 1):
-            raise SyncError("sync.bad_ops", line=index + 1)
-        ops = items[index + 1 : index + 1 + header["n"]]
-        for number, op in enumerate(ops, start=index + 2):
-            if "tx" in op:  # a header where its transaction's operations should be
-                raise SyncError("sync.bad_ops", line=number)
-        units.append((header, ops))
-        index += 1 + header["n"]
-    return units
-
-
-def _check_items(items: list[Any], headers: bool = False) -> None:
-    for number, op in enumerate(items, start=1):  # the rest of each operation: peer_input.check_op
-        if type(op) is not dict or "eff" in op or ("tx" in op and not headers):
-            raise SyncError("sync.bad_ops", line=number)

@@ -321,10 +321,12 @@ def check_ops(ops: list[Any], controls: bool = True) -> None:
             check_op(op, controls)
 
 
-def check_sequences(ops: list[dict[str, Any]]) -> None:
+def check_sequences(ops: list[dict[str, Any]], last: dict[str, int] | None = None) -> None:
     """Each author's operations continue its sequence: 1, 2, 3 without a repeat or a jump inside
-    the bundle (a bundle carries an unbroken run of each author's log)."""
-    last: dict[str, int] = {}
+    the bundle (a bundle carries an unbroken run of each author's log). ``last``: each author's
+    last ``seq`` in the batches before these, updated (a bundle is checked a batch at a time)."""
+    if last is None:
+        last = {}
     for op in ops:
         origin, seq = op["id"]
         previous = last.get(origin)

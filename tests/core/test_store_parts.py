@@ -38,6 +38,16 @@ def test_a_transaction_in_parts_commits_as_one(tmp_path: Path) -> None:
     assert found.clean, found.problems
 
 
+def test_a_last_line_may_commit_parts_without_operations_of_its_own(tmp_path: Path) -> None:
+    store = Store.init(tmp_path / "gridtool.json")
+    with store.transaction() as tx:
+        made = [tx.create("households", {"head": f"住户{n}"}) for n in range(2)]
+        tx.write_part()
+    assert len(_lines(store)) == 2
+    assert sorted(Store(store.path).records("households")) == sorted(made)
+    assert integrity.examine(store.path).clean
+
+
 def test_a_failure_after_parts_takes_them_all_back(tmp_path: Path) -> None:
     store = Store.init(tmp_path / "gridtool.json")
     with store.transaction() as tx:
