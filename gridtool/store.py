@@ -569,6 +569,11 @@ class Transaction:
         self.store._apply(op)
         self.ops.append(op)
 
+    def adopt_many(self, ops: list[dict[str, Any]]) -> None:
+        """:meth:`adopt` for a batch of operations, in their order."""
+        self.store._apply_many(ops)
+        self.ops += ops
+
     def _emit(self, table: str, rid: str, change: dict[str, Any], pred: list[Any]) -> None:
         store = self.store
         meta = store.meta
@@ -1241,6 +1246,41 @@ class Store:
             # sequence number when it was written here, which parses far cheaper than a list.
             record["_op"] = seq if origin == meta["replica"] else f"{origin}:{seq}"
         self._put(op["t"], rid, current, record)
+
+    def _apply_many(self, ops: list[dict[str, Any]]) -> None:
+        """:meth:`_apply` for a sync import's batch: the same effect, with the common operation (a
+        plain write to a loaded table without built indexes) done inline. A first sync adopts
+        some 200,000 operations, and the general path cost half a second more."""
+        meta = self.meta
+        replica = meta["replica"]
+        view = self._view
+        plain: dict[str, dict[str, Any] | None] = {}
+        for op in ops:
+            table = op["t"]
+            records = plain.get(table, False)
+            if records is False:
+                indexes = self._indexes.get(table) or {}
+                loaded = table in TABLES or table in self._lazy_loaded
+                built = any(idx.built for idx in indexes.values())
+                records = plain[table] = view.setdefault(table, {}) if loaded and not built else None
+            if records is None or "eff" in op or "del" in op:
+                self._apply(op)
+                continue
+            origin, seq = op["id"]
+            if origin == replica:
+                if seq > meta["seq"]:
+                    meta["seq"] = seq
+                mark: int | str = seq
+            else:
+                mark = f"{origin}:{seq}"
+            if op["hlc"] > meta["hlc"]:
+                meta["hlc"] = list(op["hlc"])
+            rid = op["r"]
+            current = records.get(rid)
+            record = dict(current) if current is not None else {"id": rid}
+            record.update(op["set"])
+            record["_op"] = mark
+            records[rid] = record
 
     def _put(
         self, table: str, rid: str, current: dict[str, Any] | None, record: dict[str, Any] | None

@@ -144,11 +144,11 @@ def _check_bundle(store: Store, state: dict[str, Any], bundle: Any, verifier: _V
     sequences: dict[str, int] = {}
     kept_waiting = [ops for header, ops in verifier.waiting() if verifier.judge(header, ops)]
     try:
-        for units, controls in bundle.batches():
+        for units, controls, raws in bundle.batches():
             _check_peer_input(store, state, [op for _, ops in units for op in ops], controls, sequences)
             batch: list[Op] = []
-            for header, ops in units:
-                take = verifier.judge(header, ops)
+            for (header, ops), lines in zip(units, raws, strict=True):
+                take = verifier.judge(header, ops, lines)
                 decisions.append(take)
                 if take and keep:
                     batch += ops
@@ -166,7 +166,7 @@ def _check_bundle(store: Store, state: dict[str, Any], bundle: Any, verifier: _V
             yield from kept
             return
         number = 0
-        for units, _ in bundle.batches():
+        for units, _, _ in bundle.batches():
             batch = []
             for _, ops in units:
                 if decisions[number]:
@@ -244,7 +244,7 @@ class _Verifier:
         self.state["unverified"] = []
         return pending
 
-    def judge(self, header: dict[str, Any] | None, ops: list[Op]) -> bool:
+    def judge(self, header: dict[str, Any] | None, ops: list[Op], lines: list[bytes] | None = None) -> bool:
         """Whether a transaction is applied (planned with the rest); one that is not is held
         (waiting for its key), refused (revoked) or already here. Raises for a forgery."""
         from gridtool.sync import signing
@@ -296,7 +296,7 @@ class _Verifier:
             signer = store.meta.get("name") if kid == self.own_kid else _name_of_key(state, kid)
             author = peer_name(store, state, origin)
             raise SyncError("sync.forged_author", signer=signer or kid, author=author)
-        if not signing.verify(raw, header, ops):
+        if not signing.verify(raw, header, ops, lines):
             raise SyncError("sync.tx_bad_signature", author=peer_name(store, state, origin))
         authors[origin], self.owner[kid] = kid, origin
         self.signers.add(origin)
@@ -385,15 +385,25 @@ def _apply(
     used: dict[int, None] = {}
 
     def adopt(tx: Any, logged: list[Op]) -> None:
-        for op in logged:
+        at = 0
+        while at < len(logged):
             if len(tx.ops) >= PART_OPS:  # before the next one: the last line keeps operations too
                 tx.relayed = [every[n] for n in used]
                 used.clear()
                 tx.write_part()
-            tx.adopt(op)
-            number = header_of(op)
-            if number is not None:
-                used[number] = None
+            piece = logged[at : at + PART_OPS - len(tx.ops)]
+            at += len(piece)
+            tx.adopt_many(piece)
+            span: tuple[str, int, int] = ("", 0, -1)  # consecutive operations share a transaction
+            for op in piece:
+                origin, seq = op["id"]
+                if origin == span[0] and span[1] <= seq <= span[2]:
+                    continue
+                number = header_of(op)
+                if number is not None:
+                    used[number] = None
+                    first, last = every[number]["seqs"]
+                    span = (origin, first, last)
 
     try:
         with store.transaction(actor=actor) as tx:

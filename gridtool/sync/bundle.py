@@ -305,15 +305,18 @@ class Bundle:
         size = self.manifest["members"]["ops.jsonl"].get("size")
         return size if type(size) is int else 0
 
-    def batches(self, size: int | None = None) -> Iterator[tuple[list[ReadUnit], bool]]:
+    def batches(self, size: int | None = None) -> Iterator[tuple[list[ReadUnit], bool, list[Any]]]:
         """The transactions of ``ops.jsonl``, whole, in batches of about ``size`` operations, each
-        with whether its text may hold a control character (see peer_input). The member's size and
-        hash are checked after the last batch: act on none before the stream is read to its end
-        (and call :meth:`drain` when stopping early on an error, so damage is named as damage)."""
+        with whether its text may hold a control character (see peer_input) and, per transaction,
+        its operations' lines as they came (None without a header): what its signature covers.
+        The member's size and hash are checked after the last batch: act on none before the
+        stream is read to its end (and call :meth:`drain` when stopping early on an error, so
+        damage is named as damage)."""
         size = size or BATCH_OPS
         self._lines = _ops_batches(self.data, self.manifest["members"]["ops.jsonl"])
         reader = _UnitReader(self.fmt, self.manifest.get("ops"))
         batch: list[ReadUnit] = []
+        raws: list[Any] = []
         count = 0
         controls = False
         for lines in self._lines:
@@ -322,15 +325,18 @@ class Bundle:
                 continue
             joined = b",".join(lines)
             controls = controls or may_hold_controls(joined)
-            for unit in reader.feed(joined, lines):
-                batch.append(unit)
-                count += len(unit[1])
+            for header, ops, raw in reader.feed(joined, lines):
+                batch.append((header, ops))
+                raws.append(raw)
+                count += len(ops)
                 if count >= size:
-                    yield batch, controls
-                    batch, count, controls = [], 0, False
-        batch += reader.close()
+                    yield batch, controls, raws
+                    batch, raws, count, controls = [], [], 0, False
+        for unit in reader.close():
+            batch.append(unit)
+            raws.append(None)
         if batch:
-            yield batch, controls
+            yield batch, controls, raws
 
     def drain(self) -> None:
         """Read the rest of ``ops.jsonl`` to check its hash: a damaged bundle is refused as damaged,
@@ -352,10 +358,11 @@ class _UnitReader:
         self.header: dict[str, Any] | None = None
         self.header_line = 0
         self.ops: list[Op] = []
+        self.raw: list[bytes] = []
         self.origin: Any = None
         self.shared: dict[str, str] = {}
 
-    def feed(self, joined: bytes, lines: list[bytes]) -> Iterator[ReadUnit]:
+    def feed(self, joined: bytes, lines: list[bytes]) -> Iterator[tuple[Any, list[Op], Any]]:
         try:
             items = orjson.loads(b"[" + joined + b"]")  # one parse for the batch
         except orjson.JSONDecodeError:
@@ -368,7 +375,7 @@ class _UnitReader:
                     raise SyncError("sync.bad_ops", line=number) from None
             raise SyncError("sync.bad_ops", line=self.number + len(lines))
         _share_strings(items, self.shared)
-        for item in items:
+        for line, item in zip(lines, items, strict=True):
             self.number += 1
             if type(item) is not dict or "eff" in item or ("tx" in item and not self.headers):
                 raise SyncError("sync.bad_ops", line=self.number)
@@ -376,7 +383,7 @@ class _UnitReader:
                 ident = item.get("id")
                 origin = ident[0] if type(ident) is list and ident else None
                 if self.ops and (self.origin != origin or len(self.ops) >= RUN_OPS):
-                    yield None, self.ops
+                    yield None, self.ops, None
                     self.ops = []
                 self.origin = origin
                 self.ops.append(item)
@@ -385,15 +392,16 @@ class _UnitReader:
 
                 if not header_ok(item, self.declared - self.ops_read):
                     raise SyncError("sync.bad_ops", line=self.number)
-                self.header, self.header_line, self.ops = item, self.number, []
+                self.header, self.header_line, self.ops, self.raw = item, self.number, [], []
             elif "tx" in item:  # a header where its transaction's operations should be
                 raise SyncError("sync.bad_ops", line=self.number)
             else:
                 self.ops.append(item)
+                self.raw.append(line)
                 self.ops_read += 1
                 if len(self.ops) == self.header["n"]:
-                    yield self.header, self.ops
-                    self.header, self.ops = None, []
+                    yield self.header, self.ops, self.raw
+                    self.header, self.ops, self.raw = None, [], []
         if not self.headers:
             self.ops_read = self.number
 

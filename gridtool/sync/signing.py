@@ -44,13 +44,38 @@ def sign(private: Any, header: dict[str, Any], ops: list[Op]) -> dict[str, str]:
     return {"key": key_id(raw), "sig": base64.b64encode(private.sign(content(header, ops))).decode()}
 
 
-def verify(raw_key: bytes, header: dict[str, Any], ops: list[Op]) -> bool:
+def content_of_lines(header: dict[str, Any], lines: list[bytes]) -> bytes:
+    """:func:`content` built from the operations' lines as a bundle carries them (canonical JSON
+    each, as the exporter writes them) instead of serialising them again: a first sync's 200,000
+    operations cost half a second that way. Lines that are not canonical give other bytes, and
+    the signature is then checked against :func:`content` itself."""
+    head = b"".join(
+        b'"%s":%s,' % (name.encode(), canonical(header[name]))
+        for name in PORTABLE
+        if header.get(name) is not None
+    )
+    return TX_CONTEXT + b'{%s"ops":[%s],"tx":%s}' % (head, b",".join(lines), canonical(header["tx"]))
+
+
+def verify(raw_key: bytes, header: dict[str, Any], ops: list[Op], lines: list[bytes] | None = None) -> bool:
+    """Whether ``header``'s signature holds over the transaction (``lines``: its operations as
+    they came, tried first)."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     try:
         signature = base64.b64decode(header["sig"], validate=True)
-        Ed25519PublicKey.from_public_bytes(raw_key).verify(signature, content(header, ops))
+        key = Ed25519PublicKey.from_public_bytes(raw_key)
+    except (ValueError, TypeError):
+        return False
+    if lines is not None:
+        try:
+            key.verify(signature, content_of_lines(header, lines))
+            return True
+        except InvalidSignature:
+            pass
+    try:
+        key.verify(signature, content(header, ops))
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

@@ -70,16 +70,21 @@ def _signed(author: Store, ops: list[Op], tx: str = "T") -> tuple[dict[str, Any]
 
 
 def _bundle(
-    packer: Store, units: list[tuple[dict[str, Any] | None, list[Op]]], dest: Path, fmt: int = 2
+    packer: Store,
+    units: list[tuple[dict[str, Any] | None, list[Op]]],
+    dest: Path,
+    fmt: int = 2,
+    sort: bool = True,
 ) -> Path:
-    """A bundle as ``packer`` would sign it, holding exactly ``units``."""
+    """A bundle as ``packer`` would sign it, holding exactly ``units`` (``sort=False``: each line's
+    keys in the operation's own order, which is not the canonical form)."""
     lines: list[bytes] = []
     for header, ops in units:
         if fmt >= 2:
             lines.append(
                 orjson.dumps({**(header or {"tx": "U"}), "n": len(ops)}, option=orjson.OPT_SORT_KEYS)
             )
-        lines += [orjson.dumps(op, option=orjson.OPT_SORT_KEYS) for op in ops]
+        lines += [orjson.dumps(op, option=orjson.OPT_SORT_KEYS if sort else None) for op in ops]
     body = b"\n".join(lines) + b"\n"
     private = sync._private_key(packer)
     manifest = {
@@ -464,7 +469,7 @@ def test_without_the_per_author_check_a_forged_change_gets_in(laptops: Laptops) 
     before, lets the worker write in the other's name and past a revocation."""
     from gridtool.sync import applying
 
-    def relay_vouches(self: Any, header: Any, ops: list[Op]) -> bool:
+    def relay_vouches(self: Any, header: Any, ops: list[Op], lines: Any = None) -> bool:
         return True
 
     office, worker, other = laptops.office, laptops.worker, laptops.other

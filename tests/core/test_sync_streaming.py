@@ -137,3 +137,21 @@ def test_a_record_that_turns_out_concurrent_midway_merges_as_when_read_whole(
     assert [c.field for c in result.new_conflicts] == ["notes"]
     assert _records(Store(newcomer.path)) == _records(worker)
     assert [c.id for c in sync.conflicts(newcomer)] == [c.id for c in sync.conflicts(worker)]
+
+
+def test_a_signature_is_checked_over_the_lines_as_they_came_or_else_over_the_content(
+    laptops: Laptops,
+) -> None:
+    """Lines written in another key order are no canonical form: the signature still holds over the
+    content they mean, and a changed value fails both ways."""
+    worker, office = laptops.worker, laptops.office
+    ops = [_op(worker, seq=1), _op(worker, seq=2)]
+    unsorted = _bundle(worker, [_signed(worker, ops, "T1")], laptops.path(), sort=False)
+    assert sync.import_bundle(office, unsorted).applied == 2
+    signed = _signed(worker, [_op(worker, seq=3)], "T2")
+    signed[1][0]["set"]["name"] = "改过的"
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, _bundle(worker, [signed], laptops.path()))
+    assert err.value.key == "sync.tx_bad_signature"
+    assert snapshot(office.path) == before
