@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gridtool.store import Store, collector_paused
+from gridtool.sync import derived
 from gridtool.sync.bundle import read_bundle
 from gridtool.sync.conflicts import (
     Conflict,
@@ -352,6 +353,7 @@ def _apply_plan(
                 number = header_of(op)
                 if number is not None:
                     used[number] = None
+            derived.refold(tx, plan.logged, plan.vector_after)  # issues' cached fields: their timelines
             tx.relayed = [every[n] for n in used]
             if bundle is not None:  # the bundle and the merge's state commit with its operations
                 tx.notes = {"sync": {"bundle": bundle, "forks": plan.forks}}

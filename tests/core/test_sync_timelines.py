@@ -1,0 +1,215 @@
+"""Sync and issue timelines: after an import an issue shows its whole timeline folded, on every laptop.
+
+Two laptops that acted on one issue apart made two events, both on the timeline; the merge alone
+would take each cached field from whichever laptop wrote it last by the clock, which can mix them
+into a state no timeline gives (reassigned by one laptop, resolved by the other: "assigned" with a
+resolution time). The import folds the timeline again and writes what differs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import orjson
+from click.testing import CliRunner
+
+from gridtool import issues, register, sync, volunteers  # noqa: F401 - issues registers the refold
+from gridtool.store import Store, public
+from gridtool.sync import derived
+from tests.conftest import snapshot
+
+T0 = datetime(2026, 7, 1, 9, 0)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def replicas(tmp_path: Path, n: int = 2) -> list[Store]:
+    """``n`` laptops trusting one another; the first holds a grid cell to report issues in."""
+    stores = [Store.init(tmp_path / f"laptop{i}" / "gridtool.json", name=f"laptop{i}") for i in range(n)]
+    keys = [sync.whoami(s)["public_key"] for s in stores]
+    for i, store in enumerate(stores):
+        for j, key in enumerate(keys):
+            if i != j:
+                sync.trust_add(store, f"laptop{j}", key)
+    register.add(
+        stores[0],
+        "grid_cell",
+        {"code": "TL-03", "name": "铁园社区第三网格", "worker": "刘丹", "worker_phone": "13807310000"},
+    )
+    return stores
+
+
+def report(store: Store, at: datetime = T0) -> dict[str, Any]:
+    fields = {"grid_cell": "TL-03", "category": "repair", "urgency": "normal", "channel": "phone"}
+    issue, _ = issues.report(store, {**fields, "title": "楼道灯坏了"}, at=at, actor="刘丹")
+    return issue
+
+
+def swap(a: Store, b: Store, tmp: Path, tag: str) -> None:
+    """Each laptop exports everything it has and imports the other's bundle."""
+    sync.export_bundle(a, tmp / f"{tag}-a.gtb")
+    sync.export_bundle(b, tmp / f"{tag}-b.gtb")
+    sync.import_bundle(a, tmp / f"{tag}-b.gtb")
+    sync.import_bundle(b, tmp / f"{tag}-a.gtb")
+
+
+def folded(store: Store, issue_id: str) -> dict[str, Any]:
+    state = issues.fold(issues.timeline(store, issue_id), strict=False)
+    return issues.cache_of(state)
+
+
+def shown(store: Store, issue_id: str) -> dict[str, Any]:
+    return issues.cache_of(store.get("issues", issue_id))
+
+
+def resolved_here_reassigned_there(tmp_path: Path) -> tuple[Store, Store, str]:
+    """Laptop A resolves an accepted issue while laptop B, offline, reassigns it an hour later."""
+    a, b = replicas(tmp_path)
+    issue = report(a)
+    issues.perform(a, "assign", issue["number"], at=T0 + timedelta(hours=1), to="物业")
+    issues.perform(a, "accept", issue["number"], at=T0 + timedelta(hours=2))
+    swap(a, b, tmp_path, "0")
+    issues.perform(a, "resolve", issue["number"], at=T0 + timedelta(hours=3), summary="换了灯泡")
+    issues.perform(b, "reassign", issue["number"], at=T0 + timedelta(hours=4), to="水电班")
+    swap(a, b, tmp_path, "1")
+    return a, b, issue["id"]
+
+
+def test_a_resolution_and_a_concurrent_reassignment_leave_the_timelines_fold_on_both_laptops(
+    tmp_path: Path,
+) -> None:
+    a, b, issue_id = resolved_here_reassigned_there(tmp_path)
+    for store in (a, b):
+        assert shown(store, issue_id) == folded(store, issue_id)
+        view = store.get("issues", issue_id)
+        # The reassignment came after the resolution, which the table does not allow: the issue
+        # stays resolved, and the timeline shows both what A and what B did.
+        assert (view["status"], view["assignee"]) == ("resolved", "物业")
+        assert view["resolved_at"] == "2026-07-01T12:00:00"
+        assert view["last_event_at"] == "2026-07-01T13:00:00"  # B's reassignment, the latest event
+        assert [e["type"] for e in issues.timeline(store, issue_id)][-2:] == ["resolve", "reassign"]
+        assert sync.conflicts(store) == []
+    assert public(a.get("issues", issue_id)) == public(b.get("issues", issue_id))
+
+
+def test_conflicts_list_names_no_derived_field(tmp_path: Path) -> None:
+    from gridtool.commands import cli
+
+    a, b, issue_id = resolved_here_reassigned_there(tmp_path)
+    with b.transaction() as tx:  # and a real conflict beside it, over a field a person wrote
+        tx.update("issues", issue_id, {"title": "三楼楼道灯坏了"})
+    with a.transaction() as tx:
+        tx.update("issues", issue_id, {"title": "楼道灯不亮"})
+    swap(a, b, tmp_path, "2")
+    for store in (a, b):
+        out = CliRunner().invoke(
+            cli, ["--db", str(store.path), "sync", "conflicts", "list", "--format", "json"]
+        )
+        assert out.exit_code == 0, out.output
+        assert [c["field"] for c in orjson.loads(out.output)] == ["title"]
+        assert shown(store, issue_id) == folded(store, issue_id)
+
+
+def test_an_import_with_nothing_concurrent_writes_nothing_of_its_own(tmp_path: Path) -> None:
+    a, b = replicas(tmp_path)
+    issue = report(a)
+    issues.perform(a, "assign", issue["number"], at=T0 + timedelta(hours=1), to="物业")
+    swap(a, b, tmp_path, "0")
+    made_by_a = sync.vector(a)[a.replica]
+    assert b.replica not in sync.vector(b)  # importing A's issue wrote nothing of B's own
+    issues.perform(b, "accept", issue["number"], at=T0 + timedelta(hours=2))  # an event and the cache
+    swap(a, b, tmp_path, "1")
+    assert sync.vector(a) == {a.replica: made_by_a, b.replica: 2} == sync.vector(b)
+    assert shown(a, issue["id"]) == folded(a, issue["id"]) == shown(b, issue["id"])
+
+
+def test_repeated_exchange_reaches_a_fixed_point(tmp_path: Path) -> None:
+    a, b, _ = resolved_here_reassigned_there(tmp_path)
+    vectors = []
+    for round_ in range(4):
+        swap(a, b, tmp_path, f"again{round_}")
+        vectors.append(sync.vector(a))
+        assert sync.vector(a) == sync.vector(b)
+    assert vectors[-1] == vectors[-2], "laptops kept writing corrections to each other"
+    assert {op_ref for op_ref in (sync.op_ref(op["id"]) for op in sync.all_ops(a))} == {
+        sync.op_ref(op["id"]) for op in sync.all_ops(b)
+    }
+
+
+def test_two_assignments_made_apart_leave_the_later_current(tmp_path: Path) -> None:
+    a, b = replicas(tmp_path)
+    issue = report(a)
+    swap(a, b, tmp_path, "0")
+    issues.perform(b, "assign", issue["number"], at=T0 + timedelta(hours=2), to="水电班")
+    issues.perform(a, "assign", issue["number"], at=T0 + timedelta(hours=1), to="物业")  # later by clock
+    swap(a, b, tmp_path, "1")
+    for store in (a, b):
+        view = store.get("issues", issue["id"])
+        assert (view["status"], view["assignee"], view["assignee_kind"]) == ("assigned", "水电班", "team")
+        assert shown(store, issue["id"]) == folded(store, issue["id"])
+        assert [e["type"] for e in issues.timeline(store, issue["id"])] == ["report", "assign", "assign"]
+
+
+def test_without_the_refold_the_merge_mixes_the_two_laptops(tmp_path: Path) -> None:
+    """The tests above can fail: with the issues layer's refold replaced by one that does nothing,
+    the field-by-field merge leaves B's status and assignee beside A's resolution time."""
+    with mock.patch.dict(derived._REFOLDS, {"issues": lambda tx, ops: None, "events": lambda tx, ops: None}):
+        a, _, issue_id = resolved_here_reassigned_there(tmp_path)
+    view = a.get("issues", issue_id)
+    mixed = ("assigned", "水电班", "2026-07-01T12:00:00")
+    assert (view["status"], view["assignee"], view["resolved_at"]) == mixed
+    assert shown(a, issue_id) != folded(a, issue_id)
+
+
+def test_an_import_of_issues_is_refused_while_nothing_reworks_their_cached_fields(tmp_path: Path) -> None:
+    """Library use that never imported gridtool.issues: the import is refused and writes nothing."""
+    a, b = replicas(tmp_path)
+    report(a)
+    bundle = tmp_path / "a.gtb"
+    sync.export_bundle(a, bundle)
+    before = snapshot(b.path)
+    code = (
+        "import sys\n"
+        "from gridtool import sync\n"
+        "from gridtool.store import Store\n"
+        "try:\n"
+        f"    sync.import_bundle(Store({str(b.path)!r}), {str(bundle)!r})\n"
+        "except RuntimeError as refused:\n"
+        "    print('refused', 'gridtool.issues' in str(refused))\n"
+        "else:\n"
+        "    print('imported')\n"
+        "print('gridtool.issues' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["refused", "True", "False"]
+    assert snapshot(b.path) == before
+
+
+def test_the_command_line_import_reworks_the_fields_in_a_fresh_process(tmp_path: Path) -> None:
+    """``gridtool sync import`` as its own process: whatever it loads, the refold is registered."""
+    a, b = replicas(tmp_path)
+    issue = report(a)
+    issues.perform(a, "assign", issue["number"], at=T0 + timedelta(hours=1), to="物业")
+    issues.perform(a, "accept", issue["number"], at=T0 + timedelta(hours=2))
+    swap(a, b, tmp_path, "0")
+    issues.perform(a, "resolve", issue["number"], at=T0 + timedelta(hours=3), summary="换了灯泡")
+    issues.perform(b, "reassign", issue["number"], at=T0 + timedelta(hours=4), to="水电班")
+    sync.export_bundle(a, tmp_path / "from-a.gtb")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDTOOL_LANG": "en"}
+    command = ["--db", str(b.path), "sync", "import", str(tmp_path / "from-a.gtb")]
+    subprocess.run(
+        [sys.executable, "-m", "gridtool.commands", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    again = Store(b.path)
+    assert shown(again, issue["id"]) == folded(again, issue["id"])
+    assert again.get("issues", issue["id"])["status"] == "resolved"
