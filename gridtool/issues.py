@@ -372,29 +372,52 @@ def refold_after_import(tx: Transaction, adopted: list[dict[str, Any]]) -> None:
     :func:`fold` is the same on every laptop that holds the same events. What differs from the view
     is written as this laptop's own update (nothing when they agree, the usual case), which syncs
     like any edit: equal values written on two laptops never conflict.
+
+    An issue this import brings whole, record and every event from one laptop (most of a first
+    sync), is that laptop's own cache of its own timeline: it is not folded again.
     """
     store = tx.store
-    touched: dict[str, None] = {}
-    events = None
+    touched: dict[str, str] = {}  # issue id -> the one laptop whose operations on it came ("": several)
+    born: set[str] = set()  # issues this import creates
+    arrived: dict[str, int] = {}  # new events by issue
+    only_new_events = True  # no event was changed or removed (gridtool never does either)
     for op in adopted:
         table = op["t"]
-        if table == "issues":
-            touched[op["r"]] = None
-        elif table == "events":
-            issue = (op.get("set") or {}).get("issue")
-            if issue is None:  # not a new event (gridtool never edits one): find it in the view
-                events = store.records("events") if events is None else events
-                issue = (events.get(op["r"]) or {}).get("issue")
-            if isinstance(issue, str):
-                touched[issue] = None
+        if table == "events":
+            new = op.get("set")
+            issue = new.get("issue") if new is not None and not op.get("pred") else None
+            if issue is None:
+                only_new_events = False
+                issue = (store.records("events").get(op["r"]) or {}).get("issue") or (new or {}).get("issue")
+                if isinstance(issue, str):
+                    touched[issue] = ""
+                continue
+            arrived[issue] = arrived.get(issue, 0) + 1
+        elif table == "issues":
+            issue = op["r"]
+            if not op.get("pred") and "set" in op:
+                born.add(issue)
+        else:
+            continue
+        origin = op["id"][0]
+        if touched.setdefault(issue, origin) != origin:
+            touched[issue] = ""
     if not touched:
         return
     records = store.records("issues")
     events = store.records("events")
+    # Every event here came with this import (a first sync): none waited for its issue to arrive.
+    all_new = only_new_events and len(events) == sum(arrived.values())
     by_issue = store.index("events", "issue", lambda e: (e.get("issue"),))
-    for issue_id in touched:
+    for issue_id, origin in touched.items():
         if issue_id not in records:
             continue
+        if (
+            origin
+            and issue_id in born
+            and (all_new or len(by_issue.lookup(issue_id)) == arrived.get(issue_id, 0))
+        ):
+            continue  # one laptop's issue with its whole timeline: that laptop's cache of its fold
         try:
             state = fold((events[e] for e in by_issue.lookup(issue_id)), strict=False)
         except (KeyError, TypeError, ValueError):
