@@ -148,6 +148,20 @@ def test_repeated_exchange_reaches_a_fixed_point(tmp_path: Path) -> None:
     }
 
 
+def test_changes_held_for_an_unknown_author_are_refolded_when_released(tmp_path: Path) -> None:
+    """A third laptop that trusts only B gets A's changes from B held back (A's key is unknown
+    there) and B's own admitted; trusting A releases them, and that import folds the timeline too."""
+    a, b, issue_id = resolved_here_reassigned_there(tmp_path)
+    c = Store.init(tmp_path / "laptop2" / "gridtool.json", name="laptop2")
+    sync.trust_add(c, "laptop1", sync.whoami(b)["public_key"])
+    sync.export_bundle(b, tmp_path / "b-for-c.gtb")
+    sync.import_bundle(c, tmp_path / "b-for-c.gtb")
+    assert c.get("issues", issue_id) is None and "unknown_key" in [h.reason for h in sync.held(c)]
+    sync.trust_add(c, "laptop0", sync.whoami(a)["public_key"])  # releases what waited
+    assert public(c.get("issues", issue_id)) == public(a.get("issues", issue_id))
+    assert shown(c, issue_id) == folded(c, issue_id) and c.get("issues", issue_id)["status"] == "resolved"
+
+
 def test_two_assignments_made_apart_leave_the_later_current(tmp_path: Path) -> None:
     a, b = replicas(tmp_path)
     issue = report(a)
@@ -345,9 +359,11 @@ def _check_folded_and_equal(stores: list[Store]) -> None:
         for issue_id in store.records("issues"):
             assert shown(store, issue_id) == folded(store, issue_id), "cached fields are not the fold"
         assert not {c.field for c in sync.conflicts(store)} & set(issues.CACHE_FIELDS)
+        reopened = Store(store.path)  # the view rebuilt from the checkpoint and the log agrees
         for table in ("issues", "events"):
             mine = {rid: public(r) for rid, r in store.records(table).items()}
             assert mine == {rid: public(r) for rid, r in first.records(table).items()}, f"{table} differ"
+            assert mine == {rid: public(r) for rid, r in reopened.records(table).items()}
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
