@@ -363,6 +363,9 @@ def cache_of(record: dict[str, Any]) -> dict[str, Any]:
     return {f: record.get(f) for f in CACHE_FIELDS}
 
 
+_CACHED = frozenset(CACHE_FIELDS)
+
+
 def refold_after_import(tx: Transaction, adopted: list[dict[str, Any]]) -> None:
     """Make each issue an import touched show its whole timeline folded, in the import's transaction.
 
@@ -374,7 +377,8 @@ def refold_after_import(tx: Transaction, adopted: list[dict[str, Any]]) -> None:
     like any edit: equal values written on two laptops never conflict.
 
     An issue this import brings whole, record and every event from one laptop (most of a first
-    sync), is that laptop's own cache of its own timeline: it is not folded again.
+    sync), is that laptop's own cache of its own timeline: it is not folded again; nor is one whose
+    title or description alone changed (so such an import never reads the big events table).
     """
     store = tx.store
     touched: dict[str, str] = {}  # issue id -> the one laptop whose operations on it came ("": several)
@@ -395,7 +399,10 @@ def refold_after_import(tx: Transaction, adopted: list[dict[str, Any]]) -> None:
             arrived[issue] = arrived.get(issue, 0) + 1
         elif table == "issues":
             issue = op["r"]
-            if not op.get("pred") and "set" in op:
+            written = op.get("set")
+            if written is not None and "eff" not in op and _CACHED.isdisjoint(written):
+                continue  # a title or a description: nothing the timeline decides
+            if not op.get("pred") and written is not None:
                 born.add(issue)
         else:
             continue
