@@ -120,6 +120,15 @@ def _say_applied(result: ImportResult, head: str) -> None:
         echo(tn("sync.refused_revoked", count, name=name), err=True)
 
 
+def _applying() -> Any:
+    """The sync package, for a command that applies peers' changes: with the issues layer loaded,
+    which registers how an import reworks an issue's cached fields (an import refuses without it)."""
+    from gridtool import issues, sync
+
+    del issues  # loaded for what it registers
+    return sync
+
+
 @group.command("import", help=t("Check a bundle and apply what it adds; says what changes."))
 @click.argument("file", metavar="FILE")
 @click.option("--dry-run", is_flag=True, help=t("Say what the bundle would change, and change nothing."))
@@ -127,7 +136,7 @@ def _say_applied(result: ImportResult, head: str) -> None:
 @pass_env
 @report_errors
 def import_cmd(env: Env, file: str, dry_run: bool, actor: str | None) -> None:
-    from gridtool import sync
+    sync = _applying()
 
     passphrase = _passphrase(confirm=False) if sync.is_encrypted(file) else None
     result = sync.import_bundle(env.store(), file, dry_run=dry_run, passphrase=passphrase, actor=actor)
@@ -219,7 +228,7 @@ def held_list_cmd(env: Env, fmt: str = "table") -> None:
 @pass_env
 @report_errors
 def held_accept_cmd(env: Env, peer: str, actor: str | None) -> None:
-    from gridtool import sync
+    sync = _applying()
 
     result = sync.accept_clock(env.store(), peer, actor=actor)
     _say_applied(result, "sync.imported")
@@ -342,7 +351,7 @@ def trust_group() -> None:
 @pass_env
 @report_errors
 def trust_add_cmd(env: Env, name: str, public_key: str) -> None:
-    from gridtool import sync
+    sync = _applying()
 
     entry = sync.trust_add(env.store(), name, public_key)
     success(t("sync.trusted", name=entry["name"], key_id=entry["key_id"]))

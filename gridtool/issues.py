@@ -45,6 +45,7 @@ from gridtool.moments import entered_at as entered_at
 from gridtool.moments import parse_date as parse_date
 from gridtool.register import count_dependents
 from gridtool.store import Store, Transaction
+from gridtool.sync.derived import register_refold
 from gridtool.validate import FREE_TEXT_FIELDS, Invalid, check_text
 
 if TYPE_CHECKING:
@@ -280,11 +281,20 @@ def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     return new
 
 
+CONCURRENT_AS = {"assign": "reassign"}
+"""How a lenient :func:`fold` reads an action the table forbids because another laptop acted first:
+two laptops that assigned one reported issue apart made two assignments, and the later one is
+current, as if it had been a reassignment."""
+
+
 def fold(events: Iterable[dict[str, Any]], strict: bool = True) -> dict[str, Any]:
     """The cached fields of an issue from its events, in timeline order.
 
     With ``strict=False`` an event the table forbids (two laptops that acted on the same issue
-    before a sync) is skipped and its id listed under ``conflicts`` instead of raising.
+    before a sync) is read as :data:`CONCURRENT_AS` says, or else skipped (only its time counts, as
+    the last event's) and its id listed under ``conflicts``, instead of raising. The result
+    depends only on the events, so every laptop holding them caches the same fields (see
+    :class:`ImportRefold`).
     """
     state: dict[str, Any] = {}
     conflicts: list[str] = []
@@ -294,7 +304,13 @@ def fold(events: Iterable[dict[str, Any]], strict: bool = True) -> dict[str, Any
         except TransitionError:
             if strict:
                 raise
-            conflicts.append(event.get("id", ""))
+            alias = CONCURRENT_AS.get(event["type"])
+            if alias is not None and state.get("status") in TRANSITIONS[alias].sources:
+                state = apply_event(state, {**event, "type": alias})
+            else:
+                conflicts.append(event.get("id", ""))
+                if state.get("status"):  # it happened, though it changed nothing: the last event
+                    state = {**state, "last_event_at": max(state["last_event_at"], event["at"])}
     if conflicts:
         state["conflicts"] = conflicts
     return state
@@ -345,6 +361,88 @@ def issues_as_of(store: Store, moment: datetime | None = None) -> list[dict[str,
 
 def cache_of(record: dict[str, Any]) -> dict[str, Any]:
     return {f: record.get(f) for f in CACHE_FIELDS}
+
+
+_CACHED = frozenset(CACHE_FIELDS)
+
+
+class ImportRefold:
+    """Make each issue an import touched show its whole timeline folded, in the import's transaction.
+
+    The merge takes each cached field from the operation with the highest hybrid clock, so two
+    laptops that acted on one issue apart (one resolved it, the other reassigned it) can leave a mix
+    no timeline gives. Events only append, so the timeline holds both actions; its lenient
+    :func:`fold` is the same on every laptop that holds the same events. What differs from the view
+    is written as this laptop's own update (nothing when they agree, the usual case), which syncs
+    like any edit: equal values written on two laptops never conflict.
+
+    An issue this import brings whole, record and every event from one laptop (most of a first
+    sync), is that laptop's own cache of its own timeline: it is not folded again; nor is one whose
+    title or description alone changed (so such an import never reads the big events table). The
+    adopted operations are seen a batch at a time: only what each issue needs is kept.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.touched: dict[str, str] = {}  # issue id -> the one laptop whose operations came ("": several)
+        self.born: set[str] = set()  # issues this import creates
+        self.arrived: dict[str, int] = {}  # new events by issue
+        self.only_new_events = True  # no event was changed or removed (gridtool never does either)
+
+    def see(self, adopted: list[dict[str, Any]]) -> None:
+        touched, arrived = self.touched, self.arrived
+        for op in adopted:
+            table = op["t"]
+            if table == "events":
+                new = op.get("set")
+                issue = new.get("issue") if new is not None and not op.get("pred") else None
+                if issue is None:
+                    self.only_new_events = False
+                    issue = self._issue_of_event(op["r"]) or (new or {}).get("issue")
+                    if isinstance(issue, str):
+                        touched[issue] = ""
+                    continue
+                arrived[issue] = arrived.get(issue, 0) + 1
+            elif table == "issues":
+                issue = op["r"]
+                written = op.get("set")
+                if written is not None and "eff" not in op and _CACHED.isdisjoint(written):
+                    continue  # a title or a description: nothing the timeline decides
+                if not op.get("pred") and written is not None:
+                    self.born.add(issue)
+            else:
+                continue
+            origin = op["id"][0]
+            if touched.setdefault(issue, origin) != origin:
+                touched[issue] = ""
+
+    def _issue_of_event(self, event_id: str) -> Any:
+        return (self.store.records("events").get(event_id) or {}).get("issue")
+
+    def finish(self, tx: Transaction) -> None:
+        store = tx.store
+        if not self.touched:
+            return
+        records = store.records("issues")
+        events = store.records("events")
+        # Every event here came with this import (a first sync): none waited for its issue to arrive.
+        all_new = self.only_new_events and len(events) == sum(self.arrived.values())
+        by_issue = store.index("events", "issue", lambda e: (e.get("issue"),))
+        for issue_id, origin in self.touched.items():
+            if issue_id not in records:
+                continue
+            if (
+                origin
+                and issue_id in self.born
+                and (all_new or len(by_issue.lookup(issue_id)) == self.arrived.get(issue_id, 0))
+            ):
+                continue  # one laptop's issue with its whole timeline: that laptop's cache of its fold
+            try:
+                state = fold((events[e] for e in by_issue.lookup(issue_id)), strict=False)
+            except (KeyError, TypeError, ValueError):
+                continue  # a timeline this version cannot read: shown as merged, on every laptop alike
+            if state.get("status"):  # else its report has not arrived yet
+                tx.update("issues", issue_id, cache_of(state))
 
 
 def allowed_text(status: str | None) -> str:
@@ -1155,3 +1253,6 @@ def event_details(store: Store, event: dict[str, Any]) -> str:
 # Issues not yet closed or rejected still need their household and their lead.
 count_dependents("household", "issues", lambda store, record_id: open_counts(store, "household", record_id))
 count_dependents("lead", "issues", lambda store, record_id: open_counts(store, "assignee", record_id))
+
+# An import that touches an issue or its events leaves its cached fields as its timeline folds.
+register_refold(("issues", "events"), ImportRefold)

@@ -27,6 +27,8 @@ Where each part lives (a newcomer's map):
 * :mod:`~gridtool.sync.log`: reading the store's log (vectors, deltas, histories).
 * :mod:`~gridtool.sync.applying`: planning and applying an import, held changes, status.
 * :mod:`~gridtool.sync.conflicts`: the merge, conflicts, and settling them.
+* :mod:`~gridtool.sync.derived`: fields a higher layer derives (an issue's status from its
+  timeline), worked out again after each import; the issues layer registers how.
 
 Files beside the store (all mode 0600): ``NAME.json.sync-key`` (this replica's Ed25519 private key,
 never in a bundle) and ``NAME.json.sync-state`` (trust roster, peers' vectors, held operations,

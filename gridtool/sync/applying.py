@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gridtool.store import Store, collector_paused
+from gridtool.sync import derived
 from gridtool.sync.bundle import read_bundle
 from gridtool.sync.conflicts import (
     Conflict,
@@ -404,7 +405,9 @@ def _apply(
                     used[number] = None
                     first, last = every[number]["seqs"]
                     span = (origin, first, last)
+        refolding.see(logged)
 
+    refolding = derived.Refolding(store)
     try:
         with store.transaction(actor=actor) as tx:
             planner.tx = tx
@@ -412,6 +415,7 @@ def _apply(
             for batch in batches():
                 adopt(tx, planner.feed(batch))
             adopt(tx, planner.finish())
+            refolding.finish(tx, planner.plan.vector_after)  # issues' cached fields: their timelines
             tx.relayed = [every[n] for n in used]
             if bundle is not None and tx.written:  # the bundle and the merge's state commit with them
                 tx.notes = {"sync": {"bundle": bundle, "forks": planner.plan.forks}}

@@ -15,8 +15,8 @@ from gridtool.sync.operations import Key, Op, SyncError, _sha256, canonical, op_
 
 # Fields that follow from other records and never conflict: an issue's status, assignee, deadline
 # and the like are its timeline folded (gridtool.issues.fold), and events only ever append, so two
-# laptops that acted on one issue apart made two events, both on the timeline; the view shows the
-# value written with the later one by the hybrid clock, which is the later event's state.
+# laptops that acted on one issue apart made two events, both on the timeline. Each import folds
+# the timelines it touched again and writes what the merge got wrong (see derived).
 DERIVED = {
     "issues": frozenset(
         {"status", "reported_at", "assignee", "assignee_kind", "due", "window_start", "resolved_at"}
