@@ -402,6 +402,22 @@ def test_every_laptop_caches_each_issues_folded_timeline_after_exchanging_until_
     run_timelines(*case)
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(timeline_scenario)
+def test_the_timelines_fold_holds_when_imports_are_read_and_written_in_pieces(
+    case: tuple[Any, ...],
+) -> None:
+    """The refold sees a big import a batch at a time: in miniature, batches of two, parts of three."""
+    from gridtool.sync import applying, bundle
+
+    with (
+        mock.patch.object(bundle, "BATCH_OPS", 2),
+        mock.patch.object(applying, "KEEP_BYTES", 0),
+        mock.patch.object(applying, "PART_OPS", 3),
+    ):
+        run_timelines(*case)
+
+
 def test_the_property_fails_when_the_refold_does_nothing() -> None:
     """So the property can fail: the same examples every run, with the issues layer's refold
     replaced by one that writes nothing, leave a laptop whose cached fields are not the fold."""
