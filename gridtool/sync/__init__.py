@@ -4,7 +4,9 @@ Why it works this way (see "Sync by file exchange" in DESIGN.md):
 
 * Every change already is an operation in the store's log, ``{id: [origin, seq], hlc, t, r, set|del,
   pred}``. A bundle carries operations; an import writes them to the local log verbatim (so they can
-  be passed on and the view rebuilt), in one store transaction.
+  be passed on and the view rebuilt), in one store transaction. It reads the bundle twice as a
+  stream: once to check all of it, then to apply it a batch at a time, the transaction written in
+  parts (``Transaction.write_part``), so no import holds every operation at once.
 * A record's view is a pure function of its operations (:func:`materialize`): each field takes the
   value of the operation with the highest ``(hlc, origin)`` that wrote it, and the record is gone
   when its highest operation is a delete. Operations arriving out of order carry an ``eff`` note in
@@ -25,7 +27,8 @@ Where each part lives (a newcomer's map):
 * :mod:`~gridtool.sync.signing`: each transaction's author signature, and checking it.
 * :mod:`~gridtool.sync.peer_input`: every incoming operation checked, bounded and validated.
 * :mod:`~gridtool.sync.log`: reading the store's log (vectors, deltas, histories).
-* :mod:`~gridtool.sync.applying`: planning and applying an import, held changes, status.
+* :mod:`~gridtool.sync.applying`: checking, planning and applying an import a batch at a time,
+  held changes, status.
 * :mod:`~gridtool.sync.conflicts`: the merge, conflicts, and settling them.
 * :mod:`~gridtool.sync.derived`: fields a higher layer derives (an issue's status from its
   timeline), worked out again after each import; the issues layer registers how.
