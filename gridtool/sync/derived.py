@@ -9,14 +9,16 @@ fields works them out again from what they follow from, and writes what differs 
 own update, in the same transaction: the import commits with it or not at all. Every replica that
 holds the same records works out the same values, so the updates agree and the replicas converge.
 
-The sync layer sits below the issues layer and never imports it: the owner registers its answer
-here (:func:`register_refold`, as :func:`gridtool.store.register_tx_signer`). An import that
-brings records of a table in :data:`REFOLDED_ELSEWHERE` while nothing is registered for it is
-refused outright (``RuntimeError``), rather than letting a missing import leave the fields mixed.
+The sync layer sits below the issues layer and never imports its code: the owner registers its
+answer here (:func:`register_refold`, as :func:`gridtool.store.register_tx_signer`), and an import
+that finds nothing registered loads the owner by the name :data:`REFOLDED_ELSEWHERE` gives. If it
+still registers nothing, an import that brings records of such a table is refused outright
+(``RuntimeError``), rather than letting the fields stay mixed.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -33,8 +35,10 @@ class Refold(Protocol):
     def finish(self, tx: Transaction) -> None: ...
 
 
-REFOLDED_ELSEWHERE = frozenset({"issues", "events"})
-"""Tables whose operations leave fields a higher layer must work out again (gridtool.issues)."""
+REFOLDED_ELSEWHERE = {"issues": "gridtool.issues", "events": "gridtool.issues"}
+"""Tables whose operations leave fields a higher layer must work out again, and the module that
+registers how. Named, never imported here: an import that finds nothing registered loads that
+module by name (a library user may have imported sync alone), so sync depends on no code above it."""
 
 _REFOLDS: dict[str, Callable[[Store], Refold]] = {}
 
@@ -50,6 +54,8 @@ class Refolding:
     """Every registered refold over one import."""
 
     def __init__(self, store: Store) -> None:
+        for owner in sorted({m for t, m in REFOLDED_ELSEWHERE.items() if t not in _REFOLDS}):
+            importlib.import_module(owner)  # registers its refold as it loads
         self.each = [make(store) for make in dict.fromkeys(_REFOLDS.values())]
         self.tables: set[str] = set()
 
@@ -61,7 +67,7 @@ class Refolding:
     def finish(self, tx: Transaction, vector: dict[str, Any]) -> None:
         """Write the corrections; count them in ``vector`` (this replica's entry in the version
         vector the import records for its log line)."""
-        touched = sorted((REFOLDED_ELSEWHERE - _REFOLDS.keys()) & self.tables)
+        touched = sorted((REFOLDED_ELSEWHERE.keys() - _REFOLDS.keys()) & self.tables)
         if touched:
             raise RuntimeError(
                 f"cannot import {', '.join(touched)} before their owner registers how to rework what "

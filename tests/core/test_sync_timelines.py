@@ -215,28 +215,47 @@ def test_without_the_refold_the_merge_mixes_the_two_laptops(tmp_path: Path) -> N
     assert shown(a, issue_id) != folded(a, issue_id)
 
 
-def test_an_import_of_issues_is_refused_while_nothing_reworks_their_cached_fields(tmp_path: Path) -> None:
-    """Library use that never imported gridtool.issues: the import is refused and writes nothing."""
+def test_library_use_that_imported_sync_alone_still_reworks_the_fields(tmp_path: Path) -> None:
+    """A script that never imported gridtool.issues: the import loads it by name, and refolds."""
+    a, b = resolved_here_reassigned_there(tmp_path)[:2]
+    c = Store.init(tmp_path / "c" / "g.json", name="c")
+    for store in (a, b):
+        sync.trust_add(c, store.meta["name"], sync.whoami(store)["public_key"])
+    bundles = [tmp_path / "from-a.gtb", tmp_path / "from-b.gtb"]
+    sync.export_bundle(a, bundles[0])
+    sync.export_bundle(b, bundles[1])
+    code = (
+        "import sys\n"
+        "from gridtool import sync\n"
+        "from gridtool.store import Store\n"
+        "loaded = 'gridtool.issues' in sys.modules\n"
+        f"for path in {[str(p) for p in bundles]!r}:\n"
+        f"    sync.import_bundle(Store({str(c.path)!r}), path)\n"
+        "print(loaded, 'gridtool.issues' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+    store = Store(c.path)
+    for issue_id in store.records("issues"):
+        assert shown(store, issue_id) == folded(store, issue_id)
+        assert public(store.get("issues", issue_id)) == public(a.get("issues", issue_id))
+
+
+def test_an_import_of_issues_is_refused_when_their_owner_registers_nothing(tmp_path: Path) -> None:
+    """Were the issues layer to stop registering its refold, an import is refused, writing nothing."""
+    from gridtool.sync import derived
+
     a, b = replicas(tmp_path)
     report(a)
     bundle = tmp_path / "a.gtb"
     sync.export_bundle(a, bundle)
     before = snapshot(b.path)
-    code = (
-        "import sys\n"
-        "from gridtool import sync\n"
-        "from gridtool.store import Store\n"
-        "try:\n"
-        f"    sync.import_bundle(Store({str(b.path)!r}), {str(bundle)!r})\n"
-        "except RuntimeError as refused:\n"
-        "    print('refused', 'gridtool.issues' in str(refused))\n"
-        "else:\n"
-        "    print('imported')\n"
-        "print('gridtool.issues' in sys.modules)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["refused", "True", "False"]
+    with (
+        mock.patch.dict(derived._REFOLDS, clear=True),
+        pytest.raises(RuntimeError, match=r"gridtool\.issues"),
+    ):
+        sync.import_bundle(b, bundle)
     assert snapshot(b.path) == before
 
 
