@@ -105,6 +105,8 @@ def _export(
         raise SyncError("sync.target_is_store", path=str(dest))
     if passphrase is not None and len(passphrase) < MIN_PASSPHRASE:
         raise SyncError("sync.passphrase_short", min=MIN_PASSPHRASE, length=len(passphrase))
+    if since is None and not full and peer is not None:  # an unknown peer is refused before the key is made
+        _peer_vector(store, load_state(store), peer)
     private = _private_key(store)
     public = _public_raw(private)
     with store.lock.hold(exclusive=False):

@@ -111,6 +111,17 @@ def test_an_unknown_peer_is_refused(pair: tuple[Store, Store], tmp_path: Path) -
     assert err.value.key == "sync.unknown_peer"
 
 
+def test_an_export_refused_leaves_a_laptop_without_a_key_keyless(tmp_path: Path) -> None:
+    """A refused export writes nothing beside the store, not even the key it would have signed with."""
+    store = Store.init(tmp_path / "g.json", name="worker")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(sync.SyncError) as err:
+        sync.export_bundle(store, tmp_path / "x.gtb", peer="nobody")
+    assert err.value.key == "sync.unknown_peer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not sync.key_path(store).exists()
+
+
 def test_operations_past_a_gap_wait_until_it_fills(pair: tuple[Store, Store], tmp_path: Path) -> None:
     worker, office = pair
     sync.export_bundle(worker, tmp_path / "first.gtb")
