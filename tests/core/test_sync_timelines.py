@@ -74,8 +74,9 @@ def shown(store: Store, issue_id: str) -> dict[str, Any]:
     return issues.cache_of(store.get("issues", issue_id))
 
 
-def resolved_here_reassigned_there(tmp_path: Path) -> tuple[Store, Store, str]:
-    """Laptop A resolves an accepted issue while laptop B, offline, reassigns it an hour later."""
+def acted_apart(tmp_path: Path) -> tuple[Store, Store, str]:
+    """Laptop A resolves an accepted issue while laptop B, offline, reassigns it an hour later;
+    they have not met since."""
     a, b = replicas(tmp_path)
     issue = report(a)
     issues.perform(a, "assign", issue["number"], at=T0 + timedelta(hours=1), to="物业")
@@ -83,8 +84,14 @@ def resolved_here_reassigned_there(tmp_path: Path) -> tuple[Store, Store, str]:
     swap(a, b, tmp_path, "0")
     issues.perform(a, "resolve", issue["number"], at=T0 + timedelta(hours=3), summary="换了灯泡")
     issues.perform(b, "reassign", issue["number"], at=T0 + timedelta(hours=4), to="水电班")
-    swap(a, b, tmp_path, "1")
     return a, b, issue["id"]
+
+
+def resolved_here_reassigned_there(tmp_path: Path) -> tuple[Store, Store, str]:
+    """:func:`acted_apart`, then they swap bundles."""
+    a, b, issue_id = acted_apart(tmp_path)
+    swap(a, b, tmp_path, "1")
+    return a, b, issue_id
 
 
 def test_a_resolution_and_a_concurrent_reassignment_leave_the_timelines_fold_on_both_laptops(
@@ -261,13 +268,7 @@ def test_an_import_of_issues_is_refused_when_their_owner_registers_nothing(tmp_p
 
 def test_the_command_line_import_reworks_the_fields_in_a_fresh_process(tmp_path: Path) -> None:
     """``gridtool sync import`` as its own process: whatever it loads, the refold is registered."""
-    a, b = replicas(tmp_path)
-    issue = report(a)
-    issues.perform(a, "assign", issue["number"], at=T0 + timedelta(hours=1), to="物业")
-    issues.perform(a, "accept", issue["number"], at=T0 + timedelta(hours=2))
-    swap(a, b, tmp_path, "0")
-    issues.perform(a, "resolve", issue["number"], at=T0 + timedelta(hours=3), summary="换了灯泡")
-    issues.perform(b, "reassign", issue["number"], at=T0 + timedelta(hours=4), to="水电班")
+    a, b, issue_id = acted_apart(tmp_path)
     sync.export_bundle(a, tmp_path / "from-a.gtb")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRIDTOOL_LANG": "en"}
     command = ["--db", str(b.path), "sync", "import", str(tmp_path / "from-a.gtb")]
@@ -279,8 +280,8 @@ def test_the_command_line_import_reworks_the_fields_in_a_fresh_process(tmp_path:
         check=True,
     )
     again = Store(b.path)
-    assert shown(again, issue["id"]) == folded(again, issue["id"])
-    assert again.get("issues", issue["id"])["status"] == "resolved"
+    assert shown(again, issue_id) == folded(again, issue_id)
+    assert again.get("issues", issue_id)["status"] == "resolved"
 
 
 # -- the property: random actions on a few issues on 2-3 laptops, exchanged until quiet -------------
