@@ -90,6 +90,7 @@ class Examination:
     cut_short: int = 0  # committed bytes missing from the end of the log (the lock file's record)
     record_damaged: bool = False
     first_bad: int | None = None  # offset of the first line that is damaged or torn
+    unfinished: int = 0  # lines at the end of a transaction a crash stopped (never committed)
     lines: int = 0
     lost: list[LostLine] = field(default_factory=list)
     tables_in_log: set[str] = field(default_factory=set)
@@ -330,9 +331,13 @@ def _check_log(ex: Examination) -> None:
             ex.lines = number
             offset = end
     ex.log_size = offset
-    ex.boundaries.add(ex.intact_end)
-    if unfinished:
+    if unfinished:  # the log ends, as far as anything reads it, before those parts
+        ex.unfinished = unfinished
+        ex.log_size = committed
+        if ex.first_bad is not None and ex.first_bad > committed:
+            ex.first_bad = committed
         ex.checked.append(("check.log_unfinished", {"file": log_path.name, "lines": unfinished}))
+    ex.boundaries.add(ex.intact_end)
     ex.local_seq = last
     ex.checked.append(
         (
@@ -467,6 +472,8 @@ def plan_repair(ex: Examination) -> RepairPlan:
     end = ex.intact_end
     if ex.first_bad is not None:
         plan.cut_at = ex.first_bad
+    elif ex.unfinished:  # repairing anyway: the parts no commit closed go too
+        plan.cut_at = ex.log_size
     meta = ex.main_meta
     owners = {t.owner for t in ex.table_files.values() if t.ok and t.owner}
     replica = meta["replica"] if meta else (next(iter(owners)) if len(owners) == 1 else None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from gridtool.store import Store, collector_paused
 from gridtool.sync import derived
-from gridtool.sync.bundle import read_bundle
+from gridtool.sync.bundle import BATCH_OPS, read_bundle
 from gridtool.sync.conflicts import (
     Conflict,
     _all_conflicts,
@@ -136,25 +136,35 @@ def _check_bundle(store: Store, state: dict[str, Any], bundle: Any, verifier: _V
     """Read the whole bundle once, checking every operation and every transaction's author before
     anything is written (one bad operation refuses it all); returns how to read what may be applied.
 
-    A bundle that inflates to less than :data:`KEEP_BYTES` is kept as parsed; a bigger one is read
-    again when applied, following the decisions made here, so no more than a batch of its
-    operations is ever held (a million operations, some 200 MB of text, would take over 1 GB)."""
-    keep = bundle.size <= KEEP_BYTES
-    kept: list[list[Op]] = []
+    What the first pass parsed is kept while the operations read come to less than
+    :data:`KEEP_BYTES` (counted as read, not as the manifest says); a bigger bundle is read again
+    when applied, following the decisions made here, so no more than a batch of its operations is
+    ever held (a million operations, some 200 MB of text, would take over 1 GB)."""
+    keep = True
+    kept: list[tuple[int, list[Op]]] = []  # (transaction's number in the bundle, operations)
     decisions = bytearray()  # per transaction in the bundle: 1 when it is applied
     sequences: dict[str, int] = {}
     kept_waiting = [ops for header, ops in verifier.waiting() if verifier.judge(header, ops)]
+    big: _BigTransaction | None = None
     try:
-        for units, controls, raws in bundle.batches():
-            _check_peer_input(store, state, [op for _, ops in units for op in ops], controls, sequences)
-            batch: list[Op] = []
-            for (header, ops), lines in zip(units, raws, strict=True):
-                take = verifier.judge(header, ops, lines)
-                decisions.append(take)
-                if take and keep:
-                    batch += ops
-            if keep:
-                kept.append(batch)
+        for batch in bundle.batches():
+            ops = [op for piece in batch for op in piece.ops]
+            _check_peer_input(store, state, ops, any(p.controls for p in batch), sequences)
+            for piece in batch:
+                if piece.first and piece.last:
+                    decisions.append(verifier.judge(piece.header, piece.ops, piece.lines))
+                else:
+                    if piece.first:
+                        big = _BigTransaction(verifier, piece.header)
+                    assert big is not None
+                    big.add(piece.ops, piece.lines)
+                    if piece.last:
+                        decisions.append(big.judge())
+                        big = None
+                if keep:
+                    kept.append((len(decisions) - piece.last, piece.ops))
+            if keep and bundle.inflated[0] > KEEP_BYTES:
+                keep, kept = False, []
     except SyncError:
         bundle.drain()  # damaged bytes are called damage, whatever error they raised first
         raise
@@ -164,16 +174,23 @@ def _check_bundle(store: Store, state: dict[str, Any], bundle: Any, verifier: _V
         if kept_waiting:
             yield [op for ops in kept_waiting for op in ops]
         if keep:
-            yield from kept
+            taken: list[Op] = []
+            for number, ops in kept:
+                if decisions[number]:
+                    taken += ops
+                if len(taken) >= BATCH_OPS:
+                    yield taken
+                    taken = []
+            yield taken
             return
         number = 0
-        for units, _, _ in bundle.batches():
-            batch = []
-            for _, ops in units:
+        for batch in bundle.batches():
+            taken: list[Op] = []
+            for piece in batch:
                 if decisions[number]:
-                    batch += ops
-                number += 1
-            yield batch
+                    taken += piece.ops
+                number += piece.last
+            yield taken
 
     return again
 
@@ -249,15 +266,38 @@ class _Verifier:
         """Whether a transaction is applied (planned with the rest); one that is not is held
         (waiting for its key), refused (revoked) or already here. Raises for a forgery."""
         from gridtool.sync import signing
-        from gridtool.sync.peer_input import PeerInputError
 
-        store, state, authors, revoked = self.store, self.state, self.authors, self.revoked
         if not ops:
             return False
         origin = signing.author_of(ops)
         if origin is None:
             raise SyncError("sync.tx_mixed")
-        first, last = ops[0]["id"][1], ops[-1]["id"][1]
+
+        def hold(why: str) -> None:
+            self.state["unverified"].append({"h": header, "ops": ops, "why": why})
+
+        def verify(raw: bytes) -> bool:
+            return header is not None and signing.verify(raw, header, ops, lines)
+
+        seqs = (ops[0]["id"][1], ops[-1]["id"][1])
+        return self.decide(header, origin, seqs, ops[0], len(ops), verify, hold)
+
+    def decide(
+        self,
+        header: dict[str, Any] | None,
+        origin: str,
+        seqs: tuple[int, int],
+        sample: Op,
+        count: int,
+        verify: Callable[[bytes], bool],
+        hold: Callable[[str], None],
+    ) -> bool:
+        """:meth:`judge` for a transaction given by its author, its ``seqs`` range, an operation to
+        name in messages, its size, how to check its signature and how to hold it back."""
+        from gridtool.sync.peer_input import PeerInputError
+
+        store, state, authors, revoked = self.store, self.state, self.authors, self.revoked
+        first, last = seqs
         if (origin, first) in self.seen:
             return False
         self.seen.add((origin, first))
@@ -266,38 +306,38 @@ class _Verifier:
             if last <= self.have.get(origin, 0):
                 return True  # held already: compared with this log's copy, never applied again
             if bound in revoked:
-                self._refuse(bound, ops)
+                self._refuse(bound, count)
                 return False
             if origin == store.replica and self.bundle_kid != self.own_kid:
                 error = PeerInputError("sync.peer_forged_own")
                 error.author, error.table, error.record = (
                     peer_name(store, state, origin),
-                    ops[0]["t"],
-                    ops[0]["r"],
+                    sample["t"],
+                    sample["r"],
                 )
                 raise error
             if (origin == self.sender and bound in (None, self.bundle_kid)) or origin not in self.signers:
                 return True
-            state["unverified"].append({"h": header, "ops": ops, "why": "unsigned"})
+            hold("unsigned")
             return False
         kid = header["key"]
         if kid in revoked:
             if last > self.have.get(origin, 0):  # what came before the revocation stays, unremarked
-                self._refuse(kid, ops)
+                self._refuse(kid, count)
             return False
         if kid == self.own_kid:
             raw = _public_raw(_private_key(store))
         else:
             name = _name_of_key(state, kid)
             if name is None:
-                state["unverified"].append({"h": header, "ops": ops, "why": "unknown_key"})
+                hold("unknown_key")
                 return False
             raw = parse_public_key(state["trust"][name]["key"])
         if (bound is not None and bound != kid) or self.owner.get(kid, origin) != origin:
             signer = store.meta.get("name") if kid == self.own_kid else _name_of_key(state, kid)
             author = peer_name(store, state, origin)
             raise SyncError("sync.forged_author", signer=signer or kid, author=author)
-        if not signing.verify(raw, header, ops, lines):
+        if not verify(raw):
             raise SyncError("sync.tx_bad_signature", author=peer_name(store, state, origin))
         authors[origin], self.owner[kid] = kid, origin
         self.signers.add(origin)
@@ -305,12 +345,58 @@ class _Verifier:
         self.headers.append({**relay, "origin": origin, "seqs": [first, last]})
         return True
 
-    def _refuse(self, kid: str, ops: list[Op]) -> None:
+    def _refuse(self, kid: str, count: int) -> None:
         name = self.revoked[kid]
-        self.refused[name] = self.refused.get(name, 0) + len(ops)
+        self.refused[name] = self.refused.get(name, 0) + count
 
     def finish(self) -> None:
         self.state["signers"] = sorted(self.signers)
+
+
+class _BigTransaction:
+    """A transaction of more operations than a piece, checked as its pieces stream by: only the
+    running digest of its signed content is kept, never its operations. Its lines must be the
+    canonical form the exporter writes; one that waits for its author's key cannot be held (it
+    would have to be kept whole) and refuses the bundle."""
+
+    def __init__(self, verifier: _Verifier, header: dict[str, Any] | None) -> None:
+        from gridtool.sync import signing
+
+        self.verifier, self.header = verifier, header
+        self.origin: str | None = None
+        self.first = self.last = self.count = 0
+        self.sample: Op | None = None
+        self.signed = header is not None and "sig" in header
+        self.hash = signing.ContentHash(header) if header is not None and self.signed else None
+
+    def add(self, ops: list[Op], lines: list[bytes] | None) -> None:
+        from gridtool.sync import signing
+
+        origin = signing.author_of(ops)
+        if origin is None or (self.origin is not None and origin != self.origin):
+            raise SyncError("sync.tx_mixed")
+        if self.sample is None:
+            self.origin, self.sample, self.first = origin, ops[0], ops[0]["id"][1]
+        if self.hash is not None and lines is not None:
+            self.hash.add(lines)
+        self.last = ops[-1]["id"][1]
+        self.count += len(ops)
+
+    def judge(self) -> bool:
+        from gridtool.sync import signing
+
+        verifier, header, origin, sample = self.verifier, self.header, self.origin, self.sample
+        assert origin is not None and sample is not None
+        digest = self.hash.digest() if self.hash is not None else b""
+
+        def hold(why: str) -> None:
+            author = peer_name(verifier.store, verifier.state, origin)
+            raise SyncError("sync.held_too_big", count=self.count, author=author)
+
+        def verify(raw: bytes) -> bool:
+            return header is not None and signing.verify_digest(raw, header, digest)
+
+        return verifier.decide(header, origin, (self.first, self.last), sample, self.count, verify, hold)
 
 
 def release(store: Store, actor: str | None = None) -> ImportResult:
@@ -660,10 +746,10 @@ class _Planner:
             self.before.setdefault(key, materialize(ops))
         earlier = {key for key in keys if key in self.fast}
         if earlier and self.tx is not None:
-            for op in self.tx.operations():
-                key = (op["t"], op["r"])
-                if key in earlier:
-                    history.setdefault(key, []).append(op)
+            for key in sorted(earlier):  # only the part lines naming the record are parsed
+                for op in self.tx.operations(f'"r":"{key[1]}"'.encode()):
+                    if (op["t"], op["r"]) == key:
+                        history.setdefault(key, []).append(op)
         for key in keys:
             ops = self.history[key] = history.get(key, [])
             self.current[key] = materialize(ops)

@@ -288,57 +288,58 @@ ReadUnit = tuple[dict[str, Any] | None, list[Op]]  # as read: a format-1 bundle'
 
 BATCH_OPS = 20_000  # operations checked, planned and written at a time: a bundle is never held whole
 RUN_OPS = 10_000  # a format-1 bundle's run of one author's operations, read a part at a time
+PIECE_OPS = 50_000  # a bigger transaction is read in pieces of this many operations
+
+
+@dataclass
+class Piece:
+    """A transaction as read, or a piece of a big one (``first``/``last`` say which)."""
+
+    header: dict[str, Any] | None
+    ops: list[Op]
+    lines: list[bytes] | None  # its operations' lines as they came: what the signature covers
+    controls: bool  # whether its text may hold a control character (see peer_input)
+    first: bool = True
+    last: bool = True
 
 
 @dataclass
 class Bundle:
     """A bundle whose manifest and packer's signature hold; its operations are read as a stream,
-    a batch of whole transactions at a time, as often as needed (nothing parsed is kept)."""
+    a batch of transactions at a time, as often as needed (nothing parsed is kept)."""
 
     manifest: dict[str, Any]
     signer: str  # roster name, or this replica's own name
     data: bytes = field(repr=False)
     fmt: int = FORMAT_VERSION
+    inflated: list[int] = field(default_factory=lambda: [0])  # bytes of ops.jsonl read so far
     _lines: Iterator[list[bytes]] | None = field(default=None, repr=False)
 
-    @property
-    def size(self) -> int:
-        """The inflated size of ``ops.jsonl`` as the signed manifest gives it."""
-        size = self.manifest["members"]["ops.jsonl"].get("size")
-        return size if type(size) is int else 0
-
-    def batches(self, size: int | None = None) -> Iterator[tuple[list[ReadUnit], bool, list[Any]]]:
-        """The transactions of ``ops.jsonl``, whole, in batches of about ``size`` operations, each
-        with whether its text may hold a control character (see peer_input) and, per transaction,
-        its operations' lines as they came (None without a header): what its signature covers.
-        The member's size and hash are checked after the last batch: act on none before the
-        stream is read to its end (and call :meth:`drain` when stopping early on an error, so
-        damage is named as damage)."""
+    def batches(self, size: int | None = None) -> Iterator[list[Piece]]:
+        """The transactions of ``ops.jsonl`` in batches of about ``size`` operations; one of more
+        than :data:`PIECE_OPS` operations comes in pieces. The member's size and hash are checked
+        after the last batch: act on none before the stream is read to its end (and call
+        :meth:`drain` when stopping early on an error, so damage is named as damage)."""
         size = size or BATCH_OPS
-        self._lines = _ops_batches(self.data, self.manifest["members"]["ops.jsonl"])
+        self.inflated[0] = 0
+        self._lines = _ops_batches(self.data, self.manifest["members"]["ops.jsonl"], self.inflated)
         reader = _UnitReader(self.fmt, self.manifest.get("ops"))
-        batch: list[ReadUnit] = []
-        raws: list[Any] = []
+        batch: list[Piece] = []
         count = 0
-        controls = False
         for lines in self._lines:
             lines = [line for line in lines if line.strip()]
             if not lines:
                 continue
-            joined = b",".join(lines)
-            controls = controls or may_hold_controls(joined)
-            for header, ops, raw in reader.feed(joined, lines):
-                batch.append((header, ops))
-                raws.append(raw)
-                count += len(ops)
+            controls = may_hold_controls(b"\n".join(lines))
+            for piece in reader.feed(lines, controls):
+                batch.append(piece)
+                count += len(piece.ops)
                 if count >= size:
-                    yield batch, controls, raws
-                    batch, raws, count, controls = [], [], 0, False
-        for unit in reader.close():
-            batch.append(unit)
-            raws.append(None)
+                    yield batch
+                    batch, count = [], 0
+        batch += reader.close()
         if batch:
-            yield batch, controls, raws
+            yield batch
 
     def drain(self) -> None:
         """Read the rest of ``ops.jsonl`` to check its hash: a damaged bundle is refused as damaged,
@@ -349,8 +350,9 @@ class Bundle:
 
 
 class _UnitReader:
-    """Parses ``ops.jsonl`` batch by batch into transactions: a header line then its operations
-    (format 2), or, in a bundle of format 1, runs of one author's operations with no header."""
+    """Parses ``ops.jsonl`` line by line into transactions: a header line then its operations
+    (format 2), or, in a bundle of format 1, runs of one author's operations with no header. Each
+    line is parsed on its own, so an operation is always the line its signature is checked over."""
 
     def __init__(self, fmt: int, declared: Any) -> None:
         self.headers = fmt >= 2
@@ -359,59 +361,68 @@ class _UnitReader:
         self.ops_read = 0
         self.header: dict[str, Any] | None = None
         self.header_line = 0
+        self.left = 0
+        self.first = True
         self.ops: list[Op] = []
         self.raw: list[bytes] = []
         self.origin: Any = None
+        self.controls = False
         self.shared: dict[str, str] = {}
 
-    def feed(self, joined: bytes, lines: list[bytes]) -> Iterator[tuple[Any, list[Op], Any]]:
-        try:
-            items = orjson.loads(b"[" + joined + b"]")  # one parse for the batch
-        except orjson.JSONDecodeError:
-            items = None
-        if items is None or len(items) != len(lines):
-            for number, line in enumerate(lines, start=self.number + 1):  # the line to name
-                try:
-                    orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    raise SyncError("sync.bad_ops", line=number) from None
-            raise SyncError("sync.bad_ops", line=self.number + len(lines))
-        _share_strings(items, self.shared)
-        for line, item in zip(lines, items, strict=True):
+    def _piece(self, last: bool) -> Piece:
+        _share_strings(self.ops, self.shared)
+        piece = Piece(
+            self.header, self.ops, self.raw if self.headers else None, self.controls, self.first, last
+        )
+        self.ops, self.raw, self.first = [], [], last
+        return piece
+
+    def feed(self, lines: list[bytes], controls: bool) -> Iterator[Piece]:
+        if self.ops or self.header is not None:  # a transaction still open takes this chunk's flag too
+            self.controls = self.controls or controls
+        for line in lines:
             self.number += 1
+            try:
+                item = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                raise SyncError("sync.bad_ops", line=self.number) from None
             if type(item) is not dict or "eff" in item or ("tx" in item and not self.headers):
                 raise SyncError("sync.bad_ops", line=self.number)
             if not self.headers:
                 ident = item.get("id")
                 origin = ident[0] if type(ident) is list and ident else None
                 if self.ops and (self.origin != origin or len(self.ops) >= RUN_OPS):
-                    yield None, self.ops, None
-                    self.ops = []
+                    yield self._piece(last=True)
+                if not self.ops:
+                    self.controls = controls
                 self.origin = origin
                 self.ops.append(item)
+                self.ops_read += 1
             elif self.header is None:
                 from gridtool.sync.signing import header_ok
 
                 if not header_ok(item, self.declared - self.ops_read):
                     raise SyncError("sync.bad_ops", line=self.number)
-                self.header, self.header_line, self.ops, self.raw = item, self.number, [], []
+                self.header, self.header_line, self.left = item, self.number, item["n"]
+                self.ops, self.raw, self.first, self.controls = [], [], True, controls
             elif "tx" in item:  # a header where its transaction's operations should be
                 raise SyncError("sync.bad_ops", line=self.number)
             else:
                 self.ops.append(item)
                 self.raw.append(line)
                 self.ops_read += 1
-                if len(self.ops) == self.header["n"]:
-                    yield self.header, self.ops, self.raw
-                    self.header, self.ops, self.raw = None, [], []
-        if not self.headers:
-            self.ops_read = self.number
+                self.left -= 1
+                if not self.left:
+                    yield self._piece(last=True)
+                    self.header = None
+                elif len(self.ops) >= PIECE_OPS:
+                    yield self._piece(last=False)
 
-    def close(self) -> list[ReadUnit]:
+    def close(self) -> list[Piece]:
         """The last run of a format-1 bundle; a transaction cut short by the member's end refused."""
         if self.header is not None:
             raise SyncError("sync.bad_ops", line=self.header_line)
-        return [(None, self.ops)] if self.ops else []
+        return [self._piece(last=True)] if self.ops else []
 
 
 def read_bundle(store: Store, src: str | os.PathLike[str], passphrase: str | None = None) -> Bundle:
@@ -534,7 +545,9 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
 STREAM_CHUNK = 1 << 20
 
 
-def _ops_batches(data: bytes, expected: dict[str, Any]) -> Iterator[list[bytes]]:
+def _ops_batches(
+    data: bytes, expected: dict[str, Any], inflated: list[int] | None = None
+) -> Iterator[list[bytes]]:
     """The lines of ``ops.jsonl`` a batch at a time, inflated a megabyte at a time (never the whole
     member at once), capped like every member; its size and hash are checked against the signed
     manifest once the last batch is out, so a caller must not act on them before the end."""
@@ -549,6 +562,8 @@ def _ops_batches(data: bytes, expected: dict[str, Any]) -> Iterator[list[bytes]]
             with zf.open(info) as fh:
                 while chunk := fh.read(STREAM_CHUNK):
                     size += len(chunk)
+                    if inflated is not None:
+                        inflated[0] = size
                     if size > limit:
                         raise SyncError("sync.oversized", name=info.filename, limit=limit)
                     digest.update(chunk)

@@ -135,3 +135,20 @@ def test_where_the_parts_are_cut_changes_nothing(
     assert whole.records("households") == parts.records("households")
     shape = [(op["t"], op["r"], op.get("set"), op.get("del")) for op in whole.operations()]
     assert [(op["t"], op["r"], op.get("set"), op.get("del")) for op in parts.operations()] == shape
+
+
+def test_repair_after_a_crash_mid_import_cuts_the_parts_and_the_store_opens(tmp_path: Path) -> None:
+    store = Store.init(tmp_path / "gridtool.json")
+    with store.transaction() as tx:
+        kept = tx.create("households", {"head": "王芳"})
+    store.checkpoint()
+    subprocess.run([sys.executable, "-c", textwrap.dedent(CRASH), str(store.path)], check=False)
+    store.path.chmod(0o644)  # something for repair to do
+    plan = integrity.repair(store.path)
+    assert plan.done, plan
+    again = Store(store.path)
+    assert list(again.records("households")) == [kept]
+    with again.transaction() as tx:
+        tx.create("households", {"head": "李强"})
+    assert sorted(r["head"] for r in Store(store.path).records("households").values()) == ["李强", "王芳"]
+    assert integrity.examine(store.path).clean

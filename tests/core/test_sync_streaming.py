@@ -155,3 +155,106 @@ def test_a_signature_is_checked_over_the_lines_as_they_came_or_else_over_the_con
         sync.import_bundle(office, _bundle(worker, [signed], laptops.path()))
     assert err.value.key == "sync.tx_bad_signature"
     assert snapshot(office.path) == before
+
+
+def _zip_as(packer: Store, body: bytes, dest: Path, ops: int) -> Path:
+    """A bundle signed by ``packer`` whose ``ops.jsonl`` is exactly ``body``."""
+    import base64
+    import zipfile
+
+    from gridtool.ids import new_id
+
+    private = sync._private_key(packer)
+    manifest = {
+        "format": 2,
+        "features": ["ops", "tx"],
+        "schema": sync.SCHEMA_VERSION,
+        "bundle": new_id(),
+        "sender": packer.replica,
+        "key_id": sync.key_id(sync._public_raw(private)),
+        "vector": {},
+        "assumed": {},
+        "created": 0,
+        "ops": ops,
+        "members": {"ops.jsonl": {"sha256": sync._sha256(body), "size": len(body)}},
+    }
+    signed = sync.canonical(manifest)
+    with zipfile.ZipFile(dest, "w") as zf:
+        zf.writestr("manifest.json", signed)
+        zf.writestr("ops.jsonl", body)
+        zf.writestr("signature", base64.b64encode(private.sign(signed)))
+    return dest
+
+
+def test_an_operation_is_always_the_line_its_signature_is_checked_over(laptops: Laptops) -> None:
+    """A relay that spreads a header over lines and packs two items on one, so that counts still
+    match, cannot slip its own operation under an author's signed line: every line is one item."""
+    import orjson
+
+    worker, office = laptops.worker, laptops.office
+    genuine = _op(worker, seq=1)
+    header, _ = _signed(worker, [genuine], "T1")
+    forged = _op(worker, seq=1, name="伪造的网格")
+    dump = lambda item: orjson.dumps(item, option=orjson.OPT_SORT_KEYS)  # noqa: E731
+    head = dump({**header, "n": 1})
+    split = head.index(b",")
+    body = b"\n".join([head[: split + 1], head[split + 1 :], dump(forged) + b"," + dump(genuine)]) + b"\n"
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, _zip_as(worker, body, laptops.path(), 1))
+    assert err.value.key == "sync.bad_ops"
+    assert snapshot(office.path) == before
+
+
+def test_a_control_character_past_a_batch_boundary_is_still_refused(laptops: Laptops, pieces: None) -> None:
+    worker, office = laptops.worker, laptops.office
+    ops = [_op(worker, seq=n) for n in range(1, 6)]
+    ops[3]["set"]["name"] = "\x1b[2J清屏"
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, _bundle(worker, [_signed(worker, ops, "T1")], laptops.path()))
+    assert err.value.key == "sync.peer_refused" and "U+001B" in err.value.message()
+    assert snapshot(office.path) == before
+
+
+@pytest.fixture
+def small_pieces(pieces: None) -> Iterator[None]:
+    with mock.patch.object(bundle, "PIECE_OPS", 3):
+        yield
+
+
+def test_a_transaction_bigger_than_a_piece_is_checked_as_it_streams_by(
+    laptops: Laptops, small_pieces: None
+) -> None:
+    worker, office, other = laptops.worker, laptops.office, laptops.other
+    _work(worker)
+    path = laptops.path()
+    sync.export_bundle(worker, path)
+    assert sync.import_bundle(office, path).applied == 11
+    assert _records(office) == _records(worker)
+    sync.trust_add(other, "worker", sync.whoami(worker)["public_key"])
+    relayed = laptops.path()
+    sync.export_bundle(office, relayed)
+    assert sync.import_bundle(other, relayed).applied == 11
+
+    altered = [_op(worker, seq=n) for n in range(12, 20)]
+    header, ops = _signed(worker, altered, "T9")
+    ops[6]["set"]["name"] = "途中改过"
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, _bundle(worker, [(header, ops)], laptops.path()))
+    assert err.value.key == "sync.tx_bad_signature"
+    assert snapshot(office.path) == before
+
+
+def test_a_big_transaction_by_an_unknown_key_refuses_the_bundle_rather_than_being_held(
+    laptops: Laptops, small_pieces: None
+) -> None:
+    worker, office = laptops.worker, laptops.office
+    stranger = Store.init(laptops.root / "stranger" / "g.json", name="stranger")  # on no roster
+    ops = [_op(stranger, seq=n) for n in range(1, 9)]
+    before = snapshot(office.path)
+    with pytest.raises(sync.SyncError) as err:
+        sync.import_bundle(office, _bundle(worker, [_signed(stranger, ops, "T1")], laptops.path()))
+    assert err.value.key == "sync.held_too_big" and "8" in err.value.message()
+    assert snapshot(office.path) == before
