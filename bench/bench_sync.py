@@ -51,10 +51,16 @@ def main() -> None:
         "--memory", action="store_true", help="only measure peak memory importing 1,000,000 operations"
     )
     parser.add_argument("--memory-ops", type=int, default=1_000_000)
+    parser.add_argument(
+        "--per-transaction",
+        type=int,
+        default=10_000,
+        help="operations per transaction in the --memory bundle (1000000: all in one)",
+    )
     parser.add_argument("--cache", type=Path, help="keep the generated big bundle here between runs")
     args = parser.parse_args()
     if args.memory:
-        _memory(args.memory_ops, args.cache)
+        _memory(args.memory_ops, args.cache, args.per_transaction)
         return
 
     from gridtool import sync
@@ -304,10 +310,10 @@ def _cli(workdir: Path, worker: Any, changes: int) -> None:
 MEMORY_TARGET_MB = 500
 
 
-def _memory(total: int, cache: Path | None) -> None:
+def _memory(total: int, cache: Path | None, per_transaction: int = 10_000) -> None:
     """Peak resident memory of a process importing a bundle of ``total`` operations (target: under
     500 MB), read from ``/usr/bin/time -f %M``. The bundle holds a small store's records and then
-    edits to them, 10,000 per transaction: what a hostile but trusted peer could send."""
+    edits to them, ``per_transaction`` in each: what a hostile but trusted peer could send."""
     import os
     import subprocess
     import sys
@@ -318,8 +324,8 @@ def _memory(total: int, cache: Path | None) -> None:
     from gridtool.store import Store
 
     workdir = cache or Path(tempfile.mkdtemp(prefix="gridtool-bench-sync-memory-"))
-    bundle = workdir / f"ops-{total}.gtb"
-    worker_path = workdir / "worker" / "gridtool.json"
+    bundle = workdir / f"ops-{total}-{per_transaction}.gtb"
+    worker_path = workdir / f"worker-{per_transaction}" / "gridtool.json"
     try:
         if not bundle.exists():
             start = time.perf_counter()
@@ -334,7 +340,7 @@ def _memory(total: int, cache: Path | None) -> None:
                 n = 0
                 while made < total:
                     with worker.transaction() as tx:
-                        for _ in range(min(10_000, total - made)):
+                        for _ in range(min(per_transaction, total - made)):
                             tx.update("households", households[n % len(households)], {"notes": f"m {n}"})
                             n += 1
                             made += 1

@@ -84,7 +84,7 @@ def import_bundle(
         return _import(store, src, dry_run, passphrase, actor)
 
 
-KEEP_BYTES = 64 << 20  # a bundle whose operations inflate to less is parsed once and kept in memory
+KEEP_BYTES = 16 << 20  # operations inflating to less are parsed once and kept (parsed: 5-6 times that)
 
 
 def _import(

@@ -215,10 +215,14 @@ def _entry_units(store: Store, entries: list[dict[str, Any]], private: Any) -> l
         if "txs" in entry:
             for op in ops:
                 by_origin.setdefault(op["id"][0], {})[op["id"][1]] = op
+        spans = {origin: (min(seqs), max(seqs)) for origin, seqs in by_origin.items()}
         for header in entry.get("txs", ()):
             origin, (first, last) = header["origin"], header["seqs"]
             mine = by_origin.get(origin, {})
-            part = [mine[seq] for seq in range(first, last + 1) if seq in mine]
+            if not mine:
+                continue
+            low, high = spans[origin]  # a line holds a part of a big transaction: look only there
+            part = [mine[seq] for seq in range(max(first, low), min(last, high) + 1) if seq in mine]
             covered.update((origin, op["id"][1]) for op in part)
             key = (origin, header["tx"])
             if key in relayed:
