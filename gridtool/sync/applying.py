@@ -184,8 +184,8 @@ def _check_bundle(store: Store, state: dict[str, Any], bundle: Any, verifier: _V
             yield taken
             return
         number = 0
-        for batch in bundle.batches():
-            taken: list[Op] = []
+        for batch in bundle.batches(read_before=True):
+            taken = []
             for piece in batch:
                 if decisions[number]:
                     taken += piece.ops

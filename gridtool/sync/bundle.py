@@ -319,15 +319,17 @@ class Bundle:
     inflated: list[int] = field(default_factory=lambda: [0])  # bytes of ops.jsonl read so far
     _lines: Iterator[list[bytes]] | None = field(default=None, repr=False)
 
-    def batches(self, size: int | None = None) -> Iterator[list[Piece]]:
+    def batches(self, size: int | None = None, read_before: bool = False) -> Iterator[list[Piece]]:
         """The transactions of ``ops.jsonl`` in batches of about ``size`` operations; one of more
         than :data:`PIECE_OPS` operations comes in pieces. The member's size and hash are checked
         after the last batch: act on none before the stream is read to its end (and call
-        :meth:`drain` when stopping early on an error, so damage is named as damage)."""
+        :meth:`drain` when stopping early on an error, so damage is named as damage). ``read_before``:
+        this bundle's batches were read to the end once already, every line one item, so a chunk's
+        lines are parsed at once (a first sync's second reading costs a third less)."""
         size = size or BATCH_OPS
         self.inflated[0] = 0
         self._lines = _ops_batches(self.data, self.manifest["members"]["ops.jsonl"], self.inflated)
-        reader = _UnitReader(self.fmt, self.manifest.get("ops"))
+        reader = _UnitReader(self.fmt, self.manifest.get("ops"), read_before)
         batch: list[Piece] = []
         count = 0
         for lines in self._lines:
@@ -358,8 +360,9 @@ class _UnitReader:
     (format 2), or, in a bundle of format 1, runs of one author's operations with no header. Each
     line is parsed on its own, so an operation is always the line its signature is checked over."""
 
-    def __init__(self, fmt: int, declared: Any) -> None:
+    def __init__(self, fmt: int, declared: Any, read_before: bool = False) -> None:
         self.headers = fmt >= 2
+        self.read_before = read_before
         self.declared = declared if type(declared) is int and declared >= 0 else 1 << 40
         self.number = 0  # lines read
         self.ops_read = 0
@@ -384,12 +387,20 @@ class _UnitReader:
     def feed(self, lines: list[bytes], controls: bool) -> Iterator[Piece]:
         if self.ops or self.header is not None:  # a transaction still open takes this chunk's flag too
             self.controls = self.controls or controls
-        for line in lines:
+        items: list[Any] | None = None
+        if self.read_before:
+            items = orjson.loads(b"[" + b",".join(lines) + b"]")
+            if len(items) != len(lines):  # not the bytes read before: never so, but never trusted
+                raise SyncError("sync.damaged")
+        for at, line in enumerate(lines):
             self.number += 1
-            try:
-                item = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise SyncError("sync.bad_ops", line=self.number) from None
+            if items is not None:
+                item = items[at]
+            else:
+                try:
+                    item = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    raise SyncError("sync.bad_ops", line=self.number) from None
             if type(item) is not dict or "eff" in item or ("tx" in item and not self.headers):
                 raise SyncError("sync.bad_ops", line=self.number)
             if not self.headers:
