@@ -319,6 +319,12 @@ class Bundle:
     inflated: list[int] = field(default_factory=lambda: [0])  # bytes of ops.jsonl read so far
     _lines: Iterator[list[bytes]] | None = field(default=None, repr=False)
 
+    @property
+    def size(self) -> int:
+        """The inflated size of ``ops.jsonl`` as the signed manifest gives it (checked at the end)."""
+        size = self.manifest["members"]["ops.jsonl"].get("size")
+        return size if type(size) is int else 0
+
     def batches(self, size: int | None = None, read_before: bool = False) -> Iterator[list[Piece]]:
         """The transactions of ``ops.jsonl`` in batches of about ``size`` operations; one of more
         than :data:`PIECE_OPS` operations comes in pieces. The member's size and hash are checked
@@ -374,10 +380,8 @@ class _UnitReader:
         self.raw: list[bytes] = []
         self.origin: Any = None
         self.controls = False
-        self.shared: dict[str, str] = {}
 
     def _piece(self, last: bool) -> Piece:
-        _share_strings(self.ops, self.shared)
         piece = Piece(
             self.header, self.ops, self.raw if self.headers else None, self.controls, self.first, last
         )
@@ -591,19 +595,6 @@ def _ops_batches(
             yield [rest]
         if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
             raise SyncError("sync.damaged")
-
-
-def _share_strings(items: list[Any], shared: dict[str, str]) -> None:
-    """Point each operation's author and table at one string: a million copies add up."""
-    for op in items:
-        try:
-            ident = op["id"]
-            ident[0] = shared.setdefault(ident[0], ident[0])
-            op["t"] = shared.setdefault(op["t"], op["t"])
-            for ref in op.get("pred") or ():
-                ref[0] = shared.setdefault(ref[0], ref[0])
-        except (KeyError, TypeError, IndexError, AttributeError):
-            continue  # a header line, or a malformed operation that peer_input names later
 
 
 SYNC_TABLES = frozenset(
