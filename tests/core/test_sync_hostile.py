@@ -85,7 +85,11 @@ def _bundle(
                 orjson.dumps({**(header or {"tx": "U"}), "n": len(ops)}, option=orjson.OPT_SORT_KEYS)
             )
         lines += [orjson.dumps(op, option=orjson.OPT_SORT_KEYS if sort else None) for op in ops]
-    body = b"\n".join(lines) + b"\n"
+    return _packed(packer, b"\n".join(lines) + b"\n", dest, sum(len(ops) for _, ops in units), fmt)
+
+
+def _packed(packer: Store, body: bytes, dest: Path, ops: int, fmt: int = 2) -> Path:
+    """A bundle signed by ``packer`` whose ``ops.jsonl`` is exactly ``body``."""
     private = sync._private_key(packer)
     manifest = {
         "format": fmt,
@@ -97,7 +101,7 @@ def _bundle(
         "vector": {},
         "assumed": {},
         "created": 0,
-        "ops": sum(len(ops) for _, ops in units),
+        "ops": ops,
         "members": {"ops.jsonl": {"sha256": sync._sha256(body), "size": len(body)}},
     }
     signed = sync.canonical(manifest)

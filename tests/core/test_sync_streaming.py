@@ -14,7 +14,7 @@ from gridtool import integrity, sync
 from gridtool.store import Store, is_part
 from gridtool.sync import applying, bundle
 from tests.conftest import snapshot
-from tests.core.test_sync_hostile import Laptops, _bundle, _op, _signed
+from tests.core.test_sync_hostile import Laptops, _bundle, _op, _packed, _signed
 
 
 @pytest.fixture
@@ -51,24 +51,29 @@ def _records(store: Store) -> dict[str, dict[str, object]]:
     return {rid: {k: v for k, v in r.items() if k != "_op"} for rid, r in store.records("grid_cells").items()}
 
 
-def test_a_bundle_applied_in_pieces_arrives_whole_and_relays_still_signed(
-    laptops: Laptops, pieces: None
-) -> None:
+def _worker_office_other(laptops: Laptops) -> None:
+    """The worker's eleven operations reach the office, which passes them on to the other laptop:
+    each transaction still checked against the worker's key."""
     worker, office, other = laptops.worker, laptops.office, laptops.other
     _work(worker)
     path = laptops.path()
     sync.export_bundle(worker, path)
     result = sync.import_bundle(office, path)
     assert result.applied == 11 and result.added == 3
-    assert any(is_part(line) for line in office.log_path.read_bytes().splitlines())
     assert _records(Store(office.path)) == _records(worker)
     assert integrity.examine(office.path).clean
-
     sync.trust_add(other, "worker", sync.whoami(worker)["public_key"])
     relayed = laptops.path()
     sync.export_bundle(office, relayed)  # the office passes the worker's transactions on, in parts
-    assert sync.import_bundle(other, relayed).applied == 11  # each checked against the worker's key
+    assert sync.import_bundle(other, relayed).applied == 11
     assert _records(other) == _records(worker)
+
+
+def test_a_bundle_applied_in_pieces_arrives_whole_and_relays_still_signed(
+    laptops: Laptops, pieces: None
+) -> None:
+    _worker_office_other(laptops)
+    assert any(is_part(line) for line in laptops.office.log_path.read_bytes().splitlines())
 
 
 def test_one_bad_operation_in_the_last_batch_refuses_the_bundle_unchanged(
@@ -157,35 +162,6 @@ def test_a_signature_is_checked_over_the_lines_as_they_came_or_else_over_the_con
     assert snapshot(office.path) == before
 
 
-def _zip_as(packer: Store, body: bytes, dest: Path, ops: int) -> Path:
-    """A bundle signed by ``packer`` whose ``ops.jsonl`` is exactly ``body``."""
-    import base64
-    import zipfile
-
-    from gridtool.ids import new_id
-
-    private = sync._private_key(packer)
-    manifest = {
-        "format": 2,
-        "features": ["ops", "tx"],
-        "schema": sync.SCHEMA_VERSION,
-        "bundle": new_id(),
-        "sender": packer.replica,
-        "key_id": sync.key_id(sync._public_raw(private)),
-        "vector": {},
-        "assumed": {},
-        "created": 0,
-        "ops": ops,
-        "members": {"ops.jsonl": {"sha256": sync._sha256(body), "size": len(body)}},
-    }
-    signed = sync.canonical(manifest)
-    with zipfile.ZipFile(dest, "w") as zf:
-        zf.writestr("manifest.json", signed)
-        zf.writestr("ops.jsonl", body)
-        zf.writestr("signature", base64.b64encode(private.sign(signed)))
-    return dest
-
-
 def test_an_operation_is_always_the_line_its_signature_is_checked_over(laptops: Laptops) -> None:
     """A relay that spreads a header over lines and packs two items on one, so that counts still
     match, cannot slip its own operation under an author's signed line: every line is one item."""
@@ -201,7 +177,7 @@ def test_an_operation_is_always_the_line_its_signature_is_checked_over(laptops: 
     body = b"\n".join([head[: split + 1], head[split + 1 :], dump(forged) + b"," + dump(genuine)]) + b"\n"
     before = snapshot(office.path)
     with pytest.raises(sync.SyncError) as err:
-        sync.import_bundle(office, _zip_as(worker, body, laptops.path(), 1))
+        sync.import_bundle(office, _packed(worker, body, laptops.path(), 1))
     assert err.value.key == "sync.bad_ops"
     assert snapshot(office.path) == before
 
@@ -226,17 +202,8 @@ def small_pieces(pieces: None) -> Iterator[None]:
 def test_a_transaction_bigger_than_a_piece_is_checked_as_it_streams_by(
     laptops: Laptops, small_pieces: None
 ) -> None:
-    worker, office, other = laptops.worker, laptops.office, laptops.other
-    _work(worker)
-    path = laptops.path()
-    sync.export_bundle(worker, path)
-    assert sync.import_bundle(office, path).applied == 11
-    assert _records(office) == _records(worker)
-    sync.trust_add(other, "worker", sync.whoami(worker)["public_key"])
-    relayed = laptops.path()
-    sync.export_bundle(office, relayed)
-    assert sync.import_bundle(other, relayed).applied == 11
-
+    worker, office = laptops.worker, laptops.office
+    _worker_office_other(laptops)
     altered = [_op(worker, seq=n) for n in range(12, 20)]
     header, ops = _signed(worker, altered, "T9")
     ops[6]["set"]["name"] = "途中改过"
