@@ -287,9 +287,6 @@ def is_encrypted(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-ReadUnit = tuple[dict[str, Any] | None, list[Op]]  # as read: a format-1 bundle's runs have no header
-
-
 BATCH_OPS = 20_000  # operations checked, planned and written at a time: a bundle is never held whole
 RUN_OPS = 10_000  # a format-1 bundle's run of one author's operations, read a part at a time
 PIECE_OPS = 50_000  # a bigger transaction is read in pieces of this many operations
