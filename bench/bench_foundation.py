@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from harness import add_store_options, gridtool_command, measured_store
 
 TARGETS = {"help": 0.15, "list": 0.4, "edit_api": 0.020, "edit_cli": 0.5}
-
-
-def _gridtool() -> list[str]:
-    beside = Path(sys.executable).with_name("gridtool")
-    found = str(beside) if beside.exists() else shutil.which("gridtool")
-    return [found] if found else [sys.executable, "-m", "gridtool.commands"]
 
 
 def _time_process(args: list[str], runs: int, env: dict[str, str]) -> list[float]:
@@ -48,26 +41,14 @@ def _line(name: str, times: list[float], target: float | None = None, unit: str 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, help="an existing store to measure (default: generate one)")
-    parser.add_argument("--households", type=int, default=30000)
+    add_store_options(parser, issues=None)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
 
     from gridtool import register
-    from gridtool.demo import create_store, generate
     from gridtool.store import Store
 
-    workdir = Path(tempfile.mkdtemp(prefix="gridtool-bench-"))
-    try:
-        path = args.store
-        if path is None:
-            path = workdir / "gridtool.json"
-            start = time.perf_counter()
-            create_store(path, generate(households=args.households))
-            print(
-                f"generated {args.households} households in {time.perf_counter() - start:.2f} s "
-                f"(one transaction, then a checkpoint)"
-            )
+    with measured_store(args) as (path, _):
         store = Store(path)
         sizes = ", ".join(
             f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in sorted(path.parent.glob(path.name + "*"))
@@ -81,10 +62,14 @@ def main() -> None:
 
         base = _time_process([sys.executable, "-c", "pass"], args.runs, env)
         _line("python -c pass (reference)", base)
-        _line("gridtool --help", _time_process([*_gridtool(), "--help"], args.runs * 2, env), TARGETS["help"])
+        _line(
+            "gridtool --help",
+            _time_process([*gridtool_command(), "--help"], args.runs * 2, env),
+            TARGETS["help"],
+        )
         _line(
             f"gridtool household list --grid {grid} ({rows} rows)",
-            _time_process([*_gridtool(), "household", "list", "--grid", grid], args.runs, env),
+            _time_process([*gridtool_command(), "household", "list", "--grid", grid], args.runs, env),
             TARGETS["list"],
         )
 
@@ -102,11 +87,9 @@ def main() -> None:
         cli_times = []
         for n, rid in enumerate(households[: args.runs]):
             cli_times += _time_process(
-                [*_gridtool(), "household", "edit", rid, "--phone", f"137{salt:03d}{n:05d}"], 1, env
+                [*gridtool_command(), "household", "edit", rid, "--phone", f"137{salt:03d}{n:05d}"], 1, env
             )
         _line("gridtool household edit ID --phone ...", cli_times, TARGETS["edit_cli"])
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

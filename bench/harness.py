@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def add_store_options(parser: argparse.ArgumentParser, issues: int = 100000) -> None:
+def add_store_options(parser: argparse.ArgumentParser, issues: int | None = 100000) -> None:
+    """``--store``, or ``--households`` and ``--issues`` to generate one (``issues=None``: the
+    demo's one issue for every two households)."""
     parser.add_argument("--store", type=Path, help="an existing store to measure (default: generate one)")
     parser.add_argument("--households", type=int, default=30000)
     parser.add_argument("--issues", type=int, default=issues)
@@ -36,9 +38,10 @@ def measured_store(args: argparse.Namespace) -> Iterator[tuple[Path, Path]]:
 
             path = workdir / "gridtool.json"
             start = time.perf_counter()
-            create_store(path, generate(households=args.households, issues=args.issues))
+            issues = args.issues if args.issues is not None else args.households // 2
+            create_store(path, generate(households=args.households, issues=issues))
             print(
-                f"generated {args.households} households and {args.issues} issues in "
+                f"generated {args.households} households and {issues} issues in "
                 f"{time.perf_counter() - start:.1f} s"
             )
         yield path, workdir
