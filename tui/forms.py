@@ -35,6 +35,15 @@ class Field:
     stands_for: str = ""  # the library's name for this field, when its refusals call it otherwise
 
 
+class _Reason(Static):
+    """The refusal under the fields; the form refits its fields whenever this changes height."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        form = self.screen
+        if isinstance(form, ActionForm):
+            form._fit()
+
+
 class ActionForm(ModalScreen[Any]):
     """Fill in the fields, press Enter (or ctrl+s) to submit, Escape to cancel."""
 
@@ -72,7 +81,7 @@ class ActionForm(ModalScreen[Any]):
             yield Static(self.form_title, classes="title")
             with TextPane(id="form-fields"):
                 yield from self._fields()
-            yield Static("", classes="error", id="form-error")
+            yield _Reason("", classes="error", id="form-error")
             with Horizontal():
                 yield Button(t("tui.ok"), variant="primary", id="ok")
                 yield Button(t("tui.cancel"), id="cancel")
@@ -91,7 +100,11 @@ class ActionForm(ModalScreen[Any]):
         self._fit()
 
     def _fit(self) -> None:
-        """Give the fields what the title, the reason and the buttons leave of the screen."""
+        """Give the fields what the title, the reason and the buttons leave of the screen.
+
+        Runs when the screen or the reason changes size, never on a timer: the reason's height is
+        only known once Textual has laid it out, and a refit before that would size the fields
+        for an empty reason and push the title off the screen."""
         error = self.query_one("#form-error", Static)
         room = self.size.height - self.FRAME - error.size.height
         self.query_one("#form-fields").styles.max_height = max(4, room)
@@ -99,7 +112,6 @@ class ActionForm(ModalScreen[Any]):
     def refuse(self, reason: str) -> None:
         """Show why the library refused, under the fields and above the buttons."""
         self.query_one("#form-error", Static).update(reason)
-        self.call_after_refresh(self._fit)
 
     def on_mount(self) -> None:
         for f in self.fields:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from gridtool import i18n, issues
 from gridtool.demo import create_store, shipped
@@ -309,3 +310,36 @@ async def test_each_refused_action_names_the_status_and_the_keys_and_writes_noth
             k in ACTION_KEYS and ACTION_KEYS[k] in {*allowed, "assign"}
             for k, _ in (o.split(" ", 1) for o in offered)
         )
+
+
+async def _refused_form_layout(demo_path: Path, size: tuple[int, int], early_refit: bool) -> dict:
+    """Where the parts of a refused new-issue form sit, with or without a refit that runs before
+    the reason is laid out."""
+    app = GridtoolApp(demo_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("n", *"无此住户", "enter", *"楼道灯不亮")
+        form = app.screen
+        assert isinstance(form, ActionForm)
+        reason = "第一条理由\n第二条理由\n第三条理由"
+        if early_refit:
+            form.query_one("#form-error", Static).update(reason)
+            form._fit()
+        else:
+            form.refuse(reason)
+        await pilot.pause()
+        parts = (".title", "#form-fields", "#form-error", "#ok", "#cancel")
+        regions = {part: form.query_one(part).region for part in parts}
+        for part, region in regions.items():
+            assert region.height and app.screen.region.contains_region(region), part
+        return regions
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)])
+async def test_a_refused_form_is_laid_out_the_same_whenever_it_refits(
+    demo_path: Path, size: tuple[int, int]
+) -> None:
+    """The fields get what the reason leaves. A busy CI machine once ran the refit before the
+    reason was laid out, sized the fields for an empty reason and drew a taller form."""
+    settled = await _refused_form_layout(demo_path, size, early_refit=False)
+    assert settled["#form-error"].height == 3
+    assert await _refused_form_layout(demo_path, size, early_refit=True) == settled
