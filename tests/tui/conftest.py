@@ -1,7 +1,9 @@
-"""The dashboard's tests: a failed snapshot says in the test's own output what changed on screen.
+"""The dashboard's tests run without animations, and a failed snapshot says in the test's own
+output what changed on screen.
 
-CI keeps only what pytest prints, not the HTML report, so a mismatch that only happens on a busy
-machine would otherwise be known only as ``assert False``.
+An animation runs on the wall clock: on a busy machine a picture or a scroll offset could be taken
+halfway through one. CI keeps only what pytest prints, not the HTML report, so a mismatch would
+otherwise be known only as ``assert False``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ def screen_rows(svg: str) -> list[str]:
     for y, text in _TEXT.findall(svg):
         rows.setdefault(float(y), []).append(html.unescape(text).replace("\xa0", " "))
     return ["".join(parts).rstrip() for _, parts in sorted(rows.items())]
+
+
+@pytest.fixture(autouse=True)
+def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app these tests start scrolls and slides in one step (``TEXTUAL_ANIMATIONS=none``)."""
+    from textual import constants
+
+    monkeypatch.setattr(constants, "TEXTUAL_ANIMATIONS", "none")
 
 
 @pytest.fixture
