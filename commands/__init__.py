@@ -45,6 +45,9 @@ def guarded(command: Any, args: list[str] | None = None) -> int | str | None:
     as one translated line on stderr and exit 70, never a traceback: the stack goes to a crash
     file in the user's state folder (:func:`gridtool.crash.write_crash_file`) for a bug report.
     """
+    from gridtool.store import commits_made
+
+    before = commits_made()
     try:
         command(args=args, prog_name="gridtool")  # standalone mode ends every command with SystemExit
     except SystemExit as done:
@@ -53,11 +56,13 @@ def guarded(command: Any, args: list[str] | None = None) -> int | str | None:
         _silence_stdout()
         return 1
     except Exception as exc:  # the one place that catches everything
-        return _crashed(exc)
+        return _crashed(exc, commits_made() - before)
     return 0
 
 
-def _crashed(exc: BaseException) -> int:
+def _crashed(exc: BaseException, kept: int) -> int:
+    """One line: what happened, what the store kept (changes committed before the crash stay),
+    and where the details are."""
     from gridtool.crash import write_crash_file
     from gridtool.i18n import t
 
@@ -65,7 +70,10 @@ def _crashed(exc: BaseException) -> int:
         path: str | None = str(write_crash_file(exc))
     except OSError:
         path = None
-    line = t("crash.saved", path=path) if path else t("crash.unsaved")
+    if kept:
+        line = t("crash.kept", count=kept, path=path) if path else t("crash.kept_unwritten", count=kept)
+    else:
+        line = t("crash.saved", path=path) if path else t("crash.unsaved")
     import contextlib
 
     with contextlib.suppress(OSError, ValueError, AttributeError):  # no stderr to speak to

@@ -50,9 +50,16 @@ def write_crash_file(exc: BaseException) -> Path:
     """Write :func:`stack_report` to a new file, mode 0600, in a folder only the user can read."""
     folder = state_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    path = folder / f"crash-{stamp}-{os.getpid()}.txt"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    stamp = f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    for n in range(1, 100):  # a second crash in the same second of the same process gets its own file
+        path = folder / (f"{stamp}.txt" if n == 1 else f"{stamp}-{n}.txt")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(path)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(stack_report(exc))
     return path

@@ -165,6 +165,14 @@ class _Lock:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+_commits_made = 0
+
+
+def commits_made() -> int:
+    """How many transactions this process has committed to any store: what a crash keeps."""
+    return _commits_made
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically with ``data``; the new file is mode 0600."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{new_id()[-6:]}.tmp")
@@ -1082,6 +1090,8 @@ class Store:
         self._offset = self._seen_size = start + len(line)
         self._log_identity = (st.st_ino, st.st_dev)
         self.generation += 1
+        global _commits_made
+        _commits_made += 1
 
     def _write_part(self, tx: Transaction) -> None:
         tx.parts += 1

@@ -67,3 +67,37 @@ def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == CRASH_EXIT
     assert "Traceback" not in done.stderr and "resident" not in done.stderr
     assert "unexpected problem" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_crash_after_a_change_was_saved_says_the_change_is_kept(
+    lang: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crash after a commit must not claim that nothing was saved: the grid cell is there."""
+    from gridtool import register
+    from gridtool.store import Store
+
+    monkeypatch.setenv("GRIDTOOL_STATE_DIR", str(tmp_path / "state"))
+    db = tmp_path / "s" / "gridtool.json"
+    Store.init(db)
+    add = register.add
+
+    def add_then_explode(*args: object, **kwargs: object) -> object:
+        add(*args, **kwargs)  # type: ignore[arg-type]
+        raise RuntimeError("after the commit")
+
+    monkeypatch.setattr(register, "add", add_then_explode)
+    code = guarded(cli, ["--lang", lang, "--db", str(db), "grid", "add", "TL-03", "--name", "第三网格"])
+
+    assert code == CRASH_EXIT
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert ("1 change(s), which are kept" in err) == (lang == "en")
+    assert ("已保存的 1 项更改均保留" in err) == (lang == "zh")
+    assert "nothing was saved;" not in err and "未保存任何内容" not in err
+    assert [g["code"] for g in Store(db).records("grid_cells").values()] == ["TL-03"]
+
+    monkeypatch.setattr(workdays, "is_workday", _explode)  # the next command counts its own saves
+    assert guarded(cli, ["--lang", lang, "calendar", "is-workday", "2026-10-08"]) == CRASH_EXIT
+    err = capsys.readouterr().err
+    assert ("nothing was saved;" in err) == (lang == "en") and ("未保存任何内容" in err) == (lang == "zh")
