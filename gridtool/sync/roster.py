@@ -70,12 +70,27 @@ def _private_key(store: Store) -> Any:
     if not path.exists():
         with store.lock.hold(exclusive=True):
             if not path.exists():
+                lost = _signed_before(store)
+                if lost is not None:
+                    raise SyncError("sync.key_lost", path=str(path), key_id=lost)
                 key = Ed25519PrivateKey.generate()
                 write_private(path, base64.b64encode(key.private_bytes_raw()) + b"\n")
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes().strip()))
     except ValueError:
         raise SyncError("sync.key_corrupt", path=str(path)) from None
+
+
+def _signed_before(store: Store) -> str | None:
+    """The key id this replica signed its own transactions with, if its log holds any.
+
+    Peers bind a replica to the first key they see sign for it, so a new key made after the file
+    was lost would get every later change refused as forged. Only runs while no key file exists:
+    a store that never synced has no signed line, and the byte test skips parsing the rest."""
+    for _, entry in store._read_log(0, store.committed_size(), mentioning=b'"sig":'):
+        if "txs" not in entry and isinstance(entry.get("key"), str) and "sig" in entry:
+            return entry["key"]
+    return None
 
 
 def _public_raw(private_key: Any) -> bytes:

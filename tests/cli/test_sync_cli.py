@@ -307,3 +307,34 @@ def test_a_passphrase_shorter_than_10_characters_is_refused_and_says_why(
     refused = run("sync", "export", "--to", str(out), "--encrypt", db=laptops["liudan"])
     assert refused.exit_code == 2 and not out.exists()
     assert "10" in refused.stderr and "4" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "reason"), [("en", "is missing, but its changes were signed"), ("zh", "丢失")]
+)
+def test_a_lost_signing_key_is_refused_not_replaced(
+    laptops: dict[str, Path], run: Run, tmp_path: Path, lang: str, reason: str
+) -> None:
+    """Peers bind 刘丹's replica to her first key: a new one would get all her later changes
+    refused as forged, so the laptop says the file is missing instead of making another."""
+    from gridtool.store import Store
+    from gridtool.sync.roster import key_path
+
+    liudan = laptops["liudan"]
+    ok(run("grid", "add", "TL-04", "--name", "铁园社区第四网格", db=liudan))  # signed with her key
+    key = key_path(Store(liudan))
+    kept = key.read_bytes()
+    key.unlink()
+    before = snapshot(liudan)
+    for command in (["sync", "export", "--to", str(tmp_path / "b.gtb")], ["sync", "whoami"]):
+        refused = run(*command, db=liudan, lang=lang)
+        assert refused.exit_code == 2 and reason in refused.stderr and str(key) in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.output
+    assert not key.exists() and snapshot(liudan) == before
+
+    key.write_bytes(kept)  # restored from a backup: everything goes on as before
+    key.chmod(0o600)
+    ok(run("sync", "export", "--to", str(tmp_path / "b.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "b.gtb"), db=laptops["office"]))
+    office_cells = ok(run("grid", "list", "--format", "json", db=laptops["office"])).stdout
+    assert "TL-04" in office_cells
