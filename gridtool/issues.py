@@ -45,6 +45,7 @@ from gridtool.moments import entered_at as entered_at
 from gridtool.moments import parse_date as parse_date
 from gridtool.register import count_dependents
 from gridtool.store import Store, Transaction
+from gridtool.sync.conflicts import register_value_check
 from gridtool.sync.derived import register_refold
 from gridtool.validate import FREE_TEXT_FIELDS, Invalid, check_text
 
@@ -71,6 +72,19 @@ DONE = frozenset({"resolved", "visited", "closed"})
 """Counted as resolved (办结) by the reports."""
 LIVE = frozenset(STATUSES) - {"closed", "rejected"}
 """Statuses of issues that still hold on to their household and assignee (removal is refused)."""
+
+
+def _settled_status(text: str) -> str:
+    """A status typed to settle a sync conflict over it: one of :data:`STATUSES`."""
+    status = text.strip()
+    if status not in STATUSES:
+        raise ValidationError(
+            [Problem("status", "issue.unknown_choice", {"known": ", ".join(STATUSES)}, status)]
+        )
+    return status
+
+
+register_value_check("issues", "status", _settled_status)
 
 LOW_RATING = 2
 """A follow-up rating at or below this reopens the issue as rework."""

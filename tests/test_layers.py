@@ -29,16 +29,16 @@ def test_the_library_imports_no_front_end() -> None:
     assert not offenders
 
 
-def _modules_after(code: str) -> set[str]:
+def _run_python(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter: imports there start from nothing."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
-    return set(out.split())
+
+
+def _modules_after(code: str) -> set[str]:
+    return set(_run_python(code + "\nimport sys; print(' '.join(sys.modules))").split())
 
 
 def test_importing_every_library_module_loads_no_front_end() -> None:
@@ -185,3 +185,29 @@ def test_a_household_with_an_open_issue_is_kept_when_only_the_register_is_import
     ).stdout.splitlines()
     assert out == ["refused RuntimeError", ""]
     assert snapshot(store_path) == before
+
+
+def test_sync_imports_nothing_that_builds_on_it() -> None:
+    """A module that imports sync (issues registers its refold and its status check there) sits
+    above it; sync reaches such a module only by the name it registers under, never by import."""
+    above = {path.stem for path in (ROOT / "gridtool").glob("*.py") if "sync" in _gridtool_imports(path)}
+    assert "issues" in above
+    offenders = sorted(
+        f"{path.name} imports {module}"
+        for path in (ROOT / "gridtool" / "sync").glob("*.py")
+        for module in _gridtool_imports(path) & above
+    )
+    assert not offenders
+
+
+def test_a_status_typed_to_settle_a_conflict_is_checked_by_issues_when_only_sync_was_imported() -> None:
+    """Sync asks the owner of the issues table by name, so a script that imported sync alone still
+    refuses a status issues does not know."""
+    out = _run_python(
+        "import sys, gridtool.sync\n"
+        "assert 'gridtool.issues' not in sys.modules\n"
+        "check = sys.modules['gridtool.sync.conflicts']._value_check('issues', 'status')\n"
+        "assert check(' resolved ') == 'resolved'\n"
+        "try:\n    check('done')\nexcept Exception as refused:\n    print(type(refused).__name__)\n"
+    )
+    assert out.strip() == "ValidationError"

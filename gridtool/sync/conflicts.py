@@ -3,6 +3,7 @@ settling one with an operation that names every value it supersedes, so it syncs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ import orjson
 
 from gridtool.ids import short
 from gridtool.store import Store
+from gridtool.sync.derived import load_owner
 from gridtool.sync.log import history
 from gridtool.sync.operations import Key, Op, SyncError, _sha256, canonical, op_ref, stamp
 
@@ -252,6 +254,22 @@ def find_conflict(store: Store, ref: str, ops: dict[Key, list[Op]] | None = None
 
 PHONE_FIELDS = frozenset({"phone", "worker_phone"})
 
+ValueCheck = Callable[[str], Any]
+_VALUE_CHECKS: dict[tuple[str, str], ValueCheck] = {}
+
+
+def register_value_check(table: str, name: str, check: ValueCheck) -> None:
+    """Let the layer that owns ``table`` check a value typed to settle a conflict on ``name``
+    (issues: a status must be one of theirs). ``check(text)`` returns the value to keep or raises
+    :class:`~gridtool.errors.ValidationError`."""
+    _VALUE_CHECKS[(table, name)] = check
+
+
+def _value_check(table: str, name: str) -> ValueCheck | None:
+    if (table, name) not in _VALUE_CHECKS:
+        load_owner(table)
+    return _VALUE_CHECKS.get((table, name))
+
 
 def _take_value(store: Store, conflict: Conflict, text: str, ops: list[Op]) -> Any:
     """The value ``--take`` names: one of those shown, or new text checked like the field's own edit.
@@ -289,14 +307,9 @@ def _take_value(store: Store, conflict: Conflict, text: str, ops: list[Op]) -> A
             return check_id_number(text)
     except Invalid as bad:
         raise ValidationError([Problem(name, bad.key, dict(bad.params), None)]) from None
-    if conflict.table == "issues" and name == "status":
-        from gridtool.issues import STATUSES
-
-        if text.strip() not in STATUSES:
-            raise ValidationError(
-                [Problem(name, "issue.unknown_choice", {"known": ", ".join(STATUSES)}, text.strip())]
-            )
-        return text.strip()
+    check = _value_check(conflict.table, name)
+    if check is not None:
+        return check(text)
     if any(not isinstance(o.get("value"), str) for o in conflict.options if not o.get("deleted")):
         raise SyncError("sync.take_shown_only")  # a number or a list: no checked way to read text as one
     return text

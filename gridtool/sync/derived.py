@@ -43,6 +43,14 @@ module by name (a library user may have imported sync alone), so sync depends on
 _REFOLDS: dict[str, Callable[[Store], Refold]] = {}
 
 
+def load_owner(table: str) -> None:
+    """Import the module above sync that owns ``table``, by name: it registers its hooks (a
+    refold, a check of a value typed to settle a conflict) as it loads."""
+    owner = REFOLDED_ELSEWHERE.get(table)
+    if owner is not None:
+        importlib.import_module(owner)
+
+
 def register_refold(tables: Iterable[str], refold: Callable[[Store], Refold]) -> None:
     """Let a higher layer rework, after every import, the fields it derives from ``tables``:
     ``refold(store)`` makes one :class:`Refold` per import."""
