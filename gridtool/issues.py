@@ -147,6 +147,12 @@ def target(action: str, status: str | None, payload: dict[str, Any]) -> str:
     return to if to is not None else str(status)
 
 
+def reworks(action: str, status: str | None, payload: dict[str, Any]) -> bool:
+    """Whether ``action`` sends the issue back for rework (a reopening, a visit rated 1-2): a new
+    round with a fresh deadline. A note or an extension on a reopened issue is no new round."""
+    return status != "reopened" and target(action, status, payload) == "reopened"
+
+
 def allowed_actions(status: str | None) -> list[str]:
     """Actions allowed from ``status``, in the table's order (what the refusal message lists)."""
     if status is None:
@@ -287,7 +293,7 @@ def apply_event(state: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
     elif action == "visit":
         new["rating"] = int(payload["rating"])
     new["status"] = target(action, status, payload)
-    if new["status"] == "reopened":  # reopen, or a visit rated 1-2: rework with a fresh deadline
+    if reworks(action, status, payload):
         new["resolved_at"] = None  # not resolved now; the earlier resolution stays in the timeline
         new["rework"] = int(state.get("rework") or 0) + 1
         new["window_start"] = at
@@ -797,7 +803,7 @@ def prepare(
             payload["comment"] = comment
     _problems_or_raise(problems)
     to = target(action, status, payload)
-    if to == "reopened":  # rework gets a fresh time limit from now, unless one is given
+    if reworks(action, status, payload):  # a fresh time limit from now, unless one is given
         if due_param:
             payload["due"] = _due_after(parse_when(due_param, "due", end_of_day=True), at)
         else:

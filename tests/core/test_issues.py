@@ -152,6 +152,34 @@ def test_rework_counts_every_reopening(store: Store, community: dict[str, str]) 
     assert (issue["status"], issue["rework"], issue["rating"]) == ("closed", 2, 4)
 
 
+def test_a_note_or_an_extension_on_a_reopened_issue_is_no_new_round_of_rework(
+    store: Store, community: dict[str, str]
+) -> None:
+    """Only entering "reopened" starts a round with a fresh deadline; a note on the reopened issue
+    once counted as another round and reset its deadline, and the lenient fold met a note with no
+    deadline in it (found by tests/core/test_sync_timelines.py)."""
+    issue, at = drive(store, community, "resolved")
+    reopened, _ = issues.perform(store, "reopen", issue["number"], at=at + timedelta(hours=1))
+    noted, _ = issues.perform(store, "note", issue["number"], at=at + timedelta(days=2), **VALID["note"])
+    assert (noted["rework"], noted["due"], noted["window_start"]) == (
+        1,
+        reopened["due"],
+        reopened["window_start"],
+    )
+    extended, _ = issues.perform(
+        store, "extend", issue["number"], at=at + timedelta(days=2), **VALID["extend"]
+    )
+    assert extended["rework"] == 1 and extended["due"] > reopened["due"]
+    assert extended["window_start"] == reopened["window_start"]
+    events = issues.timeline(store, issue["id"])
+    assert all("due" not in e.get("payload", {}) for e in events if e["type"] == "note")
+    for strict in (True, False):
+        folded = issues.fold(events, strict=strict)
+        assert {f: extended.get(f) for f in issues.CACHE_FIELDS} == {
+            f: folded.get(f) for f in issues.CACHE_FIELDS
+        }
+
+
 def test_reject_needs_a_reason_or_the_issue_it_duplicates(store: Store, community: dict[str, str]) -> None:
     first = new_issue(store, community)
     second = new_issue(store, community, at=T0 + timedelta(minutes=5))
