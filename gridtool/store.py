@@ -49,7 +49,7 @@ LOG_FORMAT = 1
 CHECKPOINT_BYTES = 1 << 20
 # The files beside a store's main file, besides one per table kept apart: its log and lock, and
 # sync's key and state (gridtool.sync), which belong to the store as much.
-SIDECARS = ("log", "lock", "sync-key", "sync-state")
+SIDECARS = ("log", "lock", "sync-key", "sync-key-id", "sync-state")
 LOCK_TIMEOUT_S = 30.0
 META = "_meta"
 # Every log line and checkpoint file ends with this key: a CRC-32 of the line or file without it.

@@ -70,10 +70,12 @@ def _private_key(store: Store) -> Any:
     if not path.exists():
         with store.lock.hold(exclusive=True):
             if not path.exists():
-                lost = _signed_before(store)
+                lost = _key_made_before(store)
                 if lost is not None:
                     raise SyncError("sync.key_lost", path=str(path), key_id=lost)
                 key = Ed25519PrivateKey.generate()
+                made = {"replica": store.replica, "key_id": key_id(_public_raw(key))}
+                write_private(store.sidecar("sync-key-id"), orjson.dumps(made) + b"\n")
                 write_private(path, base64.b64encode(key.private_bytes_raw()) + b"\n")
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes().strip()))
@@ -81,14 +83,26 @@ def _private_key(store: Store) -> Any:
         raise SyncError("sync.key_corrupt", path=str(path)) from None
 
 
-def _signed_before(store: Store) -> str | None:
-    """The key id this replica signed its own transactions with, if its log holds any.
+def _key_made_before(store: Store) -> str | None:
+    """The id of a key this replica already had, if anything says so: the note made beside the
+    key when it was made, or a transaction of this replica's own that it signed.
 
-    Peers bind a replica to the first key they see sign for it, so a new key made after the file
-    was lost would get every later change refused as forged. Only runs while no key file exists:
-    a store that never synced has no signed line, and the byte test skips parsing the rest."""
+    Peers bind a replica to the first key they see sign for it (a first export signs the changes
+    made before the key in the bundle only, so the note is what remembers it), and a new key would
+    get every later change refused as forged. Only runs while no key file exists."""
+    try:
+        made = orjson.loads(store.sidecar("sync-key-id").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        made = None
+    if (
+        isinstance(made, dict)
+        and made.get("replica") == store.replica
+        and isinstance(made.get("key_id"), str)
+    ):
+        return made["key_id"]
     for _, entry in store._read_log(0, store.committed_size(), mentioning=b'"sig":'):
-        if "txs" not in entry and isinstance(entry.get("key"), str) and "sig" in entry:
+        own = entry["ops"] and all(op["id"][0] == store.replica for op in entry["ops"])
+        if own and "txs" not in entry and isinstance(entry.get("key"), str) and "sig" in entry:
             return entry["key"]
     return None
 

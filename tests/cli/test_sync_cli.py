@@ -312,16 +312,23 @@ def test_a_passphrase_shorter_than_10_characters_is_refused_and_says_why(
 @pytest.mark.parametrize(
     ("lang", "reason"), [("en", "is missing, but its changes were signed"), ("zh", "丢失")]
 )
+@pytest.mark.parametrize("remembered_by", ["the note beside the key", "a signed line in the log"])
 def test_a_lost_signing_key_is_refused_not_replaced(
-    laptops: dict[str, Path], run: Run, tmp_path: Path, lang: str, reason: str
+    laptops: dict[str, Path], run: Run, tmp_path: Path, lang: str, reason: str, remembered_by: str
 ) -> None:
     """Peers bind 刘丹's replica to her first key: a new one would get all her later changes
-    refused as forged, so the laptop says the file is missing instead of making another."""
+    refused as forged, so the laptop says the file is missing instead of making another. Her
+    changes before the key were signed only in the bundle that first carried them, so the note
+    made with the key remembers it; a change signed in the log does too."""
     from gridtool.store import Store
     from gridtool.sync.roster import key_path
 
     liudan = laptops["liudan"]
-    ok(run("grid", "add", "TL-04", "--name", "铁园社区第四网格", db=liudan))  # signed with her key
+    ok(run("sync", "export", "--to", str(tmp_path / "first.gtb"), db=liudan))
+    ok(run("sync", "import", str(tmp_path / "first.gtb"), db=laptops["office"]))
+    if remembered_by == "a signed line in the log":
+        ok(run("grid", "add", "TL-04", "--name", "铁园社区第四网格", db=liudan))
+        Store(liudan).sidecar("sync-key-id").unlink()
     key = key_path(Store(liudan))
     kept = key.read_bytes()
     key.unlink()
@@ -334,7 +341,8 @@ def test_a_lost_signing_key_is_refused_not_replaced(
 
     key.write_bytes(kept)  # restored from a backup: everything goes on as before
     key.chmod(0o600)
+    ok(run("grid", "add", "TL-05", "--name", "铁园社区第五网格", db=liudan))
     ok(run("sync", "export", "--to", str(tmp_path / "b.gtb"), db=liudan))
     ok(run("sync", "import", str(tmp_path / "b.gtb"), db=laptops["office"]))
     office_cells = ok(run("grid", "list", "--format", "json", db=laptops["office"])).stdout
-    assert "TL-04" in office_cells
+    assert "TL-05" in office_cells

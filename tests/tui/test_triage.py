@@ -331,6 +331,8 @@ async def _refused_form_layout(demo_path: Path, size: tuple[int, int], early_ref
         regions = {part: form.query_one(part).region for part in parts}
         for part, region in regions.items():
             assert region.height and app.screen.region.contains_region(region), part
+        room = form.size.height - form.FRAME - regions["#form-error"].height
+        assert form.query_one("#form-fields").styles.max_height.value == max(4, room)
         return regions
 
 
