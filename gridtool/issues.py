@@ -73,19 +73,6 @@ DONE = frozenset({"resolved", "visited", "closed"})
 LIVE = frozenset(STATUSES) - {"closed", "rejected"}
 """Statuses of issues that still hold on to their household and assignee (removal is refused)."""
 
-
-def _settled_status(text: str) -> str:
-    """A status typed to settle a sync conflict over it: one of :data:`STATUSES`."""
-    status = text.strip()
-    if status not in STATUSES:
-        raise ValidationError(
-            [Problem("status", "issue.unknown_choice", {"known": ", ".join(STATUSES)}, status)]
-        )
-    return status
-
-
-register_value_check("issues", "status", _settled_status)
-
 LOW_RATING = 2
 """A follow-up rating at or below this reopens the issue as rework."""
 MAX_TEXT = 200
@@ -1270,9 +1257,22 @@ def event_details(store: Store, event: dict[str, Any]) -> str:
     return t("issue.list_sep").join(parts)
 
 
+def _settled_status(text: str) -> str:
+    """A status typed to settle a sync conflict over it: one of :data:`STATUSES`."""
+    status = text.strip()
+    if status not in STATUSES:
+        raise ValidationError(
+            [Problem("status", "issue.unknown_choice", {"known": ", ".join(STATUSES)}, status)]
+        )
+    return status
+
+
 # Issues not yet closed or rejected still need their household and their lead.
 count_dependents("household", "issues", lambda store, record_id: open_counts(store, "household", record_id))
 count_dependents("lead", "issues", lambda store, record_id: open_counts(store, "assignee", record_id))
 
 # An import that touches an issue or its events leaves its cached fields as its timeline folds.
 register_refold(("issues", "events"), ImportRefold)
+
+# A status typed to settle a sync conflict over it must be one of ours.
+register_value_check("issues", "status", _settled_status)

@@ -103,8 +103,8 @@ class ActionForm(ModalScreen[Any]):
         """Give the fields what the title, the reason and the buttons leave of the screen.
 
         Runs when the screen or the reason changes size, never on a timer: the reason's height is
-        only known once Textual has laid it out, and a refit before that would size the fields
-        for an empty reason and push the title off the screen."""
+        only known once Textual has laid it out, and a refit before that sized the fields for an
+        empty reason and drew the form a row taller than its room."""
         error = self.query_one("#form-error", Static)
         room = self.size.height - self.FRAME - error.size.height
         self.query_one("#form-fields").styles.max_height = max(4, room)

@@ -34,7 +34,8 @@ Where each part lives (a newcomer's map):
   timeline), worked out again after each import; the issues layer registers how.
 
 Files beside the store (all mode 0600): ``NAME.json.sync-key`` (this replica's Ed25519 private key,
-never in a bundle) and ``NAME.json.sync-state`` (trust roster, peers' vectors, held operations,
+never in a bundle), ``NAME.json.sync-key-id`` (that key's id and replica, so a lost key is noticed
+instead of replaced) and ``NAME.json.sync-state`` (trust roster, peers' vectors, held operations,
 imported bundle ids).
 """
 

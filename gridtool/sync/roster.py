@@ -74,9 +74,10 @@ def _private_key(store: Store) -> Any:
                 if lost is not None:
                     raise SyncError("sync.key_lost", path=str(path), key_id=lost)
                 key = Ed25519PrivateKey.generate()
+                write_private(path, base64.b64encode(key.private_bytes_raw()) + b"\n")
+                # After the key: a crash between the two leaves a key, never a note of one that is not.
                 made = {"replica": store.replica, "key_id": key_id(_public_raw(key))}
                 write_private(store.sidecar("sync-key-id"), orjson.dumps(made) + b"\n")
-                write_private(path, base64.b64encode(key.private_bytes_raw()) + b"\n")
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes().strip()))
     except ValueError:

@@ -758,3 +758,21 @@ def test_a_conflict_over_a_reference_shows_the_records_names_not_their_ids(
     shown = sorted(sync.shown_value(conflict, o, store=worker) for o in conflict.options)
     assert shown == sorted(register.describe(worker, "building", b) for b in (ninth, tenth))
     assert not any(b["id"] in text for b in (ninth, tenth) for text in shown)
+
+
+def test_a_crash_while_the_key_is_made_never_leaves_a_note_of_a_key_that_is_not(store: Store) -> None:
+    """The key is written before the note that remembers it: a crash between the two leaves a
+    usable key, never a note that would refuse every later sync as a lost key."""
+    from gridtool.sync import roster
+
+    real = roster.write_private
+
+    def crash_at_the_note(path: Path, data: bytes) -> None:
+        if path.name.endswith(".sync-key-id"):
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    with mock.patch.object(roster, "write_private", crash_at_the_note), pytest.raises(OSError):
+        sync.whoami(store)
+    assert roster.key_path(store).exists() and not store.sidecar("sync-key-id").exists()
+    assert sync.whoami(store)["key_id"]
